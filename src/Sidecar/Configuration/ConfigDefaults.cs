@@ -1,0 +1,60 @@
+using System.Collections.Frozen;
+
+namespace Sidecar.Configuration;
+
+/// <summary>Every default of the configuration in one place, with the reason for each.</summary>
+internal static class ConfigDefaults
+{
+    /// <summary>Loopback: the application beside us is the only caller; never an open proxy by default.</summary>
+    public const string ProxyAddress = "http://127.0.0.1:8080";
+
+    /// <summary>Loopback by default; a pod exposes it explicitly for probes and scraping.</summary>
+    public const string AdminAddress = "http://127.0.0.1:9901";
+
+    /// <summary>YARP's own default: good spread without a shared counter.</summary>
+    public const string LoadBalancing = "PowerOfTwoChoices";
+
+    /// <summary>Golem, Envoy and gRPC all default to a handful; 3 keeps amplification ≤ 3×.</summary>
+    public const int MaxAttempts = 3;
+
+    /// <summary>Envoy's 25ms base is aggressive for a sidecar; 50ms gives an overloaded upstream air.</summary>
+    public static readonly TimeSpan BackoffBase = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Beyond a second, a caller is better served by its own deadline.</summary>
+    public static readonly TimeSpan BackoffMax = TimeSpan.FromSeconds(1);
+
+    /// <summary>Long enough for rate limiters, short enough not to pin requests.</summary>
+    public static readonly TimeSpan RetryAfterMax = TimeSpan.FromSeconds(30);
+
+    /// <summary>Envoy's per-request buffer default order of magnitude; most JSON bodies fit.</summary>
+    public const long BufferLimit = 64 * 1024;
+
+    /// <summary>Linkerd/Finagle default budget: 20% of requests plus 10 retries/s over 10s.</summary>
+    public const double BudgetRatio = 0.2;
+
+    public const int BudgetMinPerSecond = 10;
+
+    public static readonly TimeSpan BudgetWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>Envoy's <c>max_retries</c> circuit breaker default is 3 per host; per cluster we allow more.</summary>
+    public const int MaxConcurrentRetries = 100;
+
+    /// <summary>Bounds the memory all replay buffers can hold together.</summary>
+    public const long MaxBufferedBytes = 64L * 1024 * 1024;
+
+    /// <summary>Bounds requests parked in backoff (each holds a connection and maybe a body).</summary>
+    public const int MaxWaitingRetries = 1000;
+
+    /// <summary>Kubernetes' default termination grace is 30s; leave a margin for the process to exit.</summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(25);
+
+    /// <summary>Time for endpoint controllers to take the pod out of rotation before connections stop.</summary>
+    public static readonly TimeSpan DrainDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>429 (rate limited) and 503 (unavailable) mean "not done, try later"; 502/504 may have done the work.</summary>
+    public static readonly IReadOnlyList<StatusMatcher> RetryStatuses = [new(429, 429), new(503, 503)];
+
+    /// <summary>RFC 9110 §9.2.2 idempotent methods.</summary>
+    public static readonly FrozenSet<string> IdempotentMethods =
+        FrozenSet.Create(StringComparer.OrdinalIgnoreCase, "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
+}
