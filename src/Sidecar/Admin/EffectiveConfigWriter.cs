@@ -1,0 +1,243 @@
+using System.Text.Json;
+using Sidecar.Configuration;
+
+namespace Sidecar.Admin;
+
+/// <summary>
+/// Renders the configuration in force as JSON for <c>/config</c>, with every default filled in. URLs lose their
+/// user-info and query string, the places a credential can hide in this config (e.g. <c>http://user:token@host</c>).
+/// </summary>
+internal static class EffectiveConfigWriter
+{
+    private const string Redacted = "REDACTED";
+
+    public static async Task WriteAsync(HttpContext context, SidecarConfig config)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            Write(json, config);
+        }
+
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+    }
+
+    internal static void Write(Utf8JsonWriter json, SidecarConfig config)
+    {
+        json.WriteStartObject();
+        json.WriteString("source", config.SourcePath);
+        json.WriteStartObject("listen");
+        json.WriteString("proxy", RedactUrl(config.Listen.Proxy));
+        json.WriteString("admin", RedactUrl(config.Listen.Admin));
+        json.WriteEndObject();
+
+        json.WriteStartObject("clusters");
+        foreach (var cluster in config.Clusters.Values)
+        {
+            json.WriteStartObject(cluster.Name);
+            json.WriteStartArray("destinations");
+            foreach (var destination in cluster.Destinations)
+            {
+                json.WriteStringValue(RedactUrl(destination));
+            }
+
+            json.WriteEndArray();
+            json.WriteString("load_balancing", cluster.LoadBalancing);
+            json.WriteStartObject("health");
+            json.WriteBoolean("passive", cluster.Health.Passive);
+            json.WriteString("reactivation_period", Duration(cluster.Health.ReactivationPeriod));
+            if (cluster.Health.Active is { } active)
+            {
+                json.WriteStartObject("active");
+                json.WriteString("interval", Duration(active.Interval));
+                json.WriteString("timeout", Duration(active.Timeout));
+                json.WriteString("path", active.Path);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+            if (cluster.CircuitBreaker is { } breaker)
+            {
+                json.WriteStartObject("circuit_breaker");
+                json.WriteNumber("failure_ratio", breaker.FailureRatio);
+                json.WriteNumber("minimum_requests", breaker.MinimumRequests);
+                json.WriteString("window", Duration(breaker.Window));
+                json.WriteString("break_duration", Duration(breaker.BreakDuration));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+
+        json.WriteStartObject("policies");
+        foreach (var policy in config.Policies.Values)
+        {
+            WritePolicy(json, policy);
+        }
+
+        json.WriteEndObject();
+
+        json.WriteStartArray("routes");
+        foreach (var route in config.Routes)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", route.Name);
+            json.WriteStartObject("match");
+            json.WriteString("path", route.Match.Path);
+            WriteStrings(json, "methods", route.Match.Methods);
+            WriteStrings(json, "hosts", route.Match.Hosts);
+            json.WriteStartArray("headers");
+            foreach (var header in route.Match.Headers)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", header.Name);
+                WriteStrings(json, "values", header.Values);
+                json.WriteString("mode", header.Mode.ToString());
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.WriteString("cluster", route.Cluster);
+            if (route.Policy is null)
+            {
+                json.WriteNull("policy");
+            }
+            else
+            {
+                json.WriteString("policy", route.Policy);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+
+        json.WriteStartObject("limits");
+        json.WriteNumber("max_buffered_bytes", config.Limits.MaxBufferedBytes);
+        json.WriteNumber("max_waiting_retries", config.Limits.MaxWaitingRetries);
+        json.WriteString("drain_timeout", Duration(config.Limits.DrainTimeout));
+        json.WriteString("drain_delay", Duration(config.Limits.DrainDelay));
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WritePolicy(Utf8JsonWriter json, RetryPolicyOptions policy)
+    {
+        json.WriteStartObject(policy.Name);
+        json.WriteNumber("max_attempts", policy.MaxAttempts);
+        json.WriteStartObject("backoff");
+        json.WriteString("algorithm", policy.Backoff.Algorithm.ToString().ToLowerInvariant());
+        json.WriteString("base", Duration(policy.Backoff.Base));
+        json.WriteString("max", Duration(policy.Backoff.Max));
+        json.WriteNumber("multiplier", policy.Backoff.Multiplier);
+        json.WriteString("jitter", policy.Backoff.Jitter.ToString().ToLowerInvariant());
+        json.WriteNumber("jitter_factor", policy.Backoff.JitterFactor);
+        json.WriteEndObject();
+        json.WriteStartObject("retry_on");
+        json.WriteStartArray("status");
+        foreach (var status in policy.RetryOn.Status)
+        {
+            json.WriteStringValue(status.ToString());
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("errors");
+        if (policy.RetryOn.Errors.HasFlag(RetryableErrors.ConnectFailure))
+        {
+            json.WriteStringValue("connect-failure");
+        }
+
+        if (policy.RetryOn.Errors.HasFlag(RetryableErrors.Reset))
+        {
+            json.WriteStringValue("reset");
+        }
+
+        if (policy.RetryOn.Errors.HasFlag(RetryableErrors.PerTryTimeout))
+        {
+            json.WriteStringValue("per-try-timeout");
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+        WriteStrings(json, "methods", policy.Methods.Order(StringComparer.Ordinal).ToList());
+        WriteOptionalDuration(json, "per_try_timeout", policy.PerTryTimeout);
+        WriteOptionalDuration(json, "timeout", policy.Timeout);
+        json.WriteStartObject("retry_after");
+        json.WriteBoolean("honor", policy.RetryAfter.Honor);
+        json.WriteString("max", Duration(policy.RetryAfter.Max));
+        json.WriteEndObject();
+        json.WriteNumber("buffer_limit", policy.BufferLimit);
+        json.WriteStartObject("budget");
+        json.WriteBoolean("enabled", policy.Budget.Enabled);
+        json.WriteNumber("ratio", policy.Budget.Ratio);
+        json.WriteNumber("min_per_second", policy.Budget.MinPerSecond);
+        json.WriteString("window", Duration(policy.Budget.Window));
+        json.WriteEndObject();
+        json.WriteNumber("max_concurrent_retries", policy.MaxConcurrentRetries);
+        json.WriteBoolean("allow_overrides", policy.AllowOverrides);
+        json.WriteNumber("retry_until", policy.RetryUntil.Count);
+        if (policy.Hedge is { } hedge)
+        {
+            json.WriteStartObject("hedge");
+            json.WriteString("delay", Duration(hedge.Delay));
+            json.WriteNumber("max_extra", hedge.MaxExtra);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteOptionalDuration(Utf8JsonWriter json, string name, TimeSpan? value)
+    {
+        if (value is { } duration)
+        {
+            json.WriteString(name, Duration(duration));
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    internal static string Duration(TimeSpan value) =>
+        value.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + "ms";
+
+    /// <summary>Drops user-info and query string from a URL.</summary>
+    internal static string RedactUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            return Redacted;
+        }
+
+        var builder = new UriBuilder(uri);
+        if (builder.UserName.Length > 0 || builder.Password.Length > 0)
+        {
+            builder.UserName = Redacted;
+            builder.Password = string.Empty;
+        }
+
+        if (builder.Query.Length > 0)
+        {
+            builder.Query = Redacted;
+        }
+
+        return builder.Uri.GetComponents(UriComponents.AbsoluteUri, UriFormat.UriEscaped).TrimEnd('/');
+    }
+}

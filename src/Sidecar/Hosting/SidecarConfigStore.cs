@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Primitives;
+using Sidecar.Configuration;
+using Sidecar.Retries;
+using Sidecar.Routing;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Sidecar.Hosting;
+
+/// <summary>
+/// Holds the current configuration snapshot and hands it to YARP. Each <see cref="Apply"/> builds a whole new
+/// snapshot (route table + YARP config with its own change token) and swaps it atomically; nothing is mutated in place.
+/// </summary>
+internal sealed class SidecarConfigStore : IProxyConfigProvider
+{
+    private readonly ClusterRetryStateRegistry _clusterStates;
+    private Snapshot _current;
+
+    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates)
+    {
+        _clusterStates = clusterStates;
+        _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates));
+    }
+
+    /// <summary>The route table of the newest snapshot; read once per request.</summary>
+    public RouteTable RouteTable => Volatile.Read(ref _current).Routes;
+
+    public SidecarConfig Config => Volatile.Read(ref _current).Routes.Config;
+
+    public IProxyConfig GetConfig() => Volatile.Read(ref _current);
+
+    public void Apply(SidecarConfig config)
+    {
+        var next = new Snapshot(config, RouteTable.Build(config, _clusterStates));
+        var previous = Interlocked.Exchange(ref _current, next);
+        previous.SignalChange();
+    }
+
+    private sealed class Snapshot : IProxyConfig
+    {
+        private readonly CancellationTokenSource _changed = new();
+
+        public Snapshot(SidecarConfig config, RouteTable routes)
+        {
+            Routes = routes;
+            YarpRoutes = YarpConfigMapper.MapRoutes(config);
+            YarpClusters = YarpConfigMapper.MapClusters(config);
+            ChangeToken = new CancellationChangeToken(_changed.Token);
+        }
+
+        public RouteTable Routes { get; }
+
+        public IReadOnlyList<RouteConfig> YarpRoutes { get; }
+
+        public IReadOnlyList<ClusterConfig> YarpClusters { get; }
+
+        IReadOnlyList<RouteConfig> IProxyConfig.Routes => YarpRoutes;
+
+        IReadOnlyList<ClusterConfig> IProxyConfig.Clusters => YarpClusters;
+
+        public IChangeToken ChangeToken { get; }
+
+        public void SignalChange() => _changed.Cancel();
+    }
+}

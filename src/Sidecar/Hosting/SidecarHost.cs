@@ -1,0 +1,219 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Sidecar.Admin;
+using Sidecar.Configuration;
+using Sidecar.Retries;
+using Sidecar.Telemetry;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Sidecar.Hosting;
+
+/// <summary>
+/// The running Sidecar: a proxy server on <c>listen.proxy</c> and an admin server on <c>listen.admin</c>.
+/// They are two separate Kestrel applications sharing one set of singletons, so the proxy pipeline holds nothing but
+/// YARP and the retry loop, and no proxied request can ever reach an admin endpoint.
+/// </summary>
+internal sealed partial class SidecarHost : IAsyncDisposable
+{
+    private readonly WebApplication _proxy;
+    private readonly WebApplication _admin;
+    private readonly ReadinessState _readiness;
+    private readonly ILogger<SidecarHost> _logger;
+    private int _stopped;
+
+    private SidecarHost(WebApplication proxy, WebApplication admin)
+    {
+        _proxy = proxy;
+        _admin = admin;
+        _readiness = proxy.Services.GetRequiredService<ReadinessState>();
+        _logger = proxy.Services.GetRequiredService<ILogger<SidecarHost>>();
+        Store = proxy.Services.GetRequiredService<SidecarConfigStore>();
+    }
+
+    public SidecarConfigStore Store { get; }
+
+    /// <summary>The proxy's bound address (with the real port when the config said port 0).</summary>
+    public Uri ProxyAddress { get; private set; } = null!;
+
+    public Uri AdminAddress { get; private set; } = null!;
+
+    public IServiceProvider Services => _proxy.Services;
+
+    /// <summary>Builds and starts both servers; returns once the proxy listens and <c>/readyz</c> says ready.</summary>
+    public static async Task<SidecarHost> StartAsync(SidecarConfig config, SidecarHostOptions options, CancellationToken cancellationToken = default)
+    {
+        var proxy = BuildProxy(config, options);
+        var admin = BuildAdmin(config, options, proxy.Services);
+        var host = new SidecarHost(proxy, admin);
+        try
+        {
+            // Admin first: probes get a truthful "not ready" while the proxy starts.
+            await admin.StartAsync(cancellationToken);
+            host.AdminAddress = BoundAddress(admin);
+            await proxy.StartAsync(cancellationToken);
+            host.ProxyAddress = BoundAddress(proxy);
+            host._readiness.MarkListening();
+            host.LogListening(host.ProxyAddress, host.AdminAddress, config.SourcePath, config.Routes.Count);
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Graceful drain: <c>/readyz</c> turns unready, new connections keep being accepted for <c>drain_delay</c> so
+    /// Kubernetes can take the endpoint out of rotation, then the proxy stops accepting and in-flight requests (with
+    /// their pending retries) get up to <c>drain_timeout</c> to finish.
+    /// </summary>
+    public async Task DrainAndStopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        var limits = Store.Config.Limits;
+        _readiness.MarkDraining();
+        LogDraining(limits.DrainDelay, limits.DrainTimeout);
+        var timeProvider = _proxy.Services.GetRequiredService<TimeProvider>();
+        try
+        {
+            await Task.Delay(limits.DrainDelay, timeProvider, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _proxy.Services.GetRequiredService<DrainSignal>().Trigger();
+        using var grace = new CancellationTokenSource(limits.DrainTimeout, timeProvider);
+        await _proxy.StopAsync(grace.Token);
+        await _admin.StopAsync(CancellationToken.None);
+        LogStopped();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 0)
+        {
+            _readiness.MarkDraining();
+            _proxy.Services.GetRequiredService<DrainSignal>().Trigger();
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _proxy.StopAsync(grace.Token);
+            await _admin.StopAsync(CancellationToken.None);
+        }
+
+        await _proxy.DisposeAsync();
+        await _admin.DisposeAsync();
+    }
+
+    private static WebApplication BuildProxy(SidecarConfig config, SidecarHostOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar", Args = [] });
+        ConfigureLogging(builder.Logging, options);
+        builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Limits.DrainTimeout);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            ListenAddress.Bind(kestrel, config.Listen.Proxy, static listen =>
+                listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2);
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(options.TimeProvider);
+        services.AddSingleton<IRandomSource, SharedRandomSource>();
+        services.AddSingleton<ReadinessState>();
+        services.AddSingleton<DrainSignal>();
+        services.AddSidecarTelemetry();
+        services.AddSingleton<ClusterRetryStateRegistry>();
+        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>()));
+        services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<SidecarConfigStore>());
+        services.AddSidecarRetries();
+        services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();
+
+        if (options.ConfigPath is { } path)
+        {
+            services.AddHostedService(sp => new ConfigFileWatcher(
+                path,
+                options.ConfigText,
+                options.ReloadInterval,
+                sp.GetRequiredService<SidecarConfigStore>(),
+                sp.GetRequiredService<SidecarMetrics>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<ConfigFileWatcher>>()));
+        }
+
+        var app = builder.Build();
+        app.MapReverseProxy(proxy =>
+        {
+            // The retry loop sits before load balancing so every attempt picks a destination again and feeds
+            // passive health (see YARP-RETRIES.md).
+            proxy.UseMiddleware<RetryMiddleware>();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        app.MapFallback(NoRouteHandler.HandleAsync);
+        return app;
+    }
+
+    private static WebApplication BuildAdmin(SidecarConfig config, SidecarHostOptions options, IServiceProvider shared)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar-admin", Args = [] });
+        ConfigureLogging(builder.Logging, options);
+        builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            ListenAddress.Bind(kestrel, config.Listen.Admin);
+        });
+        builder.Services.AddSingleton(shared.GetRequiredService<ReadinessState>());
+        builder.Services.AddSingleton(shared.GetRequiredService<SidecarConfigStore>());
+        builder.Services.AddSingleton(shared.GetRequiredService<PrometheusExporter>());
+
+        var app = builder.Build();
+        app.MapAdminEndpoints();
+        return app;
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, SidecarHostOptions options)
+    {
+        logging.ClearProviders();
+        if (options.JsonLogs)
+        {
+            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ");
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            });
+        }
+
+        logging.SetMinimumLevel(LogLevel.Warning);
+        logging.AddFilter("Sidecar", options.LogLevel);
+        // YARP logs every failed attempt at Warning with a stack trace; a retry that then succeeds must not flood
+        // the log, so its forwarder category is raised and Sidecar logs one line per retry and per final failure.
+        logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error);
+        options.ConfigureLogging?.Invoke(logging);
+    }
+
+    private static Uri BoundAddress(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.First());
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Sidecar proxy listening on {ProxyAddress}, admin on {AdminAddress} ({ConfigPath}, {RouteCount} routes)")]
+    private partial void LogListening(Uri proxyAddress, Uri adminAddress, string configPath, int routeCount);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Draining: /readyz is unready; connections stop in {DrainDelay}, in-flight requests get {DrainTimeout}")]
+    private partial void LogDraining(TimeSpan drainDelay, TimeSpan drainTimeout);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Sidecar stopped")]
+    private partial void LogStopped();
+}

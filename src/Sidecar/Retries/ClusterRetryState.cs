@@ -1,0 +1,15 @@
+namespace Sidecar.Retries;
+
+/// <summary>Retry state shared by every route of one cluster; it outlives config reloads so a reload cannot reset a budget.</summary>
+internal sealed class ClusterRetryState
+{
+    public ClusterRetryState(string clusterName, TimeProvider timeProvider)
+    {
+        ClusterName = clusterName;
+        Budget = new RetryBudget(timeProvider);
+    }
+
+    public string ClusterName { get; }
+
+    public RetryBudget Budget { get; }
+}

@@ -1,0 +1,389 @@
+using Sidecar.Configuration;
+using Sidecar.Hosting;
+using Sidecar.Routing;
+using Sidecar.Telemetry;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Sidecar.Retries;
+
+/// <summary>
+/// The attempt loop, placed in YARP's proxy pipeline before load balancing. For each request:
+/// 1. Strip the caller's <c>x-sidecar-*</c> headers (after reading overrides the policy allows).
+/// 2. No policy: forward once, nothing buffered, no per-request state.
+/// 3. Policy: work out the deadline and attempt limit, buffer a replayable body, then per attempt restore the
+///    destinations (preferring ones not yet tried), arm the per-try timer, and run the rest of the pipeline.
+/// 4. The response transform has either committed the response (done) or suppressed it and scheduled a retry (wait,
+///    loop). A transport error with no response is decided here the same way; if no retry follows, the caller gets a
+///    502 (no response), 504 (deadline) or the error YARP produced.
+/// </summary>
+internal sealed partial class RetryMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly SidecarConfigStore _store;
+    private readonly RetryDecider _decider;
+    private readonly BufferedBytesAccount _bufferedBytes;
+    private readonly SidecarMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<RetryMiddleware> _logger;
+
+    public RetryMiddleware(RequestDelegate next, SidecarConfigStore store, RetryDecider decider, BufferedBytesAccount bufferedBytes, SidecarMetrics metrics, TimeProvider timeProvider, ILogger<RetryMiddleware> logger)
+    {
+        _next = next;
+        _store = store;
+        _decider = decider;
+        _bufferedBytes = bufferedBytes;
+        _metrics = metrics;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var proxyFeature = context.GetReverseProxyFeature();
+        var route = _store.RouteTable.Find(proxyFeature.Route.Config.RouteId);
+        if (route?.Retry is { } plan)
+        {
+            return ForwardWithRetriesAsync(context, proxyFeature, route, plan);
+        }
+
+        if (ControlHeaders.Any(context.Request.Headers))
+        {
+            ControlHeaders.Strip(context.Request.Headers);
+        }
+
+        return ForwardOnceAsync(context, route);
+    }
+
+    private async Task ForwardOnceAsync(HttpContext context, RoutePlan? route)
+    {
+        var start = _timeProvider.GetTimestamp();
+        _metrics.RequestStarted();
+        context.Response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(1);
+        try
+        {
+            await _next(context);
+        }
+        finally
+        {
+            _metrics.RequestEnded();
+        }
+
+        if (route is not null)
+        {
+            var duration = _timeProvider.GetElapsedTime(start);
+            var error = context.Features.Get<IForwarderErrorFeature>();
+            var result = error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, context.RequestAborted, timedOut: false);
+            _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
+            var outcome = context.RequestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled
+                : error is null ? RequestOutcome.Success : RequestOutcome.NotRetryable;
+            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, outcome, 1, duration);
+        }
+    }
+
+    private async Task ForwardWithRetriesAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, RetryPlan plan)
+    {
+        var request = context.Request;
+        var options = plan.Options;
+        var start = _timeProvider.GetTimestamp();
+        var maxAttempts = options.AllowOverrides ? ControlHeaders.MaxAttempts(request.Headers, options.MaxAttempts) : options.MaxAttempts;
+        var deadline = Deadline(start, options.Timeout, ControlHeaders.CallerTimeout(request.Headers, options.AllowOverrides));
+        if (ControlHeaders.Any(request.Headers))
+        {
+            ControlHeaders.Strip(request.Headers);
+        }
+
+        var state = new RetryState(route, plan, maxAttempts, start, deadline, IsIdempotent(request, options.Methods));
+        context.Features.Set(state);
+        plan.Cluster.Budget.RecordRequest();
+        _metrics.RequestStarted();
+        using var requestActivity = SidecarActivitySource.StartRequest(route.RouteName, request.Method);
+        var requestAborted = context.RequestAborted;
+        ReplayableRequestBody? body = null;
+        var outcome = RequestOutcome.Success;
+        try
+        {
+            (body, state.BodyReplayable) = await ReplayableRequestBody.TryBufferAsync(request, options.BufferLimit, _bufferedBytes, requestAborted);
+            var destinations = proxyFeature.AvailableDestinations;
+            List<DestinationState>? tried = null;
+            for (var attempt = 1; ; attempt++)
+            {
+                state.BeginAttempt(attempt);
+                if (attempt > 1)
+                {
+                    context.Response.Clear();
+                    context.Features.Set<IForwarderErrorFeature>(null);
+                    proxyFeature.AvailableDestinations = Untried(destinations, tried);
+                    if (body is not null)
+                    {
+                        request.Body = body.OpenStream();
+                    }
+                }
+
+                var attemptStart = _timeProvider.GetTimestamp();
+                if (state.HasDeadline && attemptStart >= deadline)
+                {
+                    outcome = RequestOutcome.DeadlineExceeded;
+                    await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Deadline exceeded before the upstream answered", route.RouteName, attempt - 1, RequestOutcome.DeadlineExceeded);
+                    break;
+                }
+
+                using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+                var timeout = AttemptTimeout(options.PerTryTimeout, state, attemptStart);
+                if (timeout is { } t)
+                {
+                    attemptTimeout.CancelAfter(t);
+                }
+
+                state.AttemptTimeout = attemptTimeout;
+                context.RequestAborted = attemptTimeout.Token;
+                using (var attemptActivity = SidecarActivitySource.StartAttempt(route.RouteName, attempt))
+                {
+                    try
+                    {
+                        await _next(context);
+                    }
+                    finally
+                    {
+                        context.RequestAborted = requestAborted;
+                        state.AttemptTimeout = null;
+                    }
+
+                    attemptActivity?.SetTag("http.response.status_code", state.ResponseStatus);
+                }
+
+                if (proxyFeature.ProxiedDestination is { } destination)
+                {
+                    (tried ??= []).Add(destination);
+                }
+
+                var attemptDuration = _timeProvider.GetElapsedTime(attemptStart);
+                if (state.Verdict == AttemptVerdict.Commit)
+                {
+                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, StatusClass.Of(state.ResponseStatus), attemptDuration);
+                    outcome = requestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled : state.Outcome;
+                    break;
+                }
+
+                if (state.Verdict == AttemptVerdict.Retry)
+                {
+                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, StatusClass.Of(state.ResponseStatus), attemptDuration);
+                }
+                else if (!TryScheduleAfterError(context, state, attemptTimeout, attemptDuration, out outcome))
+                {
+                    await FinishWithoutResponseAsync(context, state, outcome);
+                    break;
+                }
+
+                _metrics.Retried(route.RouteName, state.RetryReason);
+                LogRetry(route.RouteName, attempt + 1, state.RetryReason, (long)state.RetryDelay.TotalMilliseconds);
+                if (!await _decider.WaitAsync(state, requestAborted))
+                {
+                    outcome = RequestOutcome.ClientCancelled;
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
+        {
+            // The caller left while its body was being buffered or during a wait: nothing to answer.
+            outcome = RequestOutcome.ClientCancelled;
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's own request limits (body too large, bad chunking) while buffering: the caller's fault.
+            outcome = RequestOutcome.NotRetryable;
+            await ProblemResponse.WriteAsync(context, ex.StatusCode, "The request body could not be read", route.RouteName, 0, "bad_request", ex.Message);
+        }
+        finally
+        {
+            body?.Dispose();
+            if (state.HoldsRetrySlot)
+            {
+                plan.RetrySlots.Exit();
+            }
+
+            _metrics.RequestEnded();
+            _metrics.RequestCompleted(route.RouteName, plan.Name, request.Method, outcome, state.Attempt, _timeProvider.GetElapsedTime(start));
+            requestActivity?.SetTag("sidecar.attempts", state.Attempt);
+            requestActivity?.SetTag("sidecar.outcome", outcome);
+        }
+    }
+
+    /// <summary>
+    /// A transport error (no response reached the transform). Connect failures never reached the upstream and are
+    /// safe to retry for any method; resets and timeouts may have been processed, so they need an idempotent request.
+    /// </summary>
+    private bool TryScheduleAfterError(HttpContext context, RetryState state, CancellationTokenSource attemptTimeout, TimeSpan attemptDuration, out string outcome)
+    {
+        var requestAborted = context.RequestAborted;
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        var timedOut = attemptTimeout.IsCancellationRequested && !requestAborted.IsCancellationRequested;
+        var route = state.Route;
+        _metrics.AttemptCompleted(route.RouteName, route.ClusterName, error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, requestAborted, timedOut), attemptDuration);
+
+        if (requestAborted.IsCancellationRequested)
+        {
+            outcome = RequestOutcome.ClientCancelled;
+            return false;
+        }
+
+        if (error is null || context.Response.HasStarted)
+        {
+            // Something already answered (or started answering) the caller; nothing can be retried.
+            outcome = RequestOutcome.NotRetryable;
+            return false;
+        }
+
+        var deadlinePassed = state.HasDeadline && _timeProvider.GetTimestamp() >= state.DeadlineTimestamp;
+        if (timedOut && deadlinePassed)
+        {
+            outcome = RequestOutcome.DeadlineExceeded;
+            return false;
+        }
+
+        var (kind, reason) = Classify(error, timedOut);
+        if (kind == RetryableErrors.None || !state.Plan.IsRetryableError(kind))
+        {
+            outcome = kind == RetryableErrors.None ? RequestOutcome.NotRetryable : RequestOutcome.Exhausted;
+            return false;
+        }
+
+        return _decider.TryScheduleRetry(state, reason, requiresIdempotency: kind != RetryableErrors.ConnectFailure, serverDelay: null, serverForbids: false, out outcome);
+    }
+
+    private async Task FinishWithoutResponseAsync(HttpContext context, RetryState state, string outcome)
+    {
+        if (outcome == RequestOutcome.ClientCancelled || context.Response.HasStarted)
+        {
+            return;
+        }
+
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is null)
+        {
+            return;
+        }
+
+        var route = state.Route.RouteName;
+        LogGaveUp(route, state.Attempt, error.Error, error.Exception?.Message ?? string.Empty);
+        if (outcome == RequestOutcome.DeadlineExceeded || Classify(error, timedOut: false).Kind == RetryableErrors.PerTryTimeout || IsTimeoutStatus(context))
+        {
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, state.Attempt, outcome, error.Error.ToString());
+        }
+        else if (error.Error == ForwarderError.NoAvailableDestinations)
+        {
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, state.Attempt, outcome, error.Error.ToString());
+        }
+        else
+        {
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, state.Attempt, outcome, error.Error.ToString());
+        }
+    }
+
+    private static bool IsTimeoutStatus(HttpContext context) => context.Response.StatusCode == StatusCodes.Status504GatewayTimeout;
+
+    private static (RetryableErrors Kind, string Reason) Classify(IForwarderErrorFeature error, bool timedOut)
+    {
+        if (timedOut || error.Error == ForwarderError.RequestTimedOut)
+        {
+            return (RetryableErrors.PerTryTimeout, RetryReason.PerTryTimeout);
+        }
+
+        return error.Error switch
+        {
+            ForwarderError.Request when IsConnectFailure(error.Exception) => (RetryableErrors.ConnectFailure, RetryReason.ConnectFailure),
+            ForwarderError.Request or ForwarderError.ResponseHeaders or ForwarderError.RequestBodyDestination => (RetryableErrors.Reset, RetryReason.Reset),
+            _ => (RetryableErrors.None, string.Empty),
+        };
+    }
+
+    private static bool IsConnectFailure(Exception? exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string ErrorResult(IForwarderErrorFeature error, CancellationToken requestAborted, bool timedOut)
+    {
+        if (requestAborted.IsCancellationRequested)
+        {
+            return "cancelled";
+        }
+
+        var (kind, reason) = Classify(error, timedOut);
+        return kind == RetryableErrors.None ? "error" : reason;
+    }
+
+    private long Deadline(long start, TimeSpan? policyTimeout, TimeSpan? callerTimeout)
+    {
+        var timeout = policyTimeout;
+        if (callerTimeout is { } caller && (timeout is null || caller < timeout))
+        {
+            timeout = caller;
+        }
+
+        if (timeout is not { } value)
+        {
+            return long.MaxValue;
+        }
+
+        return start + (long)(value.TotalSeconds * _timeProvider.TimestampFrequency);
+    }
+
+    private TimeSpan? AttemptTimeout(TimeSpan? perTry, RetryState state, long now)
+    {
+        if (!state.HasDeadline)
+        {
+            return perTry;
+        }
+
+        var remaining = _timeProvider.GetElapsedTime(now, state.DeadlineTimestamp);
+        return perTry is { } p && p < remaining ? p : remaining;
+    }
+
+    private static bool IsIdempotent(HttpRequest request, IReadOnlySet<string> methods)
+    {
+        if (methods.Contains(request.Method))
+        {
+            return true;
+        }
+
+        // An Idempotency-Key makes POST and PATCH safe to repeat (draft-ietf-httpapi-idempotency-key-header).
+        return (HttpMethods.IsPost(request.Method) || HttpMethods.IsPatch(request.Method))
+            && request.Headers.ContainsKey(SidecarHeaders.IdempotencyKey);
+    }
+
+    /// <summary>Envoy's <c>previous_hosts</c>: a retry prefers destinations not tried yet, falling back to all of them.</summary>
+    private static IReadOnlyList<DestinationState> Untried(IReadOnlyList<DestinationState> all, List<DestinationState>? tried)
+    {
+        if (tried is null || all.Count <= 1)
+        {
+            return all;
+        }
+
+        List<DestinationState>? untried = null;
+        foreach (var destination in all)
+        {
+            if (!tried.Contains(destination))
+            {
+                (untried ??= new List<DestinationState>(all.Count)).Add(destination);
+            }
+        }
+
+        return untried ?? all;
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Retrying route {Route}: attempt {Attempt} after {Reason}, waiting {DelayMs} ms")]
+    private partial void LogRetry(string route, int attempt, string reason, long delayMs);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Route {Route}: no usable response after {Attempts} attempts ({Error}: {Message})")]
+    private partial void LogGaveUp(string route, int attempts, ForwarderError error, string message);
+}

@@ -1,0 +1,113 @@
+using System.Net;
+using Sidecar.Hosting;
+using Sidecar.Telemetry;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Sidecar.Retries;
+
+/// <summary>
+/// Decides "retry or commit" for a response, at the only point YARP allows it: status and headers are known and no
+/// byte has reached the caller (YARP-RETRIES.md). A retry suppresses the body (YARP disposes the upstream response);
+/// a commit disarms the per-try timer and lets YARP stream the body.
+/// </summary>
+internal sealed class RetryResponseTransform : ResponseTransform
+{
+    private readonly RetryDecider _decider;
+    private readonly ResponseConditionEvaluator _conditions;
+    private readonly SidecarMetrics _metrics;
+
+    public RetryResponseTransform(RetryDecider decider, ResponseConditionEvaluator conditions, SidecarMetrics metrics)
+    {
+        _decider = decider;
+        _conditions = conditions;
+        _metrics = metrics;
+    }
+
+    public override async ValueTask ApplyAsync(ResponseTransformContext context)
+    {
+        var state = context.HttpContext.Features.Get<RetryState>();
+        var response = context.ProxyResponse;
+        if (state is null || response is null)
+        {
+            return;
+        }
+
+        var status = (int)response.StatusCode;
+        state.ResponseStatus = status;
+        context.HttpContext.Response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(state.Attempt);
+
+        // An upgrade (101) is never suppressed: YARP switches protocols right after this transform.
+        if (response.StatusCode == HttpStatusCode.SwitchingProtocols)
+        {
+            state.Commit(Succeeded(state));
+            return;
+        }
+
+        var plan = state.Plan;
+        string? reason = null;
+        if (plan.IsRetryableStatus(status))
+        {
+            reason = SidecarHeaders.Number(status);
+        }
+        else if (plan.Options.RetryOn.Headers.Count > 0 && plan.MatchesRetryHeader(response))
+        {
+            reason = RetryReason.Header;
+        }
+        else if (plan.Options.RetryUntil.Count > 0 && !await _conditions.AcceptsAsync(plan, response, context.CancellationToken))
+        {
+            reason = RetryReason.Validation;
+        }
+
+        if (reason is null)
+        {
+            state.Commit(Succeeded(state));
+            return;
+        }
+
+        var (serverDelay, serverForbids) = ServerDirectedDelay(state, response, status);
+        if (_decider.TryScheduleRetry(state, reason, requiresIdempotency: true, serverDelay, serverForbids, out var outcome))
+        {
+            if (serverDelay is not null && status is 429 or 503)
+            {
+                _metrics.RetryAfterHonored(state.Route.RouteName);
+            }
+
+            context.SuppressResponseBody = true;
+            return;
+        }
+
+        if (ReferenceEquals(reason, RetryReason.Validation))
+        {
+            context.HttpContext.Response.Headers[SidecarHeaders.Validation] = "failed";
+        }
+
+        // Retries are over: the last upstream response goes to the caller unchanged.
+        state.Commit(outcome);
+    }
+
+    private static string Succeeded(RetryState state) =>
+        state.Attempt > 1 ? RequestOutcome.SuccessAfterRetry : RequestOutcome.Success;
+
+    /// <summary>
+    /// The delay the upstream asked for: <c>x-sidecar-retry-pushback-ms</c> first (it is specific to us), then
+    /// <c>Retry-After</c> on 429/503 when the policy honours it, capped by <c>retry_after.max</c>.
+    /// </summary>
+    private (TimeSpan? Delay, bool Forbids) ServerDirectedDelay(RetryState state, HttpResponseMessage response, int status)
+    {
+        if (response.Headers.NonValidated.TryGetValues(SidecarHeaders.RetryPushbackMs, out var pushback)
+            && PushbackParser.TryParse(pushback.ToString(), out var pushbackDelay, out var stop))
+        {
+            return (stop ? null : pushbackDelay, stop);
+        }
+
+        var retryAfter = state.Plan.Options.RetryAfter;
+        if (retryAfter.Honor && status is 429 or 503
+            && response.Headers.NonValidated.TryGetValues("Retry-After", out var values)
+            && RetryAfterParser.TryParse(values.ToString(), _decider.TimeProvider.GetUtcNow(), out var delay))
+        {
+            return (delay > retryAfter.Max ? retryAfter.Max : delay, false);
+        }
+
+        return (null, false);
+    }
+}

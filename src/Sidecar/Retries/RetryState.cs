@@ -1,0 +1,104 @@
+using Sidecar.Routing;
+
+namespace Sidecar.Retries;
+
+/// <summary>
+/// Per-request retry state, set as an <see cref="HttpContext"/> feature for requests on a route with a policy, so the
+/// request and response transforms of each attempt can read and decide. Requests without a policy never create one.
+/// </summary>
+internal sealed class RetryState
+{
+    public RetryState(RoutePlan route, RetryPlan plan, int maxAttempts, long startTimestamp, long deadlineTimestamp, bool isIdempotent)
+    {
+        Route = route;
+        Plan = plan;
+        MaxAttempts = maxAttempts;
+        StartTimestamp = startTimestamp;
+        DeadlineTimestamp = deadlineTimestamp;
+        IsIdempotent = isIdempotent;
+    }
+
+    public RoutePlan Route { get; }
+
+    public RetryPlan Plan { get; }
+
+    /// <summary>The policy's <c>max_attempts</c>, lowered by the caller's override when allowed.</summary>
+    public int MaxAttempts { get; }
+
+    public long StartTimestamp { get; }
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> value of the deadline, or <see cref="long.MaxValue"/> for none.</summary>
+    public long DeadlineTimestamp { get; }
+
+    public bool HasDeadline => DeadlineTimestamp != long.MaxValue;
+
+    /// <summary>The method may be retried after the upstream may have seen it (idempotent, or carries Idempotency-Key, or opted in).</summary>
+    public bool IsIdempotent { get; }
+
+    /// <summary>The request body (if any) can be sent again byte for byte.</summary>
+    public bool BodyReplayable { get; set; } = true;
+
+    /// <summary>1-based number of the attempt in flight.</summary>
+    public int Attempt { get; private set; }
+
+    public bool IsLastAttempt => Attempt >= MaxAttempts;
+
+    /// <summary>The attempt's timer (per-try timeout and deadline); disarmed once the response is committed.</summary>
+    public CancellationTokenSource? AttemptTimeout { get; set; }
+
+    public AttemptVerdict Verdict { get; private set; }
+
+    /// <summary>With <see cref="AttemptVerdict.Retry"/>: the delay before the next attempt.</summary>
+    public TimeSpan RetryDelay { get; private set; }
+
+    /// <summary>With <see cref="AttemptVerdict.Retry"/>: the <c>sidecar_retries_total</c> reason.</summary>
+    public string RetryReason { get; private set; } = string.Empty;
+
+    /// <summary>With <see cref="AttemptVerdict.Commit"/>: the request's outcome label.</summary>
+    public string Outcome { get; private set; } = RequestOutcome.Success;
+
+    /// <summary>The delay before the previous retry (decorrelated jitter grows from it).</summary>
+    public TimeSpan PreviousDelay { get; private set; }
+
+    /// <summary>The request holds one of its plan's <see cref="RetryPlan.RetrySlots"/> until it ends.</summary>
+    public bool HoldsRetrySlot { get; set; }
+
+    /// <summary>Status of the committed or suppressed response of the current attempt; 0 when none arrived.</summary>
+    public int ResponseStatus { get; set; }
+
+    public void BeginAttempt(int attempt)
+    {
+        Attempt = attempt;
+        Verdict = AttemptVerdict.Pending;
+        ResponseStatus = 0;
+    }
+
+    public void ScheduleRetry(TimeSpan delay, string reason)
+    {
+        Verdict = AttemptVerdict.Retry;
+        RetryDelay = delay;
+        PreviousDelay = delay;
+        RetryReason = reason;
+    }
+
+    /// <summary>The response goes to the caller: the per-try timer is disarmed so a long streaming body is not cut.</summary>
+    public void Commit(string outcome)
+    {
+        Verdict = AttemptVerdict.Commit;
+        Outcome = outcome;
+        AttemptTimeout?.CancelAfter(Timeout.InfiniteTimeSpan);
+    }
+}
+
+/// <summary>What was decided about the current attempt's response.</summary>
+internal enum AttemptVerdict
+{
+    /// <summary>No response yet (or none arrived: a transport error).</summary>
+    Pending,
+
+    /// <summary>The response was suppressed and another attempt follows.</summary>
+    Retry,
+
+    /// <summary>The response is being sent to the caller.</summary>
+    Commit,
+}

@@ -1,0 +1,24 @@
+using Sidecar.Retries;
+
+namespace Sidecar.Routing;
+
+/// <summary>What the proxy needs per request for one route, resolved once per config snapshot.</summary>
+internal sealed class RoutePlan
+{
+    public RoutePlan(string routeName, string clusterName, RetryPlan? retry)
+    {
+        RouteName = routeName;
+        ClusterName = clusterName;
+        Retry = retry;
+    }
+
+    public string RouteName { get; }
+
+    public string ClusterName { get; }
+
+    /// <summary><c>null</c> for a route without a policy: proxied once, nothing buffered.</summary>
+    public RetryPlan? Retry { get; }
+
+    /// <summary>The <c>policy</c> metric label.</summary>
+    public string PolicyLabel => Retry?.Name ?? "none";
+}

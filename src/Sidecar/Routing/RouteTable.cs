@@ -1,0 +1,48 @@
+using System.Collections.Frozen;
+using Sidecar.Configuration;
+using Sidecar.Retries;
+
+namespace Sidecar.Routing;
+
+/// <summary>
+/// An immutable, compiled view of one <see cref="SidecarConfig"/>: route plans looked up by route id on every request.
+/// Policies live here rather than in YARP endpoint metadata so a reload that only changes a policy takes effect at once.
+/// </summary>
+internal sealed class RouteTable
+{
+    private readonly FrozenDictionary<string, RoutePlan> _routes;
+
+    private RouteTable(SidecarConfig config, FrozenDictionary<string, RoutePlan> routes)
+    {
+        Config = config;
+        _routes = routes;
+    }
+
+    public SidecarConfig Config { get; }
+
+    public static RouteTable Build(SidecarConfig config, ClusterRetryStateRegistry clusterStates)
+    {
+        var plans = new Dictionary<string, RetryPlan>(StringComparer.Ordinal);
+        var routes = new Dictionary<string, RoutePlan>(config.Routes.Count, StringComparer.Ordinal);
+        foreach (var route in config.Routes)
+        {
+            RetryPlan? retry = null;
+            if (route.Policy is { } policyName && config.Policies.TryGetValue(policyName, out var policy))
+            {
+                var key = route.Cluster + "\n" + policyName;
+                if (!plans.TryGetValue(key, out retry))
+                {
+                    retry = new RetryPlan(policy, clusterStates.Get(route.Cluster));
+                    plans[key] = retry;
+                }
+            }
+
+            routes[route.Name] = new RoutePlan(route.Name, route.Cluster, retry);
+        }
+
+        return new RouteTable(config, routes.ToFrozenDictionary(StringComparer.Ordinal));
+    }
+
+    /// <summary>The plan for a YARP route id; <c>null</c> when the route came from an older snapshot and is gone.</summary>
+    public RoutePlan? Find(string routeId) => _routes.GetValueOrDefault(routeId);
+}
