@@ -1,6 +1,8 @@
+using Sidecar.Cli;
+
 namespace Sidecar;
 
 internal static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static Task<int> Main(string[] args) => SidecarCommandLine.Create().Parse(args).InvokeAsync();
 }
