@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using Sidecar.Configuration;
 using YamlDotNet.RepresentationModel;
 
@@ -21,6 +22,24 @@ public sealed class DockerPackagingTests
         foreach (var file in new[] { "global.json", "nuget.config", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
         {
             Assert.Matches($@"(?m)^COPY .*\b{Regex.Escape(file)}\b", build);
+        }
+    }
+
+    [Fact]
+    public void Dockerfile_BuildStage_CreatesNuGetFolderFeedsBeforeRestore()
+    {
+        var build = Stages()[0];
+        var folderFeeds = XDocument.Load(RepositoryRoot.Combine("nuget.config"))
+            .Descendants("packageSources").Elements("add")
+            .Select(source => (string?)source.Attribute("value") ?? string.Empty)
+            .Where(value => value.StartsWith('/'));
+        var restoreAt = build.IndexOf("dotnet restore", StringComparison.Ordinal);
+
+        Assert.True(restoreAt > 0, "the build stage restores before copying src/");
+        foreach (var feed in folderFeeds)
+        {
+            var mkdirAt = build.IndexOf($"mkdir -p {feed}", StringComparison.Ordinal);
+            Assert.True(mkdirAt >= 0 && mkdirAt < restoreAt, $"NuGet fails with NU1301 unless the folder feed {feed} exists before restore");
         }
     }
 
