@@ -1,0 +1,231 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Sidecar.Configuration;
+using YamlDotNet.RepresentationModel;
+
+namespace Sidecar.Tests.Packaging;
+
+/// <summary>
+/// charts/sidecar without a helm binary: Chart.yaml fields, values.yaml against values.schema.json,
+/// values' sidecar.config through Sidecar's own config loader, and the native-sidecar shape of the templates.
+/// </summary>
+public sealed class HelmChartTests
+{
+    private const string SubPathKey = @"(?m)^\s*-?\s*subPath\s*:";
+
+    private static readonly string[] ChartDir = ["charts", "sidecar"];
+
+    [Fact]
+    public void ChartYaml_Parsed_HasApiVersionV2NameVersionAndAppVersion()
+    {
+        var chart = (YamlMappingNode)LoadChartYaml("Chart.yaml");
+
+        Assert.Equal("v2", Scalar(chart, "apiVersion"));
+        Assert.Equal("sidecar", Scalar(chart, "name"));
+        Assert.Matches(@"^\d+\.\d+\.\d+", Scalar(chart, "version"));
+        Assert.False(string.IsNullOrWhiteSpace(Scalar(chart, "appVersion")));
+        Assert.Equal("application", Scalar(chart, "type"));
+    }
+
+    [Fact]
+    public void ChartYaml_KubeVersion_RequiresNativeSidecarSupport()
+    {
+        var chart = (YamlMappingNode)LoadChartYaml("Chart.yaml");
+
+        Assert.Equal(">=1.29.0-0", Scalar(chart, "kubeVersion"));
+    }
+
+    [Fact]
+    public void ValuesYaml_AgainstValuesSchema_IsValid()
+    {
+        var validator = LoadSchemaValidator();
+        var values = YamlToJson.Convert(LoadChartYaml("values.yaml"));
+
+        var errors = validator.Validate(values);
+
+        Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
+    }
+
+    [Fact]
+    public void ValuesYaml_WithUnknownSidecarKey_IsRejectedBySchema()
+    {
+        var validator = LoadSchemaValidator();
+        var values = (YamlMappingNode)LoadChartYaml("values.yaml");
+        ((YamlMappingNode)values.Children[new YamlScalarNode("sidecar")]).Children.Add("imagee", "typo");
+
+        var errors = validator.Validate(YamlToJson.Convert(values));
+
+        Assert.Contains(errors, error => error.Contains("'imagee'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ValuesYaml_SidecarConfig_ListensOnLoopbackProxyAndPodWideAdmin()
+    {
+        var config = SidecarConfigNode();
+        var listen = (YamlMappingNode)config.Children[new YamlScalarNode("listen")];
+
+        Assert.Equal("http://127.0.0.1:8080", Scalar(listen, "proxy"));
+        Assert.Equal("http://0.0.0.0:9901", Scalar(listen, "admin"));
+    }
+
+    [Fact]
+    public void ValuesYaml_AdminPort_MatchesSidecarConfigListenAdmin()
+    {
+        var values = (YamlMappingNode)LoadChartYaml("values.yaml");
+        var ports = (YamlMappingNode)((YamlMappingNode)values.Children[new YamlScalarNode("sidecar")]).Children[new YamlScalarNode("ports")];
+        var admin = Scalar((YamlMappingNode)SidecarConfigNode().Children[new YamlScalarNode("listen")], "admin");
+
+        Assert.EndsWith(":" + Scalar(ports, "admin"), admin, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValuesYaml_SidecarConfig_HasRouteWithDeclaredClusterAndPolicy()
+    {
+        var config = SidecarConfigNode();
+        var clusters = (YamlMappingNode)config.Children[new YamlScalarNode("clusters")];
+        var policies = (YamlMappingNode)config.Children[new YamlScalarNode("policies")];
+        var routes = (YamlSequenceNode)config.Children[new YamlScalarNode("routes")];
+
+        var route = Assert.IsType<YamlMappingNode>(Assert.Single(routes.Children));
+        Assert.Contains(new YamlScalarNode(Scalar(route, "cluster")), clusters.Children.Keys);
+        Assert.Contains(new YamlScalarNode(Scalar(route, "policy")), policies.Children.Keys);
+    }
+
+    [Fact]
+    public void ValuesYaml_SidecarConfig_LoadsWithSidecarConfigLoader()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sidecar-chart-values-{Guid.NewGuid():N}.yaml");
+        try
+        {
+            using (var writer = new StreamWriter(path))
+            {
+                new YamlStream(new YamlDocument(SidecarConfigNode())).Save(writer, assignAnchors: false);
+            }
+
+            var result = SidecarConfigLoader.LoadFile(path);
+
+            Assert.True(result.Succeeded, string.Join(Environment.NewLine, result.Errors));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void DeploymentTemplate_SidecarContainer_IsNativeSidecarUnderInitContainers()
+    {
+        var deployment = ReadChartFile("templates", "deployment.yaml");
+        var container = NamedTemplate("sidecar.container");
+
+        Assert.Matches(@"initContainers:\s*\n\s*\{\{-\s*include ""sidecar\.container""", deployment);
+        Assert.Matches(@"(?m)^- name: sidecar\s*$", container);
+        Assert.Matches(@"(?m)^  restartPolicy: Always\s*$", container);
+    }
+
+    [Fact]
+    public void DeploymentTemplate_ConfigVolume_IsMountedAsDirectoryWithoutSubPath()
+    {
+        var deployment = ReadChartFile("templates", "deployment.yaml");
+        var container = NamedTemplate("sidecar.container");
+        var volume = NamedTemplate("sidecar.volume");
+
+        Assert.Matches(@"- name: sidecar-config\s*\n\s*mountPath: /etc/sidecar\s*\n", container);
+        Assert.DoesNotMatch(SubPathKey, container);
+        Assert.DoesNotMatch(SubPathKey, deployment);
+        Assert.Matches(@"- name: sidecar-config\s*\n\s*configMap:", volume);
+        Assert.Matches(@"volumes:\s*\n\s*\{\{-\s*include ""sidecar\.volume""", deployment);
+    }
+
+    [Fact]
+    public void SidecarContainerTemplate_Probes_TargetAdminPortHealthzAndReadyz()
+    {
+        var values = (YamlMappingNode)LoadChartYaml("values.yaml");
+        var probes = (YamlMappingNode)((YamlMappingNode)values.Children[new YamlScalarNode("sidecar")]).Children[new YamlScalarNode("probes")];
+        var container = NamedTemplate("sidecar.container");
+
+        Assert.Equal("/healthz", Scalar((YamlMappingNode)probes.Children[new YamlScalarNode("liveness")], "path"));
+        Assert.Equal("/readyz", Scalar((YamlMappingNode)probes.Children[new YamlScalarNode("readiness")], "path"));
+        Assert.Contains("livenessProbe:", container, StringComparison.Ordinal);
+        Assert.Contains("readinessProbe:", container, StringComparison.Ordinal);
+        Assert.Equal(3, Regex.Count(container, @"port: sidecar-admin\b"));
+    }
+
+    [Fact]
+    public void ValuesYaml_SidecarSecurityContext_IsLockedDown()
+    {
+        var values = (YamlMappingNode)LoadChartYaml("values.yaml");
+        var context = (YamlMappingNode)((YamlMappingNode)values.Children[new YamlScalarNode("sidecar")]).Children[new YamlScalarNode("securityContext")];
+        var capabilities = (YamlMappingNode)context.Children[new YamlScalarNode("capabilities")];
+
+        Assert.Equal("true", Scalar(context, "runAsNonRoot"));
+        Assert.Equal("true", Scalar(context, "readOnlyRootFilesystem"));
+        Assert.Equal("false", Scalar(context, "allowPrivilegeEscalation"));
+        Assert.Equal("ALL", Assert.IsType<YamlScalarNode>(Assert.Single(((YamlSequenceNode)capabilities.Children[new YamlScalarNode("drop")]).Children)).Value);
+    }
+
+    [Fact]
+    public void DeploymentTemplate_PodAnnotations_HavePrometheusScrapeAndNoConfigChecksum()
+    {
+        var deployment = ReadChartFile("templates", "deployment.yaml");
+        var annotations = NamedTemplate("sidecar.podAnnotations");
+
+        Assert.Contains("include \"sidecar.podAnnotations\"", deployment, StringComparison.Ordinal);
+        Assert.Contains("prometheus.io/scrape: \"true\"", annotations, StringComparison.Ordinal);
+        Assert.Contains("prometheus.io/port:", annotations, StringComparison.Ordinal);
+        Assert.Contains("prometheus.io/path: /metrics", annotations, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?m)^\s*checksum/config\s*:", deployment);
+    }
+
+    [Fact]
+    public void ServiceMonitorTemplate_IsOptionalAndScrapesAdminPort()
+    {
+        var monitor = ReadChartFile("templates", "servicemonitor.yaml");
+
+        Assert.StartsWith("{{- if and .Values.workload.enabled .Values.service.enabled .Values.metrics.serviceMonitor.enabled }}", monitor, StringComparison.Ordinal);
+        Assert.Contains("apiVersion: monitoring.coreos.com/v1", monitor, StringComparison.Ordinal);
+        Assert.Contains("- port: sidecar-admin", monitor, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ChartDirectory_RequiredFiles_Exist()
+    {
+        string[] files =
+        [
+            "Chart.yaml", "values.yaml", "values.schema.json", "README.md",
+            "templates/_helpers.tpl", "templates/deployment.yaml", "templates/configmap.yaml",
+            "templates/service.yaml", "templates/servicemonitor.yaml", "templates/NOTES.txt",
+        ];
+
+        Assert.All(files, file => Assert.True(File.Exists(RepositoryRoot.Combine([.. ChartDir, file])), file));
+    }
+
+    private static JsonSchemaSubsetValidator LoadSchemaValidator()
+    {
+        using var schema = JsonDocument.Parse(ReadChartFile("values.schema.json"));
+        return new JsonSchemaSubsetValidator(schema.RootElement.Clone());
+    }
+
+    private static YamlMappingNode SidecarConfigNode()
+    {
+        var values = (YamlMappingNode)LoadChartYaml("values.yaml");
+        var sidecar = (YamlMappingNode)values.Children[new YamlScalarNode("sidecar")];
+        return (YamlMappingNode)sidecar.Children[new YamlScalarNode("config")];
+    }
+
+    private static YamlNode LoadChartYaml(string file) => YamlToJson.LoadFile(RepositoryRoot.Combine([.. ChartDir, file]));
+
+    private static string ReadChartFile(params string[] parts) => RepositoryRoot.ReadAllText([.. ChartDir, .. parts]);
+
+    /// <summary>The body of <c>{{- define "name" -}}</c> … <c>{{- end }}</c> at column 0 in _helpers.tpl.</summary>
+    private static string NamedTemplate(string name)
+    {
+        var helpers = ReadChartFile("templates", "_helpers.tpl").ReplaceLineEndings("\n");
+        var match = Regex.Match(helpers, $@"\{{\{{- define ""{Regex.Escape(name)}"" -\}}\}}\n(?<body>.*?)\n\{{\{{- end \}}\}}\n", RegexOptions.Singleline);
+        Assert.True(match.Success, $"define \"{name}\" not found in _helpers.tpl");
+        return match.Groups["body"].Value;
+    }
+
+    private static string Scalar(YamlMappingNode mapping, string key) =>
+        Assert.IsType<YamlScalarNode>(mapping.Children[new YamlScalarNode(key)]).Value ?? string.Empty;
+}

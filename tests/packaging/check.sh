@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Packaging checks that need no Docker engine and no helm binary (neither exists in CI):
+#   1. docker/publish.sh, the Dockerfile's only build step, publishes sidecar.dll into a temp dir,
+#      and `dotnet sidecar.dll --help` exits 0;
+#   2. docker/healthcheck.sh, the image's HEALTHCHECK, passes against a local 200 and fails otherwise;
+#   3. yamllint (repository .yamllint) on the chart's Chart.yaml/values.yaml and the docker/ YAML;
+#   4. values.yaml against values.schema.json with python3-jsonschema (the xunit tests do the same with
+#      their own validator; this is a second opinion from a full implementation);
+#   5. helm lint and helm template, only where a helm binary exists.
+# Helm templates and the Dockerfile's structure are checked by tests/Sidecar.Tests/Packaging.
+#
+# Needs: dotnet, python3, Debian packages yamllint python3-yaml python3-jsonschema.
+# Usage: bash tests/packaging/check.sh          exits non-zero on any failure
+set -uo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$repo_root"
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+passes=0
+failures=0
+pass() { echo "ok    $1"; passes=$((passes + 1)); }
+fail() { echo "FAIL  $1"; failures=$((failures + 1)); }
+
+# 1. publish
+if bash docker/publish.sh "$work/app" > "$work/publish.log" 2>&1; then
+  pass "docker/publish.sh"
+else
+  cat "$work/publish.log"
+  fail "docker/publish.sh"
+fi
+
+if [[ -f "$work/app/sidecar.dll" ]]; then
+  pass "published sidecar.dll"
+else
+  fail "published sidecar.dll (missing in $work/app)"
+fi
+
+if [[ -f "$work/app/sidecar.dll" ]] && timeout 60 dotnet "$work/app/sidecar.dll" --help > "$work/help.log" 2>&1; then
+  pass "dotnet sidecar.dll --help"
+else
+  cat "$work/help.log" 2>/dev/null
+  fail "dotnet sidecar.dll --help"
+fi
+
+# 2. healthcheck probe against a local HTTP server on a free loopback port
+cat > "$work/server.py" <<'PY'
+import http.server, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/healthz" else 503)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+with open(sys.argv[1], "w") as f:
+    f.write(str(server.server_address[1]))
+server.serve_forever()
+PY
+python3 "$work/server.py" "$work/port" &
+server_pid=$!
+for _ in $(seq 1 50); do [[ -s "$work/port" ]] && break; sleep 0.1; done
+port="$(cat "$work/port" 2>/dev/null || true)"
+if [[ -n "$port" ]] && timeout 5 bash docker/healthcheck.sh "$port" /healthz; then
+  pass "docker/healthcheck.sh on 200"
+else
+  fail "docker/healthcheck.sh on 200"
+fi
+if [[ -n "$port" ]] && ! timeout 5 bash docker/healthcheck.sh "$port" /readyz; then
+  pass "docker/healthcheck.sh on 503"
+else
+  fail "docker/healthcheck.sh on 503"
+fi
+kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=""
+if [[ -n "$port" ]] && ! timeout 5 bash docker/healthcheck.sh "$port" /healthz 2>/dev/null; then
+  pass "docker/healthcheck.sh with nothing listening"
+else
+  fail "docker/healthcheck.sh with nothing listening"
+fi
+
+# 3. yamllint
+yaml_files=(
+  charts/sidecar/Chart.yaml
+  charts/sidecar/values.yaml
+  docker/docker-compose.yaml
+  docker/sidecar.compose.yaml
+)
+if ! command -v yamllint > /dev/null; then
+  fail "yamllint not installed (apt-get install yamllint)"
+elif yamllint --strict --config-file .yamllint "${yaml_files[@]}"; then
+  pass "yamllint ${yaml_files[*]}"
+else
+  fail "yamllint"
+fi
+
+# 4. values.yaml against values.schema.json
+if python3 - charts/sidecar/values.yaml charts/sidecar/values.schema.json <<'PY'
+import json, sys
+import jsonschema, yaml
+values = yaml.safe_load(open(sys.argv[1]))
+schema = json.load(open(sys.argv[2]))
+jsonschema.Draft7Validator.check_schema(schema)
+errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(values), key=lambda e: list(e.path))
+for error in errors:
+    print("  " + "/".join(map(str, error.path)) + ": " + error.message)
+sys.exit(1 if errors else 0)
+PY
+then
+  pass "values.yaml against values.schema.json (python3-jsonschema)"
+else
+  fail "values.yaml against values.schema.json (python3-jsonschema; needs python3-yaml python3-jsonschema)"
+fi
+
+# 5. helm lint/template where a helm binary happens to exist (never in CI; on a developer's machine).
+if command -v helm > /dev/null; then
+  if helm lint --strict charts/sidecar && helm template ci charts/sidecar --set metrics.serviceMonitor.enabled=true > "$work/chart.yaml"; then
+    pass "helm lint --strict / helm template"
+  else
+    fail "helm lint --strict / helm template"
+  fi
+else
+  echo "skip  helm lint/template (no helm binary)"
+fi
+
+echo "packaging: $passes passed, $failures failed"
+exit $((failures > 0 ? 1 : 0))
