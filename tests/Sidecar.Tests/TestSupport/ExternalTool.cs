@@ -42,8 +42,8 @@ internal static class ExternalTool
     /// </summary>
     /// <param name="name">The program, e.g. <c>promtool</c>.</param>
     /// <param name="output">The test's output.</param>
-    /// <param name="package">The Debian package that provides it, for the message.</param>
-    public static string? Require(string name, ITestOutputHelper output, string package)
+    /// <param name="package">The Debian package that provides it, for the message; defaults to <paramref name="name"/>.</param>
+    public static string? Require(string name, ITestOutputHelper output, string? package = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         var found = Find(name);
@@ -52,7 +52,7 @@ internal static class ExternalTool
             return found;
         }
 
-        var message = $"{name} missing: apt-get install {package}";
+        var message = $"{name} missing: apt-get install {package ?? name}";
         if (IsCi)
         {
             Assert.Fail(message);
