@@ -85,7 +85,7 @@ internal sealed partial class SidecarConfigBinder
         ("not-exists", HeaderMatchMode.NotExists),
     ];
 
-    /// <summary>YARP's policy names, also accepted in snake_case to match the rest of the file.</summary>
+    /// <summary>YARP's load-balancing policy names, spelt as YARP spells them.</summary>
     private static readonly (string Name, string Value)[] LoadBalancingPolicies =
     [
         ("PowerOfTwoChoices", "PowerOfTwoChoices"),
@@ -93,11 +93,6 @@ internal sealed partial class SidecarConfigBinder
         ("Random", "Random"),
         ("LeastRequests", "LeastRequests"),
         ("FirstAlphabetical", "FirstAlphabetical"),
-        ("power_of_two_choices", "PowerOfTwoChoices"),
-        ("round_robin", "RoundRobin"),
-        ("random", "Random"),
-        ("least_requests", "LeastRequests"),
-        ("first_alphabetical", "FirstAlphabetical"),
     ];
 
     /// <summary>RFC 9110 §9 methods plus PATCH (RFC 5789); anything else is far more likely a typo than an extension method.</summary>
@@ -811,8 +806,14 @@ internal sealed partial class SidecarConfigBinder
         }
 
         var name = RequiredHeaderName(map);
-        var mode = _reader.Optional(map, "mode", HeaderMatchMode.Exact, (YamlNode n, string p, out HeaderMatchMode v) => _reader.TryReadEnum(n, p, "mode", HeaderModes, out v));
+        var mode = HeaderMatchMode.Exact;
+        var modeValid = !map.TryGet("mode", out var modeNode) || _reader.TryReadEnum(modeNode, map.PathOf("mode"), "mode", HeaderModes, out mode);
         var values = map.TryGet("values", out var valuesNode) ? BindStringList(valuesNode, map.PathOf("values")) : [];
+        if (!modeValid)
+        {
+            return null;
+        }
+
         if (mode is HeaderMatchMode.Exists or HeaderMatchMode.NotExists)
         {
             if (values.Count > 0)
@@ -840,7 +841,7 @@ internal sealed partial class SidecarConfigBinder
         if (!name.All(IsTokenChar))
         {
             map.TryGet("name", out var nameNode);
-            _reader.Error(nameNode!, map.PathOf("name"), $"invalid header name '{name}'");
+            _reader.Error(nameNode!, map.PathOf("name"), $"invalid header name '{name}': use letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 token)");
             return null;
         }
 
