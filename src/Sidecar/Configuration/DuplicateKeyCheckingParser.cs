@@ -24,6 +24,9 @@ internal sealed class DuplicateKeyCheckingParser : IParser
 
     public ParsingEvent? Current => _inner.Current;
 
+    /// <summary>Where the last event read ended: the best location for a failure the inner parser reports without one.</summary>
+    public Mark LastGoodMark { get; private set; } = new(0, 1, 1);
+
     public bool MoveNext()
     {
         while (_inner.MoveNext())
@@ -46,6 +49,7 @@ internal sealed class DuplicateKeyCheckingParser : IParser
                 parent.FirstLines.Add(key.Value, (int)key.Start.Line);
                 parent.CurrentKey = key.Value;
                 parent.ExpectingKey = false;
+                LastGoodMark = key.End;
                 return true;
             }
 
@@ -66,6 +70,7 @@ internal sealed class DuplicateKeyCheckingParser : IParser
                     break;
             }
 
+            LastGoodMark = current?.End ?? LastGoodMark;
             return true;
         }
 

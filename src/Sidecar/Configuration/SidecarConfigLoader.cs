@@ -37,14 +37,23 @@ internal static class SidecarConfigLoader
         var errors = new List<ConfigError>();
         var reader = new ConfigReader(sourcePath, errors);
         var stream = new YamlStream();
+        using var text = new StringReader(yaml);
+        var parser = new DuplicateKeyCheckingParser(new Parser(text), sourcePath, errors);
         try
         {
-            using var text = new StringReader(yaml);
-            stream.Load(new DuplicateKeyCheckingParser(new Parser(text), sourcePath, errors));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
             errors.Add(new ConfigError(sourcePath, (int)ex.Start.Line, (int)ex.Start.Column, string.Empty, $"YAML syntax error: {ex.Message}"));
+            return Fail(errors);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this, without a location, on some malformed input
+            // (e.g. an unclosed flow sequence followed by a mapping key).
+            var mark = parser.LastGoodMark;
+            errors.Add(new ConfigError(sourcePath, (int)mark.Line, (int)mark.Column, string.Empty, "YAML syntax error after this point (is a '[', '{' or quote left open?)"));
             return Fail(errors);
         }
 
