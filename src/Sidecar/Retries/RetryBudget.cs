@@ -31,7 +31,7 @@ internal sealed class RetryBudget
     }
 
     /// <summary>Counts one original request (not a retry) of the cluster; call once per request.</summary>
-    public void RecordRequest() => Increment(_requests, CurrentSecond());
+    public void RecordRequest() => _ = Increment(_requests, CurrentSecond());
 
     /// <summary>
     /// Takes one retry from the budget if there is room: allowed when the retries counted in the window, before
@@ -39,34 +39,51 @@ internal sealed class RetryBudget
     /// is counted. With <see cref="BudgetOptions.Enabled"/> off it always allows (and still counts, so a reload that
     /// turns the budget on starts from the true load).
     /// </summary>
-    /// <remarks>Callers racing for the last units never overdraw it: each counts its retry first and then checks the
-    /// total including everyone else's, undoing its count if the budget is exceeded. A race can only refuse too many.</remarks>
+    /// <remarks>
+    /// Callers racing for the last units never overdraw it: each counts its retry first and then checks the total,
+    /// which includes everyone else's, undoing its count if the budget is exceeded (a race can only refuse too many).
+    /// If the clock enters a new second during the call, the windows ending at each later second that still hold
+    /// this retry are checked too: a retry counted by a caller that read the clock later lies in one of them.
+    /// So no window ever holds more retries than the allowance of that window as some caller read it (with a ratio,
+    /// requests counted concurrently can only raise it).
+    /// </remarks>
     public bool TryAcquireRetry(BudgetOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var second = CurrentSecond();
-        Increment(_retries, second);
+        var counted = Increment(_retries, second);
         if (!options.Enabled)
         {
             return true;
         }
 
-        var windowSeconds = WindowSeconds(options.Window);
-        var retriesBefore = Sum(_retries, second, windowSeconds) - 1;
-        var allowance = (options.Ratio * Sum(_requests, second, windowSeconds)) + ((double)options.MinPerSecond * windowSeconds);
-        if (retriesBefore < allowance)
+        if (!counted)
         {
-            return true;
+            return false;
         }
 
-        Decrement(_retries, second);
-        return false;
+        var windowSeconds = WindowSeconds(options.Window);
+        var floor = (double)options.MinPerSecond * windowSeconds;
+        var lastEnd = Math.Min(CurrentSecond(), second + windowSeconds - 1);
+        for (var end = second; end <= lastEnd; end++)
+        {
+            var retriesBefore = Sum(_retries, end, windowSeconds) - 1;
+            var allowance = (options.Ratio * Sum(_requests, end, windowSeconds)) + floor;
+            if (!(retriesBefore < allowance))
+            {
+                Decrement(_retries, second);
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Original requests counted in <paramref name="window"/> (whole seconds, as the budget sees them).</summary>
     public long RequestsInWindow(TimeSpan window) => Sum(_requests, CurrentSecond(), WindowSeconds(window));
 
-    /// <summary>Retries counted in <paramref name="window"/> (whole seconds, as the budget sees them).</summary>
+    /// <summary>Retries counted in <paramref name="window"/> (whole seconds, as the budget sees them). While other threads
+    /// call <see cref="TryAcquireRetry"/> this may include, for an instant, retries about to be refused and uncounted.</summary>
     public long RetriesInWindow(TimeSpan window) => Sum(_retries, CurrentSecond(), WindowSeconds(window));
 
     /// <summary>The window as whole seconds, rounded up and kept within 1..<see cref="RetryConstants.MaxBudgetWindowSeconds"/>.</summary>
@@ -82,7 +99,7 @@ internal sealed class RetryBudget
 
     private static ref long Bucket(long[] buckets, long second) => ref buckets[(int)(second & (BucketCount - 1))];
 
-    private static void Increment(long[] buckets, long second)
+    private static bool Increment(long[] buckets, long second)
     {
         ref var bucket = ref Bucket(buckets, second);
         var epoch = EpochBits(second);
@@ -94,7 +111,7 @@ internal sealed class RetryBudget
             {
                 if ((current & CountMask) == CountMask)
                 {
-                    return;
+                    return false;
                 }
 
                 next = current + 1;
@@ -107,13 +124,13 @@ internal sealed class RetryBudget
             else
             {
                 // A thread that read the clock long ago lost the race to a newer second; its count has aged out anyway.
-                return;
+                return false;
             }
 
             var seen = Interlocked.CompareExchange(ref bucket, next, current);
             if (seen == current)
             {
-                return;
+                return true;
             }
 
             current = seen;
