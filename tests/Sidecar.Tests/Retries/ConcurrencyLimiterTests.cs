@@ -82,7 +82,13 @@ public sealed class ConcurrencyLimiterTests
                     var seen = Volatile.Read(ref maxInside);
                     while (now > seen)
                     {
-                        seen = Interlocked.CompareExchange(ref maxInside, now, seen) is var previous && previous == seen ? now : previous;
+                        var previous = Interlocked.CompareExchange(ref maxInside, now, seen);
+                        if (previous == seen)
+                        {
+                            break;
+                        }
+
+                        seen = previous;
                     }
 
                     Interlocked.Increment(ref entered);
