@@ -23,16 +23,18 @@ internal sealed partial class RetryMiddleware
     private readonly RequestDelegate _next;
     private readonly SidecarConfigStore _store;
     private readonly RetryDecider _decider;
+    private readonly HedgedForwarder _hedger;
     private readonly BufferedBytesAccount _bufferedBytes;
     private readonly SidecarMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<RetryMiddleware> _logger;
 
-    public RetryMiddleware(RequestDelegate next, SidecarConfigStore store, RetryDecider decider, BufferedBytesAccount bufferedBytes, SidecarMetrics metrics, TimeProvider timeProvider, ILogger<RetryMiddleware> logger)
+    public RetryMiddleware(RequestDelegate next, SidecarConfigStore store, RetryDecider decider, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, SidecarMetrics metrics, TimeProvider timeProvider, ILogger<RetryMiddleware> logger)
     {
         _next = next;
         _store = store;
         _decider = decider;
+        _hedger = hedger;
         _bufferedBytes = bufferedBytes;
         _metrics = metrics;
         _timeProvider = timeProvider;
@@ -114,6 +116,14 @@ internal sealed partial class RetryMiddleware
         try
         {
             (body, state.BodyReplayable) = await ReplayableRequestBody.TryBufferAsync(request, options.BufferLimit, _bufferedBytes, requestAborted);
+            if (options.Hedge is not null && state.IsIdempotent && state.BodyReplayable && route.Breaker is null && !IsUpgrade(context))
+            {
+                int attempts;
+                (outcome, attempts) = await _hedger.ForwardAsync(context, proxyFeature, state, body, requestAborted);
+                state.BeginAttempt(attempts);
+                return;
+            }
+
             var destinations = proxyFeature.AvailableDestinations;
             List<DestinationState>? tried = null;
             for (var attempt = 1; ; attempt++)
@@ -353,6 +363,11 @@ internal sealed partial class RetryMiddleware
 
     private static Task WriteCircuitOpenAsync(HttpContext context, RoutePlan route, int attempts) =>
         ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Circuit open: every destination of the cluster is failing", route.RouteName, attempts, RequestOutcome.CircuitOpen);
+
+    /// <summary>WebSocket and other upgrades switch protocols on the caller's connection: never hedged.</summary>
+    private static bool IsUpgrade(HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+        || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 
     private static bool IsTimeoutStatus(HttpContext context) => context.Response.StatusCode == StatusCodes.Status504GatewayTimeout;
 

@@ -8,4 +8,5 @@ internal static class RetryReason
     public const string PerTryTimeout = "per_try_timeout";
     public const string Validation = "validation";
     public const string Header = "header";
+    public const string Hedge = "hedge";
 }

@@ -58,6 +58,12 @@ internal sealed class RetryResponseTransform : ResponseTransform
             reason = RetryReason.Validation;
         }
 
+        if (state.Hedge is { } hedge)
+        {
+            DecideHedged(context, state, hedge, reason);
+            return;
+        }
+
         if (reason is null)
         {
             state.Commit(Succeeded(state));
@@ -83,6 +89,33 @@ internal sealed class RetryResponseTransform : ResponseTransform
 
         // Retries are over: the last upstream response goes to the caller unchanged.
         state.Commit(outcome);
+    }
+
+    /// <summary>
+    /// A hedged attempt: a retryable response is dropped while another attempt may still answer (one in flight, or
+    /// a slot for the next hedge); otherwise the first attempt to claim the win commits and every later one is dropped.
+    /// </summary>
+    private static void DecideHedged(ResponseTransformContext context, RetryState state, HedgeAttempt hedge, string? reason)
+    {
+        var group = hedge.Group;
+        if (reason is not null && (group.InFlight > 1 || group.TryReserveNext()))
+        {
+            context.SuppressResponseBody = true;
+            return;
+        }
+
+        if (!group.TryClaim(hedge))
+        {
+            context.SuppressResponseBody = true;
+            return;
+        }
+
+        if (ReferenceEquals(reason, RetryReason.Validation))
+        {
+            context.HttpContext.Response.Headers[SidecarHeaders.Validation] = "failed";
+        }
+
+        state.Commit(reason is null ? Succeeded(state) : RequestOutcome.Exhausted);
     }
 
     private static string Succeeded(RetryState state) =>

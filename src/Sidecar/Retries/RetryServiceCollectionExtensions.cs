@@ -11,6 +11,7 @@ internal static class RetryServiceCollectionExtensions
         services.AddSingleton<ResponseConditionEvaluator>();
         services.AddSingleton<AttemptHeadersTransform>();
         services.AddSingleton<RetryResponseTransform>();
+        services.AddSingleton<HedgedForwarder>();
         return services;
     }
 }

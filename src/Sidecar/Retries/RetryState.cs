@@ -66,6 +66,17 @@ internal sealed class RetryState
     /// <summary>Status of the committed or suppressed response of the current attempt; 0 when none arrived.</summary>
     public int ResponseStatus { get; set; }
 
+    /// <summary>With hedging: the attempt this state belongs to (each hedged attempt has its own state).</summary>
+    public HedgeAttempt? Hedge { get; set; }
+
+    /// <summary>The state of hedged attempt <paramref name="number"/> of this request.</summary>
+    public RetryState ForHedge(int number, int maxAttempts)
+    {
+        var state = new RetryState(Route, Plan, maxAttempts, StartTimestamp, DeadlineTimestamp, IsIdempotent) { BodyReplayable = BodyReplayable };
+        state.BeginAttempt(number);
+        return state;
+    }
+
     public void BeginAttempt(int attempt)
     {
         Attempt = attempt;
