@@ -39,34 +39,3 @@ namespace Sidecar.Retries
     internal static class StatusClass { public static string Of(int status) => (status / 100) + "xx"; }
 }
 
-namespace Sidecar.Telemetry
-{
-    internal sealed class SidecarMetrics
-    {
-        public void RequestStarted() { }
-        public void RequestEnded() { }
-        public void RequestCompleted(string route, string policy, string method, string outcome, int attempts, TimeSpan duration) { }
-        public void AttemptCompleted(string route, string cluster, string result, TimeSpan duration) { }
-        public void Retried(string route, string reason) { }
-        public void RetrySkipped(string route, string reason) { }
-        public void BackoffSlept(string route, TimeSpan delay) { }
-        public void RetryBudgetExhausted(string cluster) { }
-        public void RetryAfterHonored(string route) { }
-        public void ConfigReloaded(bool success) { }
-        public void BufferedBytesChanged(long delta) { }
-    }
-    internal sealed class PrometheusExporter { }
-    internal static class PrometheusEndpoint
-    {
-        public static IEndpointConventionBuilder MapPrometheusMetrics(this IEndpointRouteBuilder endpoints, string pattern = "/metrics") => endpoints.MapGet(pattern, () => "");
-    }
-    internal static class TelemetryServiceCollectionExtensions
-    {
-        public static IServiceCollection AddSidecarTelemetry(this IServiceCollection services) { services.AddSingleton<SidecarMetrics>(); services.AddSingleton<PrometheusExporter>(); return services; }
-    }
-    internal static class SidecarActivitySource
-    {
-        public static Activity? StartRequest(string route, string method) => null;
-        public static Activity? StartAttempt(string route, int attempt) => null;
-    }
-}

@@ -8,6 +8,10 @@ namespace Sidecar.Configuration;
 /// <param name="Message">What is wrong, e.g. <c>unknown policy 'fast'</c>.</param>
 internal sealed record ConfigError(string File, int Line, int Column, string KeyPath, string Message)
 {
-    /// <summary><c>config/sidecar.yaml:14:5 routes[1].policy: unknown policy 'fast'</c></summary>
-    public override string ToString() => $"{File}:{Line}:{Column} {KeyPath}: {Message}";
+    /// <summary>
+    /// <c>config/sidecar.yaml:14:5 routes[1].policy: unknown policy 'fast'</c>; without a key path (a YAML syntax
+    /// error, a missing file) just <c>config/sidecar.yaml:3:1 YAML syntax error: ...</c>.
+    /// </summary>
+    public override string ToString() =>
+        KeyPath.Length == 0 ? $"{File}:{Line}:{Column} {Message}" : $"{File}:{Line}:{Column} {KeyPath}: {Message}";
 }

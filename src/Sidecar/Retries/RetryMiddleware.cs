@@ -149,7 +149,7 @@ internal sealed partial class RetryMiddleware
                         state.AttemptTimeout = null;
                     }
 
-                    attemptActivity?.SetTag("http.response.status_code", state.ResponseStatus);
+                    SidecarActivitySource.SetAttemptResult(attemptActivity, state.Verdict == AttemptVerdict.Pending ? "error" : StatusClass.Of(state.ResponseStatus), state.ResponseStatus);
                 }
 
                 if (proxyFeature.ProxiedDestination is { } destination)
@@ -205,8 +205,7 @@ internal sealed partial class RetryMiddleware
 
             _metrics.RequestEnded();
             _metrics.RequestCompleted(route.RouteName, plan.Name, request.Method, outcome, state.Attempt, _timeProvider.GetElapsedTime(start));
-            requestActivity?.SetTag("sidecar.attempts", state.Attempt);
-            requestActivity?.SetTag("sidecar.outcome", outcome);
+            SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, state.Attempt, context.Response.StatusCode);
         }
     }
 

@@ -1,0 +1,18 @@
+namespace Sidecar.Telemetry;
+
+/// <summary>
+/// Tag (Prometheus label) names used by <see cref="SidecarMetrics"/>. Every value is bounded:
+/// route, cluster and policy names come from the configuration, never from a raw request path.
+/// </summary>
+internal static class MetricTags
+{
+    public const string Route = "route";
+    public const string Cluster = "cluster";
+    public const string Policy = "policy";
+    public const string Method = "method";
+    public const string Outcome = "outcome";
+    public const string Result = "result";
+    public const string Reason = "reason";
+    public const string Destination = "destination";
+    public const string State = "state";
+}

@@ -1,0 +1,10 @@
+namespace Sidecar.Telemetry;
+
+/// <summary>
+/// Well-known tag values. Call sites may pass other strings; these are the ones documented in SPEC §5.
+/// </summary>
+internal static class MetricValues
+{
+    public const string Success = "success";
+    public const string Failure = "failure";
+}

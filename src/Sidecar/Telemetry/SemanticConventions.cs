@@ -1,0 +1,20 @@
+namespace Sidecar.Telemetry;
+
+/// <summary>Span attribute names: OpenTelemetry HTTP semantic conventions, and <c>sidecar.*</c> for ours.</summary>
+internal static class SemanticConventions
+{
+    public const string HttpRequestMethod = "http.request.method";
+    public const string HttpResponseStatusCode = "http.response.status_code";
+
+    /// <summary>
+    /// The ordinal number of request resending attempt (for any reason); set on retries only.
+    /// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#http-client-span
+    /// </summary>
+    public const string HttpRequestResendCount = "http.request.resend_count";
+
+    public const string SidecarRoute = "sidecar.route";
+    public const string SidecarAttempt = "sidecar.attempt";
+    public const string SidecarAttempts = "sidecar.attempts";
+    public const string SidecarResult = "sidecar.result";
+    public const string SidecarOutcome = "sidecar.outcome";
+}

@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Sidecar.Telemetry;
+
+/// <summary>
+/// The instruments of SPEC §5, created from <see cref="IMeterFactory"/> (as Kestrel's <c>KestrelMetrics</c>).
+/// Every method is called on the request path: each records only when the instrument is enabled and
+/// passes its tags in a <see cref="TagList"/>, so a recording allocates nothing.
+/// </summary>
+/// <remarks>
+/// Instrument names follow OpenTelemetry conventions (dotted, no unit, no <c>_total</c>); the unit is
+/// declared separately. Prometheus names come from the OpenTelemetry → Prometheus rules that
+/// <see cref="PrometheusNaming"/> applies (and that any OTLP → Prometheus pipeline applies too):
+/// dots become underscores, the unit is appended (<c>s</c> → <c>_seconds</c>, <c>By</c> → <c>_bytes</c>,
+/// <c>{annotations}</c> dropped) and counters get <c>_total</c>. So <c>sidecar.requests</c> is
+/// <c>sidecar_requests_total</c> and <c>sidecar.request.duration</c> (unit <c>s</c>) is
+/// <c>sidecar_request_duration_seconds</c>.
+/// </remarks>
+internal sealed class SidecarMetrics
+{
+    /// <summary>The name of the meter, for listeners and for <c>AddMeter</c>.</summary>
+    public const string MeterName = "Sidecar";
+
+    /// <summary>Bucket boundaries, in seconds, of every duration histogram: 1 ms to 30 s.</summary>
+    public static readonly IReadOnlyList<double> DurationBuckets =
+        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+    /// <summary>Bucket boundaries of the attempts-per-request histogram.</summary>
+    public static readonly IReadOnlyList<int> AttemptBuckets = [1, 2, 3, 4, 5, 10];
+
+    private readonly UpDownCounter<long> _inflightRequests;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<int> _requestAttempts;
+    private readonly Histogram<double> _requestDuration;
+    private readonly Counter<long> _upstreamAttempts;
+    private readonly Histogram<double> _upstreamAttemptDuration;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _retriesSkipped;
+    private readonly Histogram<double> _backoff;
+    private readonly Counter<long> _retryBudgetExhausted;
+    private readonly Counter<long> _retryAfterHonored;
+    private readonly Counter<long> _configReloads;
+    private readonly UpDownCounter<long> _bufferedBytes;
+    private readonly Counter<long> _circuitOpen;
+
+    public SidecarMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        var durationAdvice = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets };
+
+        _inflightRequests = meter.CreateUpDownCounter<long>(
+            "sidecar.inflight_requests", "{request}", "Requests currently being proxied, retries included.");
+        _requests = meter.CreateCounter<long>(
+            "sidecar.requests", "{request}", "Requests proxied, by route, policy, method and outcome.");
+        _requestAttempts = meter.CreateHistogram<int>(
+            "sidecar.request.attempts", "{attempt}", "Upstream attempts made per request.",
+            tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = AttemptBuckets });
+        _requestDuration = meter.CreateHistogram<double>(
+            "sidecar.request.duration", "s", "Time from receiving a request to its last upstream response, retries and backoff included.",
+            tags: null, advice: durationAdvice);
+        _upstreamAttempts = meter.CreateCounter<long>(
+            "sidecar.upstream.attempts", "{attempt}", "Upstream attempts, by route, cluster and result.");
+        _upstreamAttemptDuration = meter.CreateHistogram<double>(
+            "sidecar.upstream.attempt.duration", "s", "Duration of one upstream attempt until its response headers or failure.",
+            tags: null, advice: durationAdvice);
+        _retries = meter.CreateCounter<long>(
+            "sidecar.retries", "{retry}", "Retries made, by route and the reason of the retry.");
+        _retriesSkipped = meter.CreateCounter<long>(
+            "sidecar.retries.skipped", "{retry}", "Retries that a retryable failure called for but were not made, by reason.");
+        _backoff = meter.CreateHistogram<double>(
+            "sidecar.backoff", "s", "Backoff delays actually slept before a retry.",
+            tags: null, advice: durationAdvice);
+        _retryBudgetExhausted = meter.CreateCounter<long>(
+            "sidecar.retry_budget.exhausted", "{retry}", "Retries refused because the cluster's retry budget was spent.");
+        _retryAfterHonored = meter.CreateCounter<long>(
+            "sidecar.retry_after.honored", "{retry}", "Retries whose delay came from the upstream's Retry-After or pushback header.");
+        _configReloads = meter.CreateCounter<long>(
+            "sidecar.config.reloads", "{reload}", "Configuration reloads, by result.");
+        _bufferedBytes = meter.CreateUpDownCounter<long>(
+            "sidecar.buffered", "By", "Request body bytes currently buffered for replay.");
+        _circuitOpen = meter.CreateCounter<long>(
+            "sidecar.circuit.open", "{event}", "Times a circuit breaker opened, by cluster.");
+
+        // Istio/Envoy users complain that retry metrics are missing (or read 0 by default) until the
+        // first event, so an alert such as `increase(sidecar_config_reloads_total{result="failure"}[5m]) > 0`
+        // never fires on the first failure and dashboards show "no data". Series that operators alert
+        // on start at 0 here; listeners that exist before this instance (the Prometheus exporter and
+        // the OTLP export, see TelemetryServiceCollectionExtensions) see them.
+        _configReloads.Add(0, new KeyValuePair<string, object?>(MetricTags.Result, MetricValues.Success));
+        _configReloads.Add(0, new KeyValuePair<string, object?>(MetricTags.Result, MetricValues.Failure));
+        _inflightRequests.Add(0);
+        _bufferedBytes.Add(0);
+    }
+
+    public void RequestStarted()
+    {
+        if (_inflightRequests.Enabled)
+        {
+            _inflightRequests.Add(1);
+        }
+    }
+
+    public void RequestEnded()
+    {
+        if (_inflightRequests.Enabled)
+        {
+            _inflightRequests.Add(-1);
+        }
+    }
+
+    public void RequestCompleted(string route, string policy, string method, string outcome, int attempts, TimeSpan duration)
+    {
+        if (_requests.Enabled)
+        {
+            var tags = new TagList
+            {
+                { MetricTags.Route, route },
+                { MetricTags.Policy, policy },
+                { MetricTags.Method, method },
+                { MetricTags.Outcome, outcome },
+            };
+            _requests.Add(1, tags);
+        }
+
+        if (_requestAttempts.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Route, route } };
+            _requestAttempts.Record(attempts, tags);
+        }
+
+        if (_requestDuration.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Route, route } };
+            _requestDuration.Record(duration.TotalSeconds, tags);
+        }
+    }
+
+    public void AttemptCompleted(string route, string cluster, string result, TimeSpan duration)
+    {
+        if (_upstreamAttempts.Enabled)
+        {
+            var tags = new TagList
+            {
+                { MetricTags.Route, route },
+                { MetricTags.Cluster, cluster },
+                { MetricTags.Result, result },
+            };
+            _upstreamAttempts.Add(1, tags);
+        }
+
+        if (_upstreamAttemptDuration.Enabled)
+        {
+            var tags = new TagList
+            {
+                { MetricTags.Route, route },
+                { MetricTags.Cluster, cluster },
+            };
+            _upstreamAttemptDuration.Record(duration.TotalSeconds, tags);
+        }
+    }
+
+    public void Retried(string route, string reason)
+    {
+        if (_retries.Enabled)
+        {
+            var tags = new TagList
+            {
+                { MetricTags.Route, route },
+                { MetricTags.Reason, reason },
+            };
+            _retries.Add(1, tags);
+        }
+    }
+
+    public void RetrySkipped(string route, string reason)
+    {
+        if (_retriesSkipped.Enabled)
+        {
+            var tags = new TagList
+            {
+                { MetricTags.Route, route },
+                { MetricTags.Reason, reason },
+            };
+            _retriesSkipped.Add(1, tags);
+        }
+    }
+
+    public void BackoffSlept(string route, TimeSpan delay)
+    {
+        if (_backoff.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Route, route } };
+            _backoff.Record(delay.TotalSeconds, tags);
+        }
+    }
+
+    public void RetryBudgetExhausted(string cluster)
+    {
+        if (_retryBudgetExhausted.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Cluster, cluster } };
+            _retryBudgetExhausted.Add(1, tags);
+        }
+    }
+
+    public void RetryAfterHonored(string route)
+    {
+        if (_retryAfterHonored.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Route, route } };
+            _retryAfterHonored.Add(1, tags);
+        }
+    }
+
+    public void ConfigReloaded(bool success)
+    {
+        if (_configReloads.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Result, success ? MetricValues.Success : MetricValues.Failure } };
+            _configReloads.Add(1, tags);
+        }
+    }
+
+    public void BufferedBytesChanged(long delta)
+    {
+        if (_bufferedBytes.Enabled)
+        {
+            _bufferedBytes.Add(delta);
+        }
+    }
+
+    public void CircuitOpened(string cluster)
+    {
+        if (_circuitOpen.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Cluster, cluster } };
+            _circuitOpen.Add(1, tags);
+        }
+    }
+
+    /// <summary>
+    /// Publishes the per-route series that alerts are written against at 0, so that they exist
+    /// before the first event (see the constructor). Call once per configured route; idempotent.
+    /// </summary>
+    public void RouteConfigured(string route)
+    {
+        if (_retryAfterHonored.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Route, route } };
+            _retryAfterHonored.Add(0, tags);
+        }
+    }
+
+    /// <summary>
+    /// Publishes the per-cluster series that alerts are written against (retry budget exhausted,
+    /// circuit opened) at 0. Call once per configured cluster; idempotent.
+    /// </summary>
+    public void ClusterConfigured(string cluster)
+    {
+        var tags = new TagList { { MetricTags.Cluster, cluster } };
+        if (_retryBudgetExhausted.Enabled)
+        {
+            _retryBudgetExhausted.Add(0, tags);
+        }
+
+        if (_circuitOpen.Enabled)
+        {
+            _circuitOpen.Add(0, tags);
+        }
+    }
+}

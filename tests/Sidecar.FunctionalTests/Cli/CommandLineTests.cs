@@ -1,0 +1,123 @@
+using System.Net;
+using Sidecar.FunctionalTests.TestSupport;
+
+namespace Sidecar.FunctionalTests.Cli;
+
+public sealed class CommandLineTests
+{
+    private const int SigTerm = 15;
+
+    [Fact]
+    public async Task Run_BadConfig_ExitsNonZeroWithLocatedErrorsBeforeListening()
+    {
+        var path = await WriteTempAsync("""
+            listen: { proxy: "http://127.0.0.1:0", admin: "http://127.0.0.1:0" }
+            clusters:
+              app: { destinations: [http://127.0.0.1:1] }
+            routes:
+              - name: r
+                match: { path: "/{**rest}" }
+                cluster: app
+                policy: fast
+            """);
+
+        var (code, stdout, stderr) = await SidecarProcess.RunAsync("run", "--config", path);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"{path}:8:", stderr, StringComparison.Ordinal);
+        Assert.Contains("policy: unknown policy 'fast'", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_GoodConfig_PrintsRoutesPoliciesAndDelaySchedule()
+    {
+        var path = await WriteTempAsync("""
+            clusters:
+              orders: { destinations: [http://orders:8080] }
+            policies:
+              default:
+                max_attempts: 3
+                backoff: { algorithm: exponential, base: 100ms, multiplier: 2, max: 1s, jitter: none }
+            routes:
+              - name: orders-read
+                match: { path: "/orders/{**rest}", methods: [GET] }
+                cluster: orders
+                policy: default
+              - name: orders-write
+                match: { path: "/orders/{**rest}" }
+                cluster: orders
+            """);
+
+        var (code, stdout, _) = await SidecarProcess.RunAsync("validate", "--config", path);
+
+        Assert.Equal(0, code);
+        Assert.Contains("route orders-read: GET /orders/{**rest} -> cluster orders", stdout, StringComparison.Ordinal);
+        Assert.Contains("retry 1 (before attempt 2): delay 100ms .. 100ms", stdout, StringComparison.Ordinal);
+        Assert.Contains("retry 2 (before attempt 3): delay 200ms .. 200ms", stdout, StringComparison.Ordinal);
+        Assert.Contains("policy: none", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_BadConfig_ExitsOneWithEveryError()
+    {
+        var path = await WriteTempAsync("""
+            clusters:
+              app: { destinations: [not-a-url] }
+            policies:
+              p: { max_attempts: 0, backoff: { base: 2s, max: 1s } }
+            routes:
+              - name: r
+                match: { path: "/x" }
+                cluster: nope
+            """);
+
+        var (code, _, stderr) = await SidecarProcess.RunAsync("validate", "--config", path);
+
+        Assert.Equal(1, code);
+        Assert.Contains("clusters.app.destinations[0]", stderr, StringComparison.Ordinal);
+        Assert.Contains("policies.p.max_attempts", stderr, StringComparison.Ordinal);
+        Assert.Contains("unknown cluster 'nope'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_SigTerm_DrainsInFlightRequestAndExitsZero()
+    {
+        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
+        {
+            await Task.Delay(800);
+            await context.Response.WriteAsync("finished");
+        });
+        var path = await WriteTempAsync($$"""
+            listen: { proxy: "http://127.0.0.1:0", admin: "http://127.0.0.1:0" }
+            clusters:
+              app: { destinations: [{{upstream.Url}}] }
+            routes:
+              - name: r
+                match: { path: "/{**rest}" }
+                cluster: app
+            limits: { drain_delay: 200ms, drain_timeout: 10s }
+            """);
+        using var sidecar = SidecarProcess.Start("run", "--config", path);
+        var (proxy, admin) = await sidecar.WaitUntilListeningAsync(TimeSpan.FromSeconds(20));
+        using var client = new HttpClient { BaseAddress = proxy };
+        using var adminClient = new HttpClient { BaseAddress = admin };
+        Assert.Equal(HttpStatusCode.OK, (await adminClient.GetAsync("/readyz")).StatusCode);
+
+        var inFlight = client.GetStringAsync("/slow");
+        await Eventually.ReturnsAsync(() => Task.FromResult(upstream.Count), n => n == 1, TimeSpan.FromSeconds(5), "the request reaching the upstream");
+        sidecar.Signal(SigTerm);
+        var readyz = await Eventually.ReturnsAsync(async () => (await adminClient.GetAsync("/readyz")).StatusCode, s => s == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5), "readyz turning unready");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, readyz);
+        Assert.Equal("finished", await inFlight);
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    private static async Task<string> WriteTempAsync(string yaml)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("sidecar-cli-").FullName, "sidecar.yaml");
+        await File.WriteAllTextAsync(path, yaml);
+        return path;
+    }
+}

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Sidecar.FunctionalTests.TestSupport;
+
+/// <summary>The real <c>sidecar</c> executable (the built <c>sidecar.dll</c> run by <c>dotnet</c>) as a child process.</summary>
+public sealed partial class SidecarProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private SidecarProcess(Process process) => _process = process;
+
+    public ConcurrentQueue<string> Output { get; } = new();
+
+    public ConcurrentQueue<string> Errors { get; } = new();
+
+    public int Id => _process.Id;
+
+    public static SidecarProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sidecar.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Remove("SIDECAR_CONFIG");
+        var process = new Process { StartInfo = info };
+        var wrapper = new SidecarProcess(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                wrapper.Output.Enqueue(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                wrapper.Errors.Enqueue(e.Data);
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return wrapper;
+    }
+
+    /// <summary>Runs to completion (bounded) and returns the exit code.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        using var process = Start(args);
+        var code = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        return (code, string.Join('\n', process.Output), string.Join('\n', process.Errors));
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        await _process.WaitForExitAsync(timeout.Token);
+        // The parameterless wait also drains the redirected output.
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits for the "listening" log line and returns the proxy and admin addresses it names.</summary>
+    public async Task<(Uri Proxy, Uri Admin)> WaitUntilListeningAsync(TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline && !_process.HasExited)
+        {
+            foreach (var line in Output)
+            {
+                var match = ListeningLine().Match(line);
+                if (match.Success)
+                {
+                    return (new Uri(match.Groups[1].Value), new Uri(match.Groups[2].Value));
+                }
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException("sidecar did not log that it listens:\n" + string.Join('\n', Output) + "\n" + string.Join('\n', Errors));
+    }
+
+    public void Signal(int signal) => _ = Kill(_process.Id, signal);
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [GeneratedRegex(@"listening on (http://\S+), admin on (http://\S+) ")]
+    private static partial Regex ListeningLine();
+}

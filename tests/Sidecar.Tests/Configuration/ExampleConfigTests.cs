@@ -1,0 +1,73 @@
+using Sidecar.Configuration;
+
+namespace Sidecar.Tests.Configuration;
+
+public sealed class ExampleConfigTests
+{
+    public static TheoryData<string> ExampleFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in ExampleFileNames())
+        {
+            data.Add(name);
+        }
+
+        return data;
+    }
+
+    private static List<string> ExampleFileNames() =>
+        Directory.EnumerateFiles(Path.Combine(FindRepoRoot(), "config", "examples"), "*.yaml")
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    [Fact]
+    public void ExamplesFolder_HoldsTheDocumentedExamples()
+    {
+        var names = ExampleFileNames();
+
+        Assert.Contains("basic.yaml", names);
+        Assert.Contains("full-reference.yaml", names);
+        Assert.Contains("multi-cluster.yaml", names);
+    }
+
+    [Theory]
+    [MemberData(nameof(ExampleFiles))]
+    public void LoadFile_Example_IsValid(string fileName)
+    {
+        var result = SidecarConfigLoader.LoadFile(Path.Combine(FindRepoRoot(), "config", "examples", fileName));
+
+        Assert.True(result.Succeeded, string.Join(Environment.NewLine, result.Errors));
+        Assert.NotEmpty(result.Config!.Routes);
+    }
+
+    [Fact]
+    public void LoadFile_FullReference_SetsEveryOptionalSection()
+    {
+        var config = SidecarConfigLoader.LoadFile(Path.Combine(FindRepoRoot(), "config", "examples", "full-reference.yaml")).Config!;
+
+        var cluster = config.Clusters["orders"];
+        Assert.NotNull(cluster.Health.Active);
+        Assert.NotNull(cluster.CircuitBreaker);
+        var policy = config.Policies["default"];
+        Assert.NotNull(policy.Hedge);
+        Assert.Equal(2, policy.RetryUntil.Count);
+        Assert.Single(policy.RetryOn.Headers);
+        Assert.False(config.Policies["no-budget"].Budget.Enabled);
+        Assert.Single(config.Routes[0].Match.Headers);
+    }
+
+    internal static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Sidecar.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"Sidecar.sln not found above {AppContext.BaseDirectory}");
+    }
+}

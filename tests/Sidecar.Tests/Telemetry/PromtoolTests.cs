@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Sidecar.Tests.TestSupport;
+using Xunit.Abstractions;
+
+namespace Sidecar.Tests.Telemetry;
+
+public sealed class PromtoolTests
+{
+    private static readonly string[] Routes = ["orders-read", "orders-write", "billing \"legacy\"\\v1"];
+
+    private readonly ITestOutputHelper _output;
+
+    public PromtoolTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    [Fact]
+    public async Task WriteTo_EveryInstrumentSeveralRoutes_PassesPromtoolCheckMetrics()
+    {
+        var promtool = ExternalTool.Require("promtool", _output, "prometheus");
+        if (promtool is null)
+        {
+            return;
+        }
+
+        using var context = new MetricsTestContext();
+        RecordRealisticTraffic(context.Metrics);
+        var text = context.Render();
+        var file = Path.Combine(Path.GetTempPath(), $"sidecar-metrics-{Guid.NewGuid():N}.prom");
+        await File.WriteAllTextAsync(file, text);
+        try
+        {
+            var (exitCode, stdout, stderr) = await RunWithStdinAsync(promtool, "check metrics", file);
+
+            _output.WriteLine(stdout);
+            _output.WriteLine(stderr);
+            Assert.True(exitCode == 0, $"promtool exited {exitCode}: {stdout}{stderr}\n--- input ---\n{text}");
+            Assert.True(string.IsNullOrWhiteSpace(stdout + stderr), $"promtool reported: {stdout}{stderr}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static void RecordRealisticTraffic(Sidecar.Telemetry.SidecarMetrics metrics)
+    {
+        var outcomes = new[] { "success", "success_after_retry", "exhausted", "deadline_exceeded", "budget_exhausted", "circuit_open", "not_retryable", "client_cancelled" };
+        var results = new[] { "2xx", "4xx", "5xx", "connect_failure", "reset", "per_try_timeout", "cancelled" };
+        var reasons = new[] { "503", "429", "connect_failure", "reset", "per_try_timeout", "validation", "hedge" };
+        var skipped = new[] { "budget", "concurrency", "body_not_replayable", "backoff_cap", "deadline", "method" };
+        for (var i = 0; i < Routes.Length; i++)
+        {
+            var route = Routes[i];
+            metrics.RouteConfigured(route);
+            foreach (var outcome in outcomes)
+            {
+                metrics.RequestStarted();
+                metrics.RequestCompleted(route, "default", i == 1 ? "POST" : "GET", outcome, 1 + (outcome.Length % 4), TimeSpan.FromMilliseconds(3 * outcome.Length));
+                metrics.RequestEnded();
+            }
+
+            foreach (var result in results)
+            {
+                metrics.AttemptCompleted(route, "orders", result, TimeSpan.FromMilliseconds(result.Length * 7));
+            }
+
+            foreach (var reason in reasons)
+            {
+                metrics.Retried(route, reason);
+                metrics.BackoffSlept(route, TimeSpan.FromMilliseconds(50 * reason.Length));
+            }
+
+            foreach (var reason in skipped)
+            {
+                metrics.RetrySkipped(route, reason);
+            }
+
+            metrics.RetryAfterHonored(route);
+        }
+
+        metrics.ClusterConfigured("orders");
+        metrics.ClusterConfigured("billing");
+        metrics.RetryBudgetExhausted("orders");
+        metrics.CircuitOpened("billing");
+        metrics.ConfigReloaded(success: true);
+        metrics.ConfigReloaded(success: false);
+        metrics.BufferedBytesChanged(65536);
+        metrics.RequestStarted();
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithStdinAsync(string fileName, string arguments, string stdinFile)
+    {
+        var startInfo = new ProcessStartInfo(fileName, arguments)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(startInfo)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(await File.ReadAllTextAsync(stdinFile));
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
