@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Microsoft.Extensions.Logging.Console;
 using Sidecar.Configuration;
 using Sidecar.Hosting;
 
@@ -93,7 +94,7 @@ internal static class DemoCommand
                 return 1;
             }
 
-            sidecar = await SidecarHost.StartAsync(parsed.Config!, QuietHost(timeProvider), cancellationToken);
+            sidecar = await SidecarHost.StartAsync(parsed.Config! with { Listen = DemoPolicy.Listen }, QuietHost(timeProvider), cancellationToken);
             client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
             {
                 BaseAddress = sidecar.ProxyAddress,
@@ -102,6 +103,7 @@ internal static class DemoCommand
 
             var traffic = new DemoTraffic(client, options, timeProvider);
             var bar = new DemoProgress(progress, interactiveProgress, options.Duration);
+            await traffic.WarmUpAsync(cancellationToken);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             stop.CancelAfter(options.Duration);
             var start = timeProvider.GetTimestamp();
@@ -109,7 +111,7 @@ internal static class DemoCommand
             while (!running.IsCompleted)
             {
                 await Task.WhenAny(running, Task.Delay(ProgressInterval, timeProvider, CancellationToken.None));
-                bar.Update(timeProvider.GetElapsedTime(start), traffic.Completed);
+                bar.Update(Min(timeProvider.GetElapsedTime(start), options.Duration), traffic.Completed);
             }
 
             await running;
@@ -195,6 +197,8 @@ internal static class DemoCommand
         {
             logging.AddFilter("Yarp", LogLevel.Error);
             logging.AddFilter("Microsoft", LogLevel.Error);
+            // Whatever still logs goes to stderr with the progress, so stdout holds the report alone.
+            logging.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         },
     };
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sidecar.Configuration;
 
 namespace Sidecar.Demo;
 
@@ -16,11 +17,15 @@ internal static class DemoPolicy
     public const string PerTryTimeout = "500ms";
     public const string Backoff = "exponential 50ms..1s, full jitter";
 
-    /// <summary>The YAML handed to the config loader; listens on ephemeral loopback ports.</summary>
+    /// <summary>
+    /// Proxy and admin on ephemeral loopback ports, so the demo never collides with a Sidecar already running on the
+    /// default ports. Set on the parsed config rather than in <see cref="Yaml"/>: the loader rejects two equal
+    /// <c>listen</c> addresses, and two <c>:0</c> addresses are textually equal although they never collide.
+    /// </summary>
+    public static ListenOptions Listen { get; } = new() { Proxy = "http://127.0.0.1:0", Admin = "http://127.0.0.1:0" };
+
+    /// <summary>The YAML handed to the config loader (clusters, policies, routes; see <see cref="Listen"/>).</summary>
     public static string Yaml(Uri upstream) => string.Create(CultureInfo.InvariantCulture, $$"""
-        listen:
-          proxy: http://127.0.0.1:0
-          admin: http://127.0.0.1:0
         clusters:
           flaky:
             destinations: [{{upstream.GetLeftPart(UriPartial.Authority)}}]

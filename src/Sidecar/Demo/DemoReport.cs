@@ -37,7 +37,7 @@ internal static class DemoReport
             output.WriteLine("  (stopped early by Ctrl+C: these are the requests answered until then)");
         }
 
-        output.WriteLine(Invariant($"  upstream                built in: {Percent(options.FailureRate)} answer 503 (Retry-After: 0), {Percent(options.SlowRate)} answer after {Seconds(options.SlowDelay)}"));
+        output.WriteLine(Invariant($"  upstream                built in: {Share(options.FailureRate)} answer 503 (Retry-After: 0), {Share(options.SlowRate)} answer after {Seconds(options.SlowDelay)}"));
         output.WriteLine(Invariant($"  route {DemoPolicy.WithRetriesPrefix,-17} policy: {DemoPolicy.MaxAttempts} attempts, per-try timeout {DemoPolicy.PerTryTimeout},"));
         output.WriteLine(Invariant($"  {string.Empty,-23} backoff {DemoPolicy.Backoff}"));
         output.WriteLine(Invariant($"  route {DemoPolicy.WithoutRetriesPrefix,-17} no policy: forwarded once"));
@@ -53,7 +53,8 @@ internal static class DemoReport
         Row(output, "latency p99", Latency(with.P99), Latency(without.P99));
         output.WriteLine();
 
-        output.WriteLine(Invariant($"  {"attempts per request",-14}{"with retries",-29}   without retries"));
+        output.WriteLine("  attempts per request");
+        output.WriteLine(Invariant($"  {string.Empty,-14}{"with retries",-32}without retries"));
         for (var i = 0; i < Math.Max(with.Attempts.Count, without.Attempts.Count); i++)
         {
             var label = i == 0 ? "1 attempt" : Invariant($"{i + 1} attempts");
@@ -62,7 +63,7 @@ internal static class DemoReport
 
         output.WriteLine();
         var allowed = (DemoPolicy.BudgetRatio * with.Requests) + (DemoPolicy.BudgetMinPerSecond * result.Elapsed.TotalSeconds);
-        output.WriteLine(Invariant($"  retry budget: {Percent(DemoPolicy.BudgetRatio)} of requests + {DemoPolicy.BudgetMinPerSecond}/s. Used {with.Retries} retries of about {Math.Floor(allowed):0} allowed;"));
+        output.WriteLine(Invariant($"  retry budget: {Share(DemoPolicy.BudgetRatio)} of requests + {DemoPolicy.BudgetMinPerSecond}/s. Used {with.Retries} retries of about {Math.Floor(allowed):0} allowed;"));
         output.WriteLine(with.RefusedRetries == 0
             ? "  no request was refused a retry."
             : Invariant($"  {with.RefusedRetries} requests got a 503 back early: the budget refused their retry."));
@@ -108,6 +109,8 @@ internal static class DemoReport
     private static string Count(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Percent(double share) => Invariant($"{share * 100:0.0}%");
+
+    private static string Share(double share) => Invariant($"{share * 100:0.#}%");
 
     private static string Seconds(TimeSpan value) => Invariant($"{value.TotalSeconds:0.0} s");
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Net.Http.Headers;
+using Sidecar.Hosting;
 
 namespace Sidecar.Demo;
 
@@ -12,6 +13,9 @@ namespace Sidecar.Demo;
 /// </summary>
 internal sealed class FlakyUpstream : IAsyncDisposable
 {
+    /// <summary>Marks the demo's warm-up requests, which get a fixed answer and are not counted.</summary>
+    public const string WarmUpHeader = "x-demo-warmup";
+
     private readonly WebApplication _app;
     private readonly Random _random;
     private readonly Lock _randomLock = new();
@@ -69,6 +73,15 @@ internal sealed class FlakyUpstream : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (context.Request.Headers.ContainsKey(WarmUpHeader))
+        {
+            // Warm-up: a 503 then a 200, so the retry path is compiled before the measured run; not counted.
+            var retried = context.Request.Headers[SidecarHeaders.Attempt].ToString() is { Length: > 0 } attempt && attempt != "1";
+            context.Response.StatusCode = retried ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers[HeaderNames.RetryAfter] = "0";
+            return;
+        }
+
         var counter = context.Request.Path.StartsWithSegments(DemoPolicy.WithoutRetriesPrefix, StringComparison.Ordinal) ? WithoutRetries : WithRetries;
         counter.RecordRequest();
         double roll;
