@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Console;
 using Sidecar.Configuration;
@@ -22,7 +23,7 @@ internal static class DemoCommand
     {
         var duration = new Option<TimeSpan>("--duration", "-d")
         {
-            Description = "How long to send traffic, e.g. 10s or 500ms; at most 60s. Default 10s.",
+            Description = "How long to send traffic, e.g. 10s, 2s or 1m; from 1s to 60s. Default 10s.",
             DefaultValueFactory = _ => new DemoOptions().Duration,
             CustomParser = ParseDuration,
         };
@@ -67,7 +68,8 @@ internal static class DemoCommand
                 FailureRate = parse.GetValue(failureRate),
             };
             var configuration = parse.InvocationConfiguration;
-            return RunAsync(options, configuration.Output, configuration.Error, !Console.IsErrorRedirected, cancellationToken);
+            var interactive = ReferenceEquals(configuration.Error, Console.Error) && !Console.IsErrorRedirected;
+            return RunAsync(options, configuration.Output, configuration.Error, interactive, cancellationToken);
         });
         return command;
     }
@@ -150,25 +152,18 @@ internal static class DemoCommand
         }
     }
 
-    /// <summary>Parses <c>250ms</c>, <c>10s</c>, <c>1m</c> (a bare number is seconds) within 1s..60s.</summary>
-    public static bool TryParseDuration(string text, out TimeSpan duration, out string? error)
+    /// <summary>Parses a duration written as in the config (<c>10s</c>, <c>500ms</c>, <c>1m</c>) and checks it is within 1s..60s.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration, [NotNullWhen(false)] out string? error)
     {
-        text = text.Trim();
-        var (number, unit) = text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) ? (text[..^2], 0.001)
-            : text.EndsWith('s') || text.EndsWith('S') ? (text[..^1], 1.0)
-            : text.EndsWith('m') || text.EndsWith('M') ? (text[..^1], 60.0)
-            : (text, 1.0);
-        duration = default;
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
+        if (!DurationParser.TryParse(text, out duration, out var parseError))
         {
-            error = $"'{text}' is not a duration; use e.g. 10s, 500ms or 1m.";
+            error = $"--duration '{text}': {parseError}.";
             return false;
         }
 
-        duration = TimeSpan.FromSeconds(value * unit);
         if (duration < DemoOptions.MinDuration || duration > DemoOptions.MaxDuration)
         {
-            error = $"--duration must be between {DemoOptions.MinDuration.TotalSeconds:0}s and {DemoOptions.MaxDuration.TotalSeconds:0}s (got {text}).";
+            error = $"--duration must be between {DurationParser.Format(DemoOptions.MinDuration)} and {DurationParser.Format(DemoOptions.MaxDuration)} (got {text}).";
             return false;
         }
 
@@ -183,7 +178,7 @@ internal static class DemoCommand
             return duration;
         }
 
-        result.AddError(error!);
+        result.AddError(error);
         return default;
     }
 

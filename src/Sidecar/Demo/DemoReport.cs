@@ -37,7 +37,7 @@ internal static class DemoReport
             output.WriteLine("  (stopped early by Ctrl+C: these are the requests answered until then)");
         }
 
-        output.WriteLine(Invariant($"  upstream                built in: {Share(options.FailureRate)} answer 503 (Retry-After: 0), {Share(options.SlowRate)} answer after {Seconds(options.SlowDelay)}"));
+        output.WriteLine(Invariant($"  upstream                built in: {Share(options.FailureRate)} 503 + Retry-After: 0, {Share(options.SlowRate)} slow ({Seconds(options.SlowDelay)})"));
         output.WriteLine(Invariant($"  route {DemoPolicy.WithRetriesPrefix,-17} policy: {DemoPolicy.MaxAttempts} attempts, per-try timeout {DemoPolicy.PerTryTimeout},"));
         output.WriteLine(Invariant($"  {string.Empty,-23} backoff {DemoPolicy.Backoff}"));
         output.WriteLine(Invariant($"  route {DemoPolicy.WithoutRetriesPrefix,-17} no policy: forwarded once"));
@@ -68,7 +68,7 @@ internal static class DemoReport
             ? "  no request was refused a retry."
             : Invariant($"  {with.RefusedRetries} requests got a 503 back early: the budget refused their retry."));
         output.WriteLine();
-        output.WriteLine(Invariant($"  Retries took caller success from {Ratio(without.Successes, without.Requests)} to {Ratio(with.Successes, with.Requests)} at {PerCall(with)} upstream requests per call."));
+        output.WriteLine(Invariant($"  Retries: caller success {Ratio(without.Successes, without.Requests)} -> {Ratio(with.Successes, with.Requests)} for {PerCall(with)} upstream requests per call."));
     }
 
     /// <summary>A bar of <see cref="BarWidth"/> characters ('#' for the share, '.' for the rest), the share, the count.</summary>
