@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging.Console;
 using Sidecar.Configuration;
 using Sidecar.Hosting;
@@ -69,9 +70,25 @@ internal static class DemoCommand
             };
             var configuration = parse.InvocationConfiguration;
             var interactive = ReferenceEquals(configuration.Error, Console.Error) && !Console.IsErrorRedirected;
-            return RunAsync(options, configuration.Output, configuration.Error, interactive, cancellationToken);
+            return RunUntilCtrlCAsync(options, configuration.Output, configuration.Error, interactive, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>As <see cref="RunAsync"/>, with Ctrl+C (and SIGTERM) ending the traffic early instead of the process, as <c>run</c> does.</summary>
+    public static async Task<int> RunUntilCtrlCAsync(DemoOptions options, TextWriter output, TextWriter progress, bool interactiveProgress, CancellationToken cancellationToken)
+    {
+        using var ctrlC = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
+        return await RunAsync(options, output, progress, interactiveProgress, ctrlC.Token);
+
+        void Handle(PosixSignalContext context)
+        {
+            // Keep the process alive: the demo stops its traffic, prints what it has and exits 0.
+            context.Cancel = true;
+            ctrlC.Cancel();
+        }
     }
 
     /// <summary>Runs the demo and writes the report to <paramref name="output"/>; progress goes to <paramref name="progress"/>.</summary>

@@ -42,6 +42,9 @@ internal sealed class FlakyUpstream : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar-demo-upstream", Args = [] });
         builder.Logging.ClearProviders();
+        // Ctrl+C belongs to the demo command, which stops the traffic and prints the report; the default console
+        // lifetime would take the signal and stop this upstream under the running traffic.
+        builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

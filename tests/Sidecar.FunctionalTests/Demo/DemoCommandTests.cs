@@ -50,7 +50,7 @@ public sealed partial class DemoCommandTests
     public async Task RunAsync_CancelledMidRun_PrintsWhatItHasAndExitsZero()
     {
         using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var ctrlC = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
+        using var ctrlC = new CancellationTokenSource(TimeSpan.FromSeconds(3));
         var started = DateTimeOffset.UtcNow;
 
         var exitCode = await DemoCommand.RunAsync(new DemoOptions { Duration = TimeSpan.FromSeconds(60) }, output, TextWriter.Null, interactiveProgress: false, ctrlC.Token);
