@@ -61,7 +61,7 @@ internal static class ValidateCommand
     {
         var backoff = policy.Backoff;
         output.WriteLine($"  policy {policy.Name}: max_attempts {policy.MaxAttempts}, methods {string.Join(",", policy.Methods.Order(StringComparer.Ordinal))} (+POST/PATCH with Idempotency-Key)");
-        output.WriteLine($"    retry_on: status [{string.Join(", ", policy.RetryOn.Status)}], errors [{policy.RetryOn.Errors}]" +
+        output.WriteLine($"    retry_on: status [{string.Join(", ", policy.RetryOn.Status)}], errors [{ErrorNames(policy.RetryOn.Errors)}]" +
             (policy.RetryOn.Headers.Count > 0 ? $", headers [{string.Join(", ", policy.RetryOn.Headers.Select(h => h.Name))}]" : string.Empty));
         output.WriteLine($"    timeout {Format(policy.Timeout)}, per_try_timeout {Format(policy.PerTryTimeout)}, buffer_limit {policy.BufferLimit} B, " +
             $"retry_after {(policy.RetryAfter.Honor ? "honoured up to " + Format(policy.RetryAfter.Max) : "ignored")}, overrides {(policy.AllowOverrides ? "allowed" : "ignored")}");
@@ -80,6 +80,27 @@ internal static class ValidateCommand
         {
             output.WriteLine("      no retries (max_attempts 1)");
         }
+    }
+
+    private static string ErrorNames(RetryableErrors errors)
+    {
+        var names = new List<string>(3);
+        if (errors.HasFlag(RetryableErrors.ConnectFailure))
+        {
+            names.Add("connect-failure");
+        }
+
+        if (errors.HasFlag(RetryableErrors.Reset))
+        {
+            names.Add("reset");
+        }
+
+        if (errors.HasFlag(RetryableErrors.PerTryTimeout))
+        {
+            names.Add("per-try-timeout");
+        }
+
+        return string.Join(", ", names);
     }
 
     private static string Format(TimeSpan? value) => value is { } v ? Format(v) : "none";

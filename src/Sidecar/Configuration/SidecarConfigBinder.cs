@@ -201,7 +201,8 @@ internal sealed partial class SidecarConfigBinder
 
         var proxy = ListenAddress(map, "proxy", ConfigDefaults.ProxyAddress);
         var admin = ListenAddress(map, "admin", ConfigDefaults.AdminAddress);
-        if (string.Equals(proxy, admin, StringComparison.OrdinalIgnoreCase))
+        // Port 0 asks the OS for a free port, so two port-0 addresses never collide.
+        if (string.Equals(proxy, admin, StringComparison.OrdinalIgnoreCase) && !proxy.EndsWith(":0", StringComparison.Ordinal))
         {
             _reader.Error(map.Node, map.PathOf("admin"), $"the admin address must differ from the proxy address '{proxy}'");
         }

@@ -8,7 +8,8 @@ namespace Sidecar.Hosting;
 /// It polls the content rather than watching file events: Kubernetes updates a mounted ConfigMap by swapping a
 /// <c>..data</c> symlink, editors replace files by rename, and network filesystems drop events; comparing the bytes
 /// every <see cref="SidecarHostOptions.ReloadInterval"/> catches all of them for the cost of reading a small file.
-/// A file that fails validation is logged (once per distinct content) and the last good config keeps serving.
+/// New content is acted on once it reads the same on two consecutive ticks, so a file caught half-written by a
+/// non-atomic writer is neither applied truncated nor reported as broken. A file that fails validation is logged (once per distinct content) and the last good config keeps serving.
 /// </summary>
 internal sealed partial class ConfigFileWatcher : BackgroundService
 {
@@ -20,6 +21,7 @@ internal sealed partial class ConfigFileWatcher : BackgroundService
     private readonly ILogger<ConfigFileWatcher> _logger;
     private string? _appliedText;
     private string? _rejectedText;
+    private string? _pendingText;
 
     public ConfigFileWatcher(string path, string? initialText, TimeSpan interval, SidecarConfigStore store, SidecarMetrics metrics, TimeProvider timeProvider, ILogger<ConfigFileWatcher> logger)
     {
@@ -64,8 +66,18 @@ internal sealed partial class ConfigFileWatcher : BackgroundService
 
         if (string.Equals(text, _appliedText, StringComparison.Ordinal) || string.Equals(text, _rejectedText, StringComparison.Ordinal))
         {
+            _pendingText = null;
             return;
         }
+
+        if (!string.Equals(text, _pendingText, StringComparison.Ordinal))
+        {
+            // First sighting: wait one tick for the content to settle.
+            _pendingText = text;
+            return;
+        }
+
+        _pendingText = null;
 
         var result = SidecarConfigLoader.Parse(text, _path);
         if (!result.Succeeded)

@@ -9,8 +9,8 @@ internal sealed record SidecarHostOptions
     /// <summary>The text the initial config was parsed from, so the first poll does not re-apply it.</summary>
     public string? ConfigText { get; init; }
 
-    /// <summary>How often the config file is checked for changes. Default 1s (changes apply within 2s).</summary>
-    public TimeSpan ReloadInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How often the config file is checked for changes. Default 500ms: a change applies after two equal reads, within 1s.</summary>
+    public TimeSpan ReloadInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Log as JSON lines instead of text.</summary>
     public bool JsonLogs { get; init; }

@@ -17,7 +17,7 @@ public sealed class HotReloadTests
                 match: { path: "/old/{**rest}" }
                 cluster: app
             """;
-        await using var sidecar = await RunningSidecar.StartAsync(yaml, reloadInterval: TimeSpan.FromSeconds(1));
+        await using var sidecar = await RunningSidecar.StartAsync(yaml, reloadInterval: TimeSpan.FromMilliseconds(500));
         using (var before = await sidecar.Proxy.GetAsync("/new/x"))
         {
             Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);
@@ -33,7 +33,7 @@ public sealed class HotReloadTests
             "serving the new route");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2.5), "the reload took longer than the 2 s contract");
-        Assert.True(sidecar.Logs.Contains("Reloaded"));
+        await Eventually.ReturnsAsync(() => Task.FromResult(sidecar.Logs.Contains("Reloaded")), found => found, TimeSpan.FromSeconds(2), "the reload log line");
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class HotReloadTests
         Directory.CreateDirectory(Path.Combine(root, "..v2"));
         await File.WriteAllTextAsync(Path.Combine(root, "..v2", "sidecar.yaml"), "listen:\n  proxy: http://127.0.0.1:0\n  admin: http://127.0.0.1:0\n" + Config(second.Url));
         File.CreateSymbolicLink(Path.Combine(root, "..data_tmp"), "..v2");
-        File.Move(Path.Combine(root, "..data_tmp"), Path.Combine(root, "..data"), overwrite: true);
+        Assert.Equal(0, Rename(Path.Combine(root, "..data_tmp"), Path.Combine(root, "..data")));
         Directory.Delete(Path.Combine(root, "..v1"), recursive: true);
 
         var body = await Eventually.ReturnsAsync(() => client.GetStringAsync("/x"), b => b == "second", TimeSpan.FromSeconds(5), "serving the swapped config");
@@ -102,4 +102,8 @@ public sealed class HotReloadTests
         Assert.Contains("routes[0].cluster", line.Message, StringComparison.Ordinal);
         Assert.Equal("still here", await sidecar.Proxy.GetStringAsync("/b"));
     }
+
+    // rename(2) replaces the ..data link atomically, as the kubelet's atomic writer does.
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int Rename(string oldPath, string newPath);
 }

@@ -219,7 +219,7 @@ public sealed class RetryTests
 
             await context.Response.WriteAsync("fast");
         });
-        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, Policy + "    per_try_timeout: 300ms\n"));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, Policy + "\n    per_try_timeout: 300ms\n"));
 
         var clock = Stopwatch.StartNew();
         using var response = await sidecar.Proxy.GetAsync("/x");
@@ -243,7 +243,7 @@ public sealed class RetryTests
                 await Task.Delay(200);
             }
         });
-        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, Policy + "    per_try_timeout: 300ms\n"));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, Policy + "\n    per_try_timeout: 300ms\n"));
 
         using var response = await sidecar.Proxy.GetAsync("/stream");
         var body = await response.Content.ReadAsStringAsync();
@@ -300,7 +300,7 @@ public sealed class RetryTests
     public async Task Retry_OverrideAbovePolicy_IsCapped()
     {
         await using var upstream = await TestUpstream.StatusAsync(503, "busy");
-        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, Policy + "    allow_overrides: true\n"));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, Policy + "\n    allow_overrides: true\n"));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/x");
         request.Headers.Add("x-sidecar-max-attempts", "10");
 
@@ -379,7 +379,7 @@ public sealed class RetryTests
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(n < 2 ? "{\"state\":\"pending\"}" : "{\"state\":\"ready\"}");
         });
-        var policy = Policy + "    retry_until:\n      - json: { path: state, equals: ready }\n";
+        var policy = Policy + "\n    retry_until:\n      - json: { path: state, equals: ready }\n";
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, policy));
 
         using var response = await sidecar.Proxy.GetAsync("/job");
@@ -397,7 +397,7 @@ public sealed class RetryTests
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync("{\"state\":\"pending\",\"n\":" + n + "}");
         });
-        var policy = Policy + "    retry_until:\n      - json: { path: state, equals: ready }\n";
+        var policy = Policy + "\n    retry_until:\n      - json: { path: state, equals: ready }\n";
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, policy));
 
         using var response = await sidecar.Proxy.GetAsync("/job");

@@ -58,6 +58,32 @@ public sealed class ExampleConfigTests
         Assert.Single(config.Routes[0].Match.Headers);
     }
 
+    [Fact]
+    public void Parse_MangledFullReference_NeverThrows()
+    {
+        var lines = System.IO.File.ReadAllLines(Path.Combine(FindRepoRoot(), "config", "examples", "full-reference.yaml"));
+        string[] replacements = ["[]", "{}", "~", "x", "-1", "\"\"", "[x, {a: 1}]", "{ unknown: 1 }", "&a 1", "'"];
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var without = lines.Where((_, index) => index != i);
+            Assert.NotNull(SidecarConfigLoader.Parse(string.Join('\n', without), "mangled.yaml"));
+
+            var colon = lines[i].IndexOf(": ", StringComparison.Ordinal);
+            if (colon < 0)
+            {
+                continue;
+            }
+
+            foreach (var replacement in replacements)
+            {
+                var mangled = lines.ToArray();
+                mangled[i] = lines[i][..(colon + 2)] + replacement;
+                var result = SidecarConfigLoader.Parse(string.Join('\n', mangled), "mangled.yaml");
+                Assert.Equal(result.Errors.Count == 0, result.Succeeded);
+            }
+        }
+    }
+
     internal static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

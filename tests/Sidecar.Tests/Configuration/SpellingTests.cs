@@ -12,6 +12,7 @@ public sealed class SpellingTests
     [InlineData("retry-on", "retry_on")]
     [InlineData("backof", "backoff")]
     [InlineData("timout", "timeout")]
+    [InlineData("bakcoff", "backoff")]
     public void Closest_Typo_ReturnsIntendedKey(string input, string expected) =>
         Assert.Equal(expected, Spelling.Closest(input, PolicyKeys));
 

@@ -1,0 +1,48 @@
+namespace Sidecar.Retries;
+
+/// <summary>
+/// Reads the upstream's <c>x-sidecar-retry-pushback-ms</c>, which works like gRPC's
+/// <c>grpc-retry-pushback-ms</c> (gRFC A6): a non-negative integer is the delay before the next retry,
+/// a negative one means "do not retry".
+/// </summary>
+internal static class PushbackParser
+{
+    /// <summary>The header name.</summary>
+    public const string HeaderName = "x-sidecar-retry-pushback-ms";
+
+    /// <summary>
+    /// Parses an optionally signed decimal integer of milliseconds surrounded by optional whitespace.
+    /// </summary>
+    /// <param name="value">The header value; <c>null</c> when absent.</param>
+    /// <param name="delay">The delay asked for; longer than <see cref="RetryConstants.MaxHeaderDuration"/> (or overflowing) is capped there. Zero when <paramref name="stop"/>.</param>
+    /// <param name="stop"><c>true</c> for a negative value: the upstream asks not to be retried.</param>
+    /// <returns><c>false</c> for an absent, empty or malformed value (a sign alone, <c>+</c>, fractions, text), which the caller ignores.
+    /// Unlike gRPC, which treats an unparseable pushback as "stop", garbage here is ignored: the header is ours
+    /// and a proxy in between should not be able to switch retries off by mangling it.</returns>
+    public static bool TryParse(string? value, out TimeSpan delay, out bool stop)
+    {
+        delay = TimeSpan.Zero;
+        stop = false;
+        var span = HeaderSyntax.TrimOws(value);
+        var negative = span.StartsWith('-');
+        if (negative)
+        {
+            span = span[1..];
+        }
+
+        var maxMilliseconds = (long)RetryConstants.MaxHeaderDuration.TotalMilliseconds;
+        if (!HeaderSyntax.TryParseDigits(span, maxMilliseconds, out var milliseconds))
+        {
+            return false;
+        }
+
+        if (negative && milliseconds > 0)
+        {
+            stop = true;
+            return true;
+        }
+
+        delay = TimeSpan.FromMilliseconds(milliseconds);
+        return true;
+    }
+}

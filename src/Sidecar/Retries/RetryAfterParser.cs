@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Primitives;
+
+namespace Sidecar.Retries;
+
+/// <summary>
+/// Reads <c>Retry-After</c> (RFC 9110 §10.2.3): <c>delay-seconds</c> (a non-negative decimal integer) or an
+/// <see cref="HttpDate">HTTP-date</see>. Never throws and never allocates.
+/// </summary>
+internal static class RetryAfterParser
+{
+    /// <summary>
+    /// Parses a <c>Retry-After</c> field. More than one field line is malformed (the field is a singleton) and yields <c>false</c>.
+    /// </summary>
+    /// <inheritdoc cref="TryParse(string?, DateTimeOffset, out TimeSpan)"/>
+    public static bool TryParse(StringValues headerValue, DateTimeOffset now, out TimeSpan delay)
+    {
+        if (headerValue.Count != 1)
+        {
+            delay = TimeSpan.Zero;
+            return false;
+        }
+
+        return TryParse(headerValue[0], now, out delay);
+    }
+
+    /// <summary>Parses one <c>Retry-After</c> value.</summary>
+    /// <param name="headerValue">The field value; <c>null</c> when absent. Optional whitespace around it is ignored.</param>
+    /// <param name="now">The current time, against which an HTTP-date is measured.</param>
+    /// <param name="delay">How long the server asks to wait: the seconds given, or the time until the date given
+    /// (zero for a date in the past). Anything longer than <see cref="RetryConstants.MaxHeaderDuration"/> (one day),
+    /// including values too large for any integer type, is read as exactly that cap.</param>
+    /// <returns><c>false</c> for absent, empty or malformed values (signs, fractions, lists, unknown date formats).</returns>
+    public static bool TryParse(string? headerValue, DateTimeOffset now, out TimeSpan delay)
+    {
+        delay = TimeSpan.Zero;
+        var span = HeaderSyntax.TrimOws(headerValue);
+        if (span.IsEmpty)
+        {
+            return false;
+        }
+
+        var cap = RetryConstants.MaxHeaderDuration;
+        if (char.IsAsciiDigit(span[0]))
+        {
+            if (!HeaderSyntax.TryParseDigits(span, (long)cap.TotalSeconds, out var seconds))
+            {
+                return false;
+            }
+
+            delay = TimeSpan.FromSeconds(seconds);
+            return true;
+        }
+
+        if (!HttpDate.TryParse(span, now.UtcDateTime.Year, out var date))
+        {
+            return false;
+        }
+
+        // Both instants lie within DateTimeOffset's range (±3.2e18 ticks), so their difference cannot overflow a long.
+        var ticks = date.UtcTicks - now.UtcTicks;
+        delay = TimeSpan.FromTicks(Math.Clamp(ticks, 0, cap.Ticks));
+        return true;
+    }
+}

@@ -1,0 +1,15 @@
+namespace Sidecar.Retries;
+
+/// <summary>Maps a status code to its class label (<c>"5xx"</c>) for bounded metric tags, without allocating.</summary>
+internal static class StatusClass
+{
+    /// <summary>Label of codes outside 100..599 (including 0, "no response").</summary>
+    public const string Other = "other";
+
+    private static readonly string[] Labels = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+    /// <summary>Returns <c>"1xx"</c>..<c>"5xx"</c> for 100..599 and <see cref="Other"/> for anything else.
+    /// The strings are cached: no allocation.</summary>
+    public static string Of(int status)
+        => status is >= 100 and <= 599 ? Labels[(status / 100) - 1] : Other;
+}

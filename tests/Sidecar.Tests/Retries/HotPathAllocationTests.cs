@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Primitives;
+using Sidecar.Configuration;
+using Sidecar.Retries;
+using Sidecar.Tests.TestSupport;
+
+namespace Sidecar.Tests.Retries;
+
+/// <summary>Everything in <c>Retries/</c> runs per retried request: none of it may allocate.</summary>
+public sealed class HotPathAllocationTests
+{
+    [Fact]
+    public void RetryLogic_SteadyState_AllocatesNothing()
+    {
+        var schedule = new BackoffSchedule(new BackoffOptions { Jitter = JitterMode.Decorrelated }, 5);
+        var exponential = new BackoffSchedule(new BackoffOptions { Jitter = JitterMode.Full }, 5);
+        var range = new BackoffSchedule(new BackoffOptions { Algorithm = BackoffAlgorithm.Range, Jitter = JitterMode.Equal }, 5);
+        var fibonacci = new BackoffSchedule(new BackoffOptions { Algorithm = BackoffAlgorithm.Fibonacci }, 5);
+        var time = new ManualTimeProvider();
+        var budget = new RetryBudget(time);
+        var budgetOptions = new BudgetOptions();
+        var limiter = new ConcurrencyLimiter(10);
+        var retryAfter = new StringValues("Sun, 06 Nov 1994 08:49:37 GMT");
+        var now = new DateTimeOffset(1994, 11, 6, 8, 49, 0, TimeSpan.Zero);
+        IRandomSource random = SharedRandomSource.Instance;
+
+        void Run()
+        {
+            for (var retry = 1; retry < 6; retry++)
+            {
+                _ = schedule.NextDelay(retry, TimeSpan.FromMilliseconds(70), random.NextDouble());
+                _ = exponential.NextDelay(retry, TimeSpan.Zero, random.NextDouble());
+                _ = range.NextDelay(retry, TimeSpan.Zero, random.NextDouble());
+                _ = fibonacci.BaseDelay(retry);
+                _ = schedule.Bounds(retry);
+            }
+
+            budget.RecordRequest();
+            _ = budget.TryAcquireRetry(budgetOptions);
+            if (limiter.TryEnter())
+            {
+                limiter.Exit();
+            }
+
+            _ = RetryAfterParser.TryParse(retryAfter, now, out _);
+            _ = RetryAfterParser.TryParse("Sunday, 06-Nov-94 08:49:37 GMT", now, out _);
+            _ = RetryAfterParser.TryParse("Sun Nov  6 08:49:37 1994", now, out _);
+            _ = RetryAfterParser.TryParse("120", now, out _);
+            _ = PushbackParser.TryParse("-1", out _, out _);
+            _ = DeadlineHeaderParser.TryParseTimeoutMs("1500", out _);
+            _ = DeadlineHeaderParser.TryParseGrpcTimeout("100m", out _);
+            _ = StatusClass.Of(503);
+        }
+
+        Run();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            Run();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

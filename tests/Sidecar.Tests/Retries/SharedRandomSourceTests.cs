@@ -1,0 +1,16 @@
+using Sidecar.Retries;
+
+namespace Sidecar.Tests.Retries;
+
+public sealed class SharedRandomSourceTests
+{
+    [Fact]
+    public void NextDouble_IsInUnitInterval()
+    {
+        IRandomSource random = SharedRandomSource.Instance;
+        for (var i = 0; i < 10_000; i++)
+        {
+            Assert.InRange(random.NextDouble(), 0.0, double.BitDecrement(1.0));
+        }
+    }
+}
