@@ -62,8 +62,8 @@ internal static class DemoReport
         }
 
         output.WriteLine();
-        var allowed = (DemoPolicy.BudgetRatio * with.Requests) + (DemoPolicy.BudgetMinPerSecond * result.Elapsed.TotalSeconds);
-        output.WriteLine(Invariant($"  retry budget: {Share(DemoPolicy.BudgetRatio)} of requests + {DemoPolicy.BudgetMinPerSecond}/s. Used {with.Retries} retries of about {Math.Floor(allowed):0} allowed;"));
+        var perRequest = with.Requests == 0 ? "-" : Invariant($"{(double)with.Retries / with.Requests:0.00}");
+        output.WriteLine(Invariant($"  retry budget: {Share(DemoPolicy.BudgetRatio)} of requests + {DemoPolicy.BudgetMinPerSecond}/s. Used {with.Retries} retries ({perRequest} per request);"));
         output.WriteLine(with.RefusedRetries == 0
             ? "  no request was refused a retry."
             : Invariant($"  {with.RefusedRetries} requests got a 503 back early: the budget refused their retry."));

@@ -50,13 +50,15 @@ public sealed partial class DemoCommandTests
     public async Task RunAsync_CancelledMidRun_PrintsWhatItHasAndExitsZero()
     {
         using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var ctrlC = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        using var ctrlC = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        // The first progress line comes two seconds into the traffic: press "Ctrl+C" then.
+        using var progress = new CancelOnFirstLine(ctrlC);
         var started = DateTimeOffset.UtcNow;
 
-        var exitCode = await DemoCommand.RunAsync(new DemoOptions { Duration = TimeSpan.FromSeconds(60) }, output, TextWriter.Null, interactiveProgress: false, ctrlC.Token);
+        var exitCode = await DemoCommand.RunAsync(new DemoOptions { Duration = TimeSpan.FromSeconds(60) }, output, progress, interactiveProgress: false, ctrlC.Token);
 
         Assert.Equal(0, exitCode);
-        Assert.True(DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(15));
+        Assert.True(DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(20));
         var report = output.ToString();
         Assert.Contains("stopped early by Ctrl+C", report, StringComparison.Ordinal);
         Assert.Matches(CallerSuccess(), report);
@@ -64,4 +66,13 @@ public sealed partial class DemoCommandTests
 
     [GeneratedRegex(@"caller success \(2xx\)\s+(?<with>[0-9.]+)%\s+(?<without>[0-9.]+)%")]
     private static partial Regex CallerSuccess();
+
+    private sealed class CancelOnFirstLine(CancellationTokenSource source) : StringWriter(CultureInfo.InvariantCulture)
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            source.Cancel();
+        }
+    }
 }

@@ -70,8 +70,7 @@ public sealed class DemoReportTests
     {
         var lines = Lines(Result());
 
-        // 20% of 200 requests + 10/s over 10 s.
-        Assert.Contains("  retry budget: 20% of requests + 10/s. Used 100 retries of about 140 allowed;", lines);
+        Assert.Contains("  retry budget: 20% of requests + 10/s. Used 100 retries (0.50 per request);", lines);
         Assert.Contains("  no request was refused a retry.", lines);
         Assert.Contains("  Retries: caller success 70.0% -> 97.0% for 1.50 upstream requests per call.", lines);
     }
