@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Primitives;
 using Sidecar.Configuration;
+using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Routing;
 using Yarp.ReverseProxy.Configuration;
@@ -13,12 +14,14 @@ namespace Sidecar.Hosting;
 internal sealed class SidecarConfigStore : IProxyConfigProvider
 {
     private readonly ClusterRetryStateRegistry _clusterStates;
+    private readonly CircuitBreakerRegistry _breakers;
     private Snapshot _current;
 
-    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates)
+    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers)
     {
         _clusterStates = clusterStates;
-        _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates));
+        _breakers = breakers;
+        _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates, breakers));
     }
 
     /// <summary>The route table of the newest snapshot; read once per request.</summary>
@@ -30,7 +33,7 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
 
     public void Apply(SidecarConfig config)
     {
-        var next = new Snapshot(config, RouteTable.Build(config, _clusterStates));
+        var next = new Snapshot(config, RouteTable.Build(config, _clusterStates, _breakers));
         var previous = Interlocked.Exchange(ref _current, next);
         previous.SignalChange();
     }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Sidecar.Admin;
 using Sidecar.Configuration;
+using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Configuration;
@@ -129,7 +130,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSingleton<DrainSignal>();
         services.AddSidecarTelemetry();
         services.AddSingleton<ClusterRetryStateRegistry>();
-        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>()));
+        services.AddSingleton<CircuitBreakerRegistry>();
+        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<CircuitBreakerRegistry>()));
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<SidecarConfigStore>());
         services.AddSidecarRetries();
         services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();

@@ -1,5 +1,6 @@
 using Sidecar.Configuration;
 using Sidecar.Hosting;
+using Sidecar.Resilience;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Forwarder;
@@ -52,12 +53,20 @@ internal sealed partial class RetryMiddleware
             ControlHeaders.Strip(context.Request.Headers);
         }
 
-        return ForwardOnceAsync(context, route);
+        return ForwardOnceAsync(context, proxyFeature, route);
     }
 
-    private async Task ForwardOnceAsync(HttpContext context, RoutePlan? route)
+    private async Task ForwardOnceAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route)
     {
         var start = _timeProvider.GetTimestamp();
+        DestinationState? probe = null;
+        if (route?.Breaker is { } breaker && !TryApplyCircuits(proxyFeature, breaker, proxyFeature.AvailableDestinations, out probe))
+        {
+            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.CircuitOpen, 0, _timeProvider.GetElapsedTime(start));
+            await WriteCircuitOpenAsync(context, route, 0);
+            return;
+        }
+
         _metrics.RequestStarted();
         context.Response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(1);
         try
@@ -78,6 +87,7 @@ internal sealed partial class RetryMiddleware
             var outcome = context.RequestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled
                 : error is null ? RequestOutcome.Success : RequestOutcome.NotRetryable;
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, outcome, 1, duration);
+            RecordCircuit(context, proxyFeature, route, context.Response.StatusCode, error, probe);
         }
     }
 
@@ -120,6 +130,14 @@ internal sealed partial class RetryMiddleware
                     }
                 }
 
+                DestinationState? probe = null;
+                if (route.Breaker is { } breaker && !TryApplyCircuits(proxyFeature, breaker, proxyFeature.AvailableDestinations, out probe))
+                {
+                    outcome = RequestOutcome.CircuitOpen;
+                    await WriteCircuitOpenAsync(context, route, attempt - 1);
+                    break;
+                }
+
                 var attemptStart = _timeProvider.GetTimestamp();
                 if (state.HasDeadline && attemptStart >= deadline)
                 {
@@ -156,6 +174,8 @@ internal sealed partial class RetryMiddleware
                 {
                     (tried ??= []).Add(destination);
                 }
+
+                RecordCircuit(context, proxyFeature, route, state.ResponseStatus, context.Features.Get<IForwarderErrorFeature>(), probe);
 
                 var attemptDuration = _timeProvider.GetElapsedTime(attemptStart);
                 if (state.Verdict == AttemptVerdict.Commit)
@@ -280,6 +300,60 @@ internal sealed partial class RetryMiddleware
         }
     }
 
+    /// <summary>Narrows the attempt's destinations to those whose circuit admits a request; false when none does.</summary>
+    private static bool TryApplyCircuits(IReverseProxyFeature proxyFeature, ClusterCircuitBreaker breaker, IReadOnlyList<DestinationState> candidates, out DestinationState? probe)
+    {
+        probe = null;
+        if (candidates.Count == 0)
+        {
+            // No healthy destination at all: YARP answers that itself (503, NoAvailableDestinations).
+            return true;
+        }
+
+        var allowed = breaker.Allowed(candidates, out probe);
+        if (allowed.Count == 0)
+        {
+            return false;
+        }
+
+        proxyFeature.AvailableDestinations = allowed;
+        return true;
+    }
+
+    /// <summary>A 5xx or a transport error counts against the destination; a caller that left counts for nothing.</summary>
+    private void RecordCircuit(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, int status, IForwarderErrorFeature? error, DestinationState? probe)
+    {
+        if (route.Breaker is not { } breaker || proxyFeature.ProxiedDestination is not { } destination)
+        {
+            if (probe is not null)
+            {
+                route.Breaker?.For(probe).ReleaseProbe();
+            }
+
+            return;
+        }
+
+        if (error is not null && context.RequestAborted.IsCancellationRequested)
+        {
+            if (probe is not null)
+            {
+                breaker.For(probe).ReleaseProbe();
+            }
+
+            return;
+        }
+
+        var failure = error is not null || status >= 500;
+        if (breaker.Record(destination, failure, probe))
+        {
+            _metrics.CircuitOpened(route.ClusterName);
+            LogCircuitOpened(route.ClusterName, destination.DestinationId, breaker.Options.BreakDuration);
+        }
+    }
+
+    private static Task WriteCircuitOpenAsync(HttpContext context, RoutePlan route, int attempts) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Circuit open: every destination of the cluster is failing", route.RouteName, attempts, RequestOutcome.CircuitOpen);
+
     private static bool IsTimeoutStatus(HttpContext context) => context.Response.StatusCode == StatusCodes.Status504GatewayTimeout;
 
     private static (RetryableErrors Kind, string Reason) Classify(IForwarderErrorFeature error, bool timedOut)
@@ -382,6 +456,9 @@ internal sealed partial class RetryMiddleware
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Retrying route {Route}: attempt {Attempt} after {Reason}, waiting {DelayMs} ms")]
     private partial void LogRetry(string route, int attempt, string reason, long delayMs);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Circuit opened for cluster {Cluster} destination {Destination}: no requests there for {BreakDuration}")]
+    private partial void LogCircuitOpened(string cluster, string destination, TimeSpan breakDuration);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Route {Route}: no usable response after {Attempts} attempts ({Error}: {Message})")]
     private partial void LogGaveUp(string route, int attempts, ForwarderError error, string message);

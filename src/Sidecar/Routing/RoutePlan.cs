@@ -1,3 +1,4 @@
+using Sidecar.Resilience;
 using Sidecar.Retries;
 
 namespace Sidecar.Routing;
@@ -5,11 +6,12 @@ namespace Sidecar.Routing;
 /// <summary>What the proxy needs per request for one route, resolved once per config snapshot.</summary>
 internal sealed class RoutePlan
 {
-    public RoutePlan(string routeName, string clusterName, RetryPlan? retry)
+    public RoutePlan(string routeName, string clusterName, RetryPlan? retry, ClusterCircuitBreaker? breaker)
     {
         RouteName = routeName;
         ClusterName = clusterName;
         Retry = retry;
+        Breaker = breaker;
     }
 
     public string RouteName { get; }
@@ -18,6 +20,9 @@ internal sealed class RoutePlan
 
     /// <summary><c>null</c> for a route without a policy: proxied once, nothing buffered.</summary>
     public RetryPlan? Retry { get; }
+
+    /// <summary>The cluster's circuit breaker; <c>null</c> when the cluster declares none.</summary>
+    public ClusterCircuitBreaker? Breaker { get; }
 
     /// <summary>The <c>policy</c> metric label.</summary>
     public string PolicyLabel => Retry?.Name ?? "none";

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Sidecar.Configuration;
+using Sidecar.Resilience;
 using Sidecar.Retries;
 
 namespace Sidecar.Routing;
@@ -20,10 +21,16 @@ internal sealed class RouteTable
 
     public SidecarConfig Config { get; }
 
-    public static RouteTable Build(SidecarConfig config, ClusterRetryStateRegistry clusterStates)
+    public static RouteTable Build(SidecarConfig config, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers)
     {
         var plans = new Dictionary<string, RetryPlan>(StringComparer.Ordinal);
         var routes = new Dictionary<string, RoutePlan>(config.Routes.Count, StringComparer.Ordinal);
+        var clusterBreakers = new Dictionary<string, ClusterCircuitBreaker?>(StringComparer.Ordinal);
+        foreach (var cluster in config.Clusters.Values)
+        {
+            clusterBreakers[cluster.Name] = breakers.Get(cluster);
+        }
+
         foreach (var route in config.Routes)
         {
             RetryPlan? retry = null;
@@ -37,7 +44,7 @@ internal sealed class RouteTable
                 }
             }
 
-            routes[route.Name] = new RoutePlan(route.Name, route.Cluster, retry);
+            routes[route.Name] = new RoutePlan(route.Name, route.Cluster, retry, clusterBreakers.GetValueOrDefault(route.Cluster));
         }
 
         return new RouteTable(config, routes.ToFrozenDictionary(StringComparer.Ordinal));

@@ -1,0 +1,31 @@
+using System.Collections.Concurrent;
+using Sidecar.Configuration;
+
+namespace Sidecar.Resilience;
+
+/// <summary>
+/// One <see cref="ClusterCircuitBreaker"/> per cluster that declares <c>circuit_breaker</c>. A reload that keeps the
+/// same options keeps the breaker and its state; changed options start a fresh one.
+/// </summary>
+internal sealed class CircuitBreakerRegistry
+{
+    private readonly ConcurrentDictionary<string, ClusterCircuitBreaker> _breakers = new(StringComparer.Ordinal);
+    private readonly TimeProvider _timeProvider;
+
+    public CircuitBreakerRegistry(TimeProvider timeProvider) => _timeProvider = timeProvider;
+
+    public ClusterCircuitBreaker? Get(ClusterOptions cluster)
+    {
+        if (cluster.CircuitBreaker is not { } options)
+        {
+            _breakers.TryRemove(cluster.Name, out _);
+            return null;
+        }
+
+        return _breakers.AddOrUpdate(
+            cluster.Name,
+            static (name, state) => new ClusterCircuitBreaker(name, state.options, state.time),
+            static (name, existing, state) => existing.Options == state.options ? existing : new ClusterCircuitBreaker(name, state.options, state.time),
+            (options, time: _timeProvider));
+    }
+}

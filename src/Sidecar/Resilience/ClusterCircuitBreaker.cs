@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using Sidecar.Configuration;
+using Yarp.ReverseProxy.Model;
+
+namespace Sidecar.Resilience;
+
+/// <summary>
+/// The circuits of one cluster's destinations. Before each attempt it narrows the destinations YARP may choose to the
+/// ones whose circuit lets a request through, so load balancing picks a healthy one; when none does, the request
+/// fails fast with 503 instead of piling onto a broken upstream.
+/// </summary>
+internal sealed class ClusterCircuitBreaker
+{
+    private readonly ConcurrentDictionary<string, DestinationCircuit> _circuits = new(StringComparer.OrdinalIgnoreCase);
+    private readonly TimeProvider _timeProvider;
+    private int _notClosed;
+
+    public ClusterCircuitBreaker(string clusterName, CircuitBreakerOptions options, TimeProvider timeProvider)
+    {
+        ClusterName = clusterName;
+        Options = options;
+        _timeProvider = timeProvider;
+    }
+
+    public string ClusterName { get; }
+
+    public CircuitBreakerOptions Options { get; }
+
+    public DestinationCircuit For(DestinationState destination) =>
+        _circuits.GetOrAdd(destination.DestinationId, static (_, self) => new DestinationCircuit(self.Options, self._timeProvider), this);
+
+    /// <summary>
+    /// The destinations a request may go to now. Allocates only while some circuit is not closed.
+    /// <paramref name="probe"/> is the destination whose half-open probe this request holds, if any.
+    /// </summary>
+    public IReadOnlyList<DestinationState> Allowed(IReadOnlyList<DestinationState> candidates, out DestinationState? probe)
+    {
+        probe = null;
+        if (Volatile.Read(ref _notClosed) == 0)
+        {
+            return candidates;
+        }
+
+        List<DestinationState>? allowed = null;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var destination = candidates[i];
+            var circuit = For(destination);
+            if (circuit.IsClosed)
+            {
+                (allowed ??= new List<DestinationState>(candidates.Count)).Add(destination);
+            }
+        }
+
+        if (allowed is not null)
+        {
+            return allowed;
+        }
+
+        // Nothing closed: at most one half-open probe goes out, to the first destination whose break has elapsed.
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (For(candidates[i]).TryAllow(out var isProbe) && isProbe)
+            {
+                probe = candidates[i];
+                return [candidates[i]];
+            }
+        }
+
+        return [];
+    }
+
+    /// <summary>Counts an attempt's outcome; returns true when it opened the destination's circuit.</summary>
+    public bool Record(DestinationState destination, bool failure, DestinationState? probe)
+    {
+        var circuit = For(destination);
+        var wasProbe = ReferenceEquals(destination, probe);
+        if (probe is not null && !wasProbe)
+        {
+            For(probe).ReleaseProbe();
+        }
+
+        var opened = circuit.Record(failure, wasProbe);
+        if (opened && !wasProbe)
+        {
+            // Only the thread whose compare-and-swap closed -> open won gets here, so the count cannot drift.
+            Interlocked.Increment(ref _notClosed);
+        }
+        else if (wasProbe && !failure)
+        {
+            Interlocked.Decrement(ref _notClosed);
+        }
+
+        return opened;
+    }
+}
