@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sidecar.Demo;
 
 namespace Sidecar.Cli;
 
@@ -33,6 +34,7 @@ internal static class SidecarCommandLine
         validate.Options.Add(validateConfig);
         validate.SetAction(parse => ValidateCommand.Run(parse.GetValue(validateConfig), Console.Out, Console.Error));
         root.Subcommands.Add(validate);
+        root.Subcommands.Add(DemoCommand.Create());
 
         return root;
     }
