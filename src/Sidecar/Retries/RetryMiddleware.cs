@@ -248,6 +248,7 @@ internal sealed partial class RetryMiddleware
         var requestAborted = context.RequestAborted;
         var error = context.Features.Get<IForwarderErrorFeature>();
         var timedOut = attemptTimeout.IsCancellationRequested && !requestAborted.IsCancellationRequested;
+        state.AttemptTimedOut = timedOut;
         var route = state.Route;
         _metrics.AttemptCompleted(route.RouteName, route.ClusterName, error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, requestAborted, timedOut), attemptDuration);
 
@@ -296,7 +297,7 @@ internal sealed partial class RetryMiddleware
 
         var route = state.Route.RouteName;
         LogGaveUp(route, state.Attempt, error.Error, error.Exception?.Message ?? string.Empty);
-        if (outcome == RequestOutcome.DeadlineExceeded || Classify(error, timedOut: false).Kind == RetryableErrors.PerTryTimeout || IsTimeoutStatus(context))
+        if (outcome == RequestOutcome.DeadlineExceeded || Classify(error, state.AttemptTimedOut).Kind == RetryableErrors.PerTryTimeout || IsTimeoutStatus(context))
         {
             await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, state.Attempt, outcome, error.Error.ToString());
         }

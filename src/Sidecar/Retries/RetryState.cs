@@ -77,9 +77,13 @@ internal sealed class RetryState
         return state;
     }
 
+    /// <summary>The current attempt ended because its own timer (per-try timeout or deadline) fired.</summary>
+    public bool AttemptTimedOut { get; set; }
+
     public void BeginAttempt(int attempt)
     {
         Attempt = attempt;
+        AttemptTimedOut = false;
         Verdict = AttemptVerdict.Pending;
         ResponseStatus = 0;
     }

@@ -297,6 +297,28 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task Retry_EveryAttemptTimesOut_Returns504()
+    {
+        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, Policy + "\n    per_try_timeout: 150ms\n"));
+
+        using var response = await sidecar.Proxy.GetAsync("/x");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("3", response.Headers.GetValues("x-sidecar-attempts").Single());
+        Assert.Equal(3, upstream.Count);
+    }
+
+    [Fact]
     public async Task Retry_OverrideAbovePolicy_IsCapped()
     {
         await using var upstream = await TestUpstream.StatusAsync(503, "busy");
