@@ -129,7 +129,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSingleton<DrainSignal>();
         services.AddSidecarTelemetry();
         services.AddSingleton<ClusterRetryStateRegistry>();
-        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>()));
+        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<SidecarMetrics>()));
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<SidecarConfigStore>());
         services.AddSidecarRetries();
         services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();
