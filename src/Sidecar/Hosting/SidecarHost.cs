@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sidecar.Admin;
 using Sidecar.Configuration;
 using Sidecar.Retries;
@@ -15,6 +16,8 @@ namespace Sidecar.Hosting;
 /// </summary>
 internal sealed partial class SidecarHost : IAsyncDisposable
 {
+    private const string AdminActivitySourceName = "Sidecar.Admin";
+
     private readonly WebApplication _proxy;
     private readonly WebApplication _admin;
     private readonly ReadinessState _readiness;
@@ -169,6 +172,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             ListenAddress.Bind(kestrel, config.Listen.Admin);
         });
+        // Probes and scrapes are not traced: the OTLP export samples ASP.NET Core's "Microsoft.AspNetCore" request
+        // activities (see OpenTelemetryExport), so the admin host gets its own, differently named source.
+        builder.Services.Replace(ServiceDescriptor.Singleton(new System.Diagnostics.ActivitySource(AdminActivitySourceName)));
         builder.Services.AddSingleton(shared.GetRequiredService<ReadinessState>());
         builder.Services.AddSingleton(shared.GetRequiredService<SidecarConfigStore>());
         builder.Services.AddSingleton(shared.GetRequiredService<PrometheusExporter>());
