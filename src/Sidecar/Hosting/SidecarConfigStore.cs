@@ -3,6 +3,7 @@ using Sidecar.Configuration;
 using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Routing;
+using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Sidecar.Hosting;
@@ -15,13 +16,16 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
 {
     private readonly ClusterRetryStateRegistry _clusterStates;
     private readonly CircuitBreakerRegistry _breakers;
+    private readonly SidecarMetrics? _metrics;
     private Snapshot _current;
 
-    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers)
+    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, SidecarMetrics? metrics = null)
     {
         _clusterStates = clusterStates;
         _breakers = breakers;
+        _metrics = metrics;
         _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates, breakers));
+        PublishZeroSeries(initial);
     }
 
     /// <summary>The route table of the newest snapshot; read once per request.</summary>
@@ -36,6 +40,27 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
         var next = new Snapshot(config, RouteTable.Build(config, _clusterStates, _breakers));
         var previous = Interlocked.Exchange(ref _current, next);
         previous.SignalChange();
+        PublishZeroSeries(config);
+    }
+
+    // Alerts on sidecar_retry_budget_exhausted_total / sidecar_retry_after_honored_total need the series to exist
+    // (at 0) before the first event; routes and clusters added by a reload get theirs when it applies.
+    private void PublishZeroSeries(SidecarConfig config)
+    {
+        if (_metrics is null)
+        {
+            return;
+        }
+
+        foreach (var route in config.Routes)
+        {
+            _metrics.RouteConfigured(route.Name);
+        }
+
+        foreach (var cluster in config.Clusters.Keys)
+        {
+            _metrics.ClusterConfigured(cluster);
+        }
     }
 
     private sealed class Snapshot : IProxyConfig

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sidecar.Admin;
 using Sidecar.Configuration;
 using Sidecar.Resilience;
@@ -16,6 +17,8 @@ namespace Sidecar.Hosting;
 /// </summary>
 internal sealed partial class SidecarHost : IAsyncDisposable
 {
+    private const string AdminActivitySourceName = "Sidecar.Admin";
+
     private readonly WebApplication _proxy;
     private readonly WebApplication _admin;
     private readonly ReadinessState _readiness;
@@ -131,7 +134,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSidecarTelemetry();
         services.AddSingleton<ClusterRetryStateRegistry>();
         services.AddSingleton<CircuitBreakerRegistry>();
-        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<CircuitBreakerRegistry>()));
+        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<CircuitBreakerRegistry>(), sp.GetRequiredService<SidecarMetrics>()));
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<SidecarConfigStore>());
         services.AddSidecarRetries();
         services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();
@@ -171,6 +174,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             ListenAddress.Bind(kestrel, config.Listen.Admin);
         });
+        // Probes and scrapes are not traced: the OTLP export samples ASP.NET Core's "Microsoft.AspNetCore" request
+        // activities (see OpenTelemetryExport), so the admin host gets its own, differently named source.
+        builder.Services.Replace(ServiceDescriptor.Singleton(new System.Diagnostics.ActivitySource(AdminActivitySourceName)));
         builder.Services.AddSingleton(shared.GetRequiredService<ReadinessState>());
         builder.Services.AddSingleton(shared.GetRequiredService<SidecarConfigStore>());
         builder.Services.AddSingleton(shared.GetRequiredService<PrometheusExporter>());

@@ -14,6 +14,8 @@ namespace Sidecar.Telemetry;
 /// </summary>
 internal sealed class OpenTelemetryExport : IDisposable
 {
+    private const string AspNetCoreActivitySourceName = "Microsoft.AspNetCore";
+
     private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(5);
 
     private readonly MeterProvider? _meterProvider;
@@ -44,6 +46,11 @@ internal sealed class OpenTelemetryExport : IDisposable
             _tracerProvider = Sdk.CreateTracerProviderBuilder()
                 .SetResourceBuilder(CreateResource())
                 .AddSource(SidecarActivitySource.Name)
+                // ASP.NET Core starts its request activity whenever hosting diagnostics are logged, so it is always
+                // the parent of our request span. Unless it is sampled too, the default ParentBased sampler sees an
+                // unsampled local parent and drops every Sidecar span. Sampling it (the server span, named after the
+                // route template) also honours a caller's traceparent, which it carries.
+                .AddSource(AspNetCoreActivitySourceName)
                 .AddOtlpExporter(exporter => Configure(exporter, options.TracesEndpoint, options.Protocol))
                 .Build();
         }

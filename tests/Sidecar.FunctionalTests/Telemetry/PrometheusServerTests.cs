@@ -11,7 +11,8 @@ using Xunit.Abstractions;
 namespace Sidecar.FunctionalTests.Telemetry;
 
 /// <summary>
-/// A real Prometheus server scrapes a real Kestrel app serving <see cref="PrometheusEndpoint.MapPrometheusMetrics"/>.
+/// A real Prometheus server scrapes a real Kestrel app serving <see cref="PrometheusEndpoint.MapPrometheusMetrics"/>,
+/// and the admin port of the real Sidecar after retried traffic.
 /// </summary>
 public sealed class PrometheusServerTests : IAsyncLifetime
 {
@@ -21,6 +22,8 @@ public sealed class PrometheusServerTests : IAsyncLifetime
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"sidecar-prometheus-{Guid.NewGuid():N}");
     private readonly StringBuilder _prometheusLog = new();
     private WebApplication? _app;
+    private RunningSidecar? _sidecar;
+    private TestUpstream? _upstream;
     private Process? _prometheus;
 
     public PrometheusServerTests(ITestOutputHelper output)
@@ -59,6 +62,53 @@ public sealed class PrometheusServerTests : IAsyncLifetime
         Assert.Equal("failure", reloadFailures.GetProperty("metric").GetProperty("result").GetString());
     }
 
+    [Fact]
+    public async Task Scrape_RealSidecarAfterRetries_RetriesReadBackThroughQueryApi()
+    {
+        var binary = ExternalTool.Require("prometheus", _output, "prometheus");
+        if (binary is null)
+        {
+            return;
+        }
+
+        _upstream = await TestUpstream.StartAsync(async (context, n) =>
+        {
+            // Odd requests fail: each request of the client is answered on its second attempt.
+            context.Response.StatusCode = n % 2 == 1 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+            await context.Response.WriteAsync("x");
+        });
+        _sidecar = await RunningSidecar.StartAsync($$"""
+            clusters:
+              app: { destinations: [{{_upstream.Url}}] }
+            policies:
+              p:
+                max_attempts: 3
+                backoff: { algorithm: constant, base: 5ms, max: 5ms, jitter: none }
+            routes:
+              - name: orders-read
+                match: { path: "/{**rest}" }
+                cluster: app
+                policy: p
+            """);
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await _sidecar.Proxy.GetAsync("/orders/" + i);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var prometheusPort = FreeLoopbackPort();
+        StartPrometheus(binary, _sidecar.Admin.BaseAddress!.Port, prometheusPort);
+
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+        var retries = await WaitForSampleAsync(client, prometheusPort, "sidecar_retries_total", "4");
+        Assert.Equal("orders-read", retries.GetProperty("metric").GetProperty("route").GetString());
+        Assert.Equal("503", retries.GetProperty("metric").GetProperty("reason").GetString());
+        Assert.Equal("sidecar", retries.GetProperty("metric").GetProperty("job").GetString());
+
+        var afterRetry = await WaitForSampleAsync(client, prometheusPort, "sum by (route) (sidecar_requests_total{outcome=\"success_after_retry\"})", "4");
+        Assert.Equal("orders-read", afterRetry.GetProperty("metric").GetProperty("route").GetString());
+    }
+
     public async Task DisposeAsync()
     {
         if (_prometheus is not null)
@@ -83,6 +133,16 @@ public sealed class PrometheusServerTests : IAsyncLifetime
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+
+        if (_sidecar is not null)
+        {
+            await _sidecar.DisposeAsync();
+        }
+
+        if (_upstream is not null)
+        {
+            await _upstream.DisposeAsync();
         }
 
         try

@@ -17,7 +17,14 @@ public sealed partial class SidecarProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static SidecarProcess Start(params string[] args)
+    public static SidecarProcess Start(params string[] args) => Start(environment: null, args);
+
+    /// <summary>
+    /// Starts <c>sidecar</c> with <paramref name="args"/> and extra environment variables (e.g. <c>OTEL_*</c>,
+    /// <c>SIDECAR_LOG_FORMAT</c>), which only this child process sees. Inherited <c>OTEL_*</c> variables are removed
+    /// so that the test alone decides what is exported.
+    /// </summary>
+    public static SidecarProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -33,6 +40,17 @@ public sealed partial class SidecarProcess : IDisposable
         }
 
         info.Environment.Remove("SIDECAR_CONFIG");
+        info.Environment.Remove("SIDECAR_LOG_FORMAT");
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = info };
         var wrapper = new SidecarProcess(process);
         process.OutputDataReceived += (_, e) =>

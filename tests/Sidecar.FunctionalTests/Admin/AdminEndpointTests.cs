@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text.Json;
+using Sidecar.FunctionalTests.TestSupport;
+
+namespace Sidecar.FunctionalTests.Admin;
+
+/// <summary>The admin port of the real Sidecar: <c>/healthz</c>, <c>/readyz</c>, <c>/config</c>, and its separation from the proxy port.</summary>
+public sealed class AdminEndpointTests
+{
+    private static string Config(string destination, string extra = "") => $$"""
+        clusters:
+          app: { destinations: ["{{destination}}"] }
+        policies:
+          p: {}
+        routes:
+          - name: api
+            match: { path: "/api/{**rest}" }
+            cluster: app
+            policy: p
+        {{extra}}
+        """;
+
+    [Fact]
+    public async Task Healthz_Running_Returns200()
+    {
+        await using var sidecar = await RunningSidecar.StartAsync(Config("http://127.0.0.1:1"));
+
+        using var response = await sidecar.Admin.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok\n", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Readyz_ListeningThenDraining_200Then503Draining()
+    {
+        await using var sidecar = await RunningSidecar.StartAsync(Config("http://127.0.0.1:1", "limits: { drain_delay: 2s, drain_timeout: 5s }"));
+        using (var ready = await sidecar.Admin.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Equal("ready\n", await ready.Content.ReadAsStringAsync());
+        }
+
+        var drain = sidecar.Host.DrainAndStopAsync();
+        try
+        {
+            // Within drain_delay the admin port still answers: unready, yet alive.
+            using var draining = await sidecar.Admin.GetAsync("/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, draining.StatusCode);
+            Assert.Equal("draining\n", await draining.Content.ReadAsStringAsync());
+            using var healthz = await sidecar.Admin.GetAsync("/healthz");
+            Assert.Equal(HttpStatusCode.OK, healthz.StatusCode);
+        }
+        finally
+        {
+            await drain.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+    }
+
+    [Fact]
+    public async Task Config_CredentialsInDestination_RedactedWithDefaultsFilledIn()
+    {
+        await using var sidecar = await RunningSidecar.StartAsync(Config("http://user:secret@127.0.0.1:1/base"));
+
+        using var response = await sidecar.Admin.GetAsync("/config");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("secret", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("user", body, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        var destination = root.GetProperty("clusters").GetProperty("app").GetProperty("destinations")[0].GetString();
+        Assert.Equal("http://REDACTED@127.0.0.1:1/base", destination);
+
+        // `p: {}` in the file: every default of full-reference.yaml filled in.
+        var policy = root.GetProperty("policies").GetProperty("p");
+        Assert.Equal(3, policy.GetProperty("max_attempts").GetInt32());
+        Assert.Equal("exponential", policy.GetProperty("backoff").GetProperty("algorithm").GetString());
+        Assert.Equal("full", policy.GetProperty("backoff").GetProperty("jitter").GetString());
+        Assert.Equal(["429", "503"], policy.GetProperty("retry_on").GetProperty("status").EnumerateArray().Select(s => s.GetString()));
+        Assert.Equal(65536, policy.GetProperty("buffer_limit").GetInt64());
+        Assert.True(policy.GetProperty("budget").GetProperty("enabled").GetBoolean());
+        Assert.Equal(0.2, policy.GetProperty("budget").GetProperty("ratio").GetDouble());
+        Assert.Equal("PowerOfTwoChoices", root.GetProperty("clusters").GetProperty("app").GetProperty("load_balancing").GetString());
+        Assert.Equal("api", root.GetProperty("routes")[0].GetProperty("name").GetString());
+        Assert.Equal(1000, root.GetProperty("limits").GetProperty("max_waiting_retries").GetInt32());
+    }
+
+    [Fact]
+    public async Task Metrics_OnProxyPortWithoutMatchingRoute_Is404ProblemNotMetrics()
+    {
+        await using var sidecar = await RunningSidecar.StartAsync(Config("http://127.0.0.1:1"));
+        Assert.NotEqual(sidecar.ProxyAddress.Port, sidecar.Admin.BaseAddress!.Port);
+
+        using var response = await sidecar.Proxy.GetAsync("/metrics");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("sidecar_", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_OnProxyPortWithCatchAllRoute_IsProxiedToUpstream()
+    {
+        await using var upstream = await TestUpstream.StatusAsync(200, "upstream metrics");
+        await using var sidecar = await RunningSidecar.StartAsync($$"""
+            clusters:
+              app: { destinations: ["{{upstream.Url}}"] }
+            routes:
+              - name: all
+                cluster: app
+            """);
+
+        var body = await sidecar.Proxy.GetStringAsync("/metrics");
+
+        Assert.Equal("upstream metrics", body);
+        Assert.Equal("/metrics", Assert.Single(upstream.Snapshot()).PathAndQuery);
+        Assert.Contains("sidecar_requests_total", await sidecar.Admin.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
+}
