@@ -366,6 +366,23 @@ public sealed class SidecarConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_AliasRightAfterFlowMapping_ReportsSyntaxErrorInsteadOfThrowing()
+    {
+        // Found by the config fuzzer: YamlDotNet's parser accepts this, then its node model throws ArgumentException.
+        var yaml = """
+            clusters:
+              orders: { destinations: [http://orders:8080] }*a
+            routes: []
+            """;
+
+        var result = SidecarConfigLoader.Parse(yaml, File);
+
+        var error = Assert.Single(result.Errors);
+        Assert.True(error.Line >= 1 && error.Column >= 1, error.ToString());
+        Assert.Contains("YAML syntax error", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_UnclosedQuote_ReportsSyntaxError()
     {
         var result = SidecarConfigLoader.Parse("clusters: 'orders\n", File);
