@@ -45,6 +45,7 @@ internal static class EffectiveConfigWriter
 
             json.WriteEndArray();
             json.WriteString("load_balancing", cluster.LoadBalancing);
+            json.WriteString("protocol", cluster.Protocol == UpstreamProtocol.Http2 ? "http2" : "auto");
             json.WriteStartObject("health");
             json.WriteBoolean("passive", cluster.Health.Passive);
             json.WriteString("reactivation_period", Duration(cluster.Health.ReactivationPeriod));

@@ -12,6 +12,9 @@ internal sealed record ClusterOptions
     /// <summary>YARP load-balancing policy name: <c>PowerOfTwoChoices</c> (default), <c>RoundRobin</c>, <c>Random</c>, <c>LeastRequests</c>, <c>FirstAlphabetical</c>.</summary>
     public string LoadBalancing { get; init; } = ConfigDefaults.LoadBalancing;
 
+    /// <summary><c>protocol:</c> <c>auto</c> (default: HTTP/1.1, HTTP/2 when https negotiates it) or <c>http2</c> (h2c on http://).</summary>
+    public UpstreamProtocol Protocol { get; init; } = UpstreamProtocol.Auto;
+
     /// <summary><c>health:</c> YARP passive and active health checks.</summary>
     public HealthOptions Health { get; init; } = new();
 

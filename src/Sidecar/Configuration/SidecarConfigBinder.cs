@@ -28,7 +28,7 @@ internal sealed partial class SidecarConfigBinder
 
     private static readonly string[] RootKeys = ["listen", "clusters", "policies", "routes", "limits"];
     private static readonly string[] ListenKeys = ["proxy", "admin"];
-    private static readonly string[] ClusterKeys = ["destinations", "load_balancing", "health", "circuit_breaker"];
+    private static readonly string[] ClusterKeys = ["destinations", "load_balancing", "protocol", "health", "circuit_breaker"];
     private static readonly string[] HealthKeys = ["passive", "reactivation_period", "active"];
     private static readonly string[] ActiveHealthKeys = ["interval", "timeout", "path"];
     private static readonly string[] CircuitBreakerKeys = ["failure_ratio", "minimum_requests", "window", "break_duration"];
@@ -93,6 +93,12 @@ internal sealed partial class SidecarConfigBinder
         ("Random", "Random"),
         ("LeastRequests", "LeastRequests"),
         ("FirstAlphabetical", "FirstAlphabetical"),
+    ];
+
+    private static readonly (string Name, UpstreamProtocol Value)[] Protocols =
+    [
+        ("auto", UpstreamProtocol.Auto),
+        ("http2", UpstreamProtocol.Http2),
     ];
 
     /// <summary>RFC 9110 §9 methods plus PATCH (RFC 5789); anything else is far more likely a typo than an extension method.</summary>
@@ -289,6 +295,12 @@ internal sealed partial class SidecarConfigBinder
             ConfigDefaults.LoadBalancing,
             (YamlNode n, string p, out string v) => _reader.TryReadEnum(n, p, "load-balancing policy", LoadBalancingPolicies, out v));
 
+        var protocol = _reader.Optional(
+            map,
+            "protocol",
+            UpstreamProtocol.Auto,
+            (YamlNode n, string p, out UpstreamProtocol v) => _reader.TryReadEnum(n, p, "protocol", Protocols, out v));
+
         var health = new HealthOptions();
         if (map.TryGet("health", out var healthNode) && _reader.ReadMapping(healthNode, map.PathOf("health"), HealthKeys) is { } healthMap)
         {
@@ -314,6 +326,7 @@ internal sealed partial class SidecarConfigBinder
             Name = name,
             Destinations = destinations,
             LoadBalancing = loadBalancing,
+            Protocol = protocol,
             Health = health,
             CircuitBreaker = breaker,
         };

@@ -48,10 +48,12 @@ internal static class SidecarConfigLoader
             errors.Add(new ConfigError(sourcePath, (int)ex.Start.Line, (int)ex.Start.Column, string.Empty, $"YAML syntax error: {ex.Message}"));
             return Fail(errors);
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet's scanner throws this, without a location, on some malformed input
-            // (e.g. an unclosed flow sequence followed by a mapping key).
+            // YamlDotNet throws these, without a location, on some malformed input: the scanner an
+            // InvalidOperationException (e.g. an unclosed flow sequence followed by a mapping key), the representation
+            // model an ArgumentException ("unsupported event") when its lenient parser lets an alias follow a flow
+            // mapping (`match: { path: p }*a`, found by Fuzz/ConfigFuzzTests) and a mapping ends up with an odd number of nodes.
             var mark = parser.LastGoodMark;
             errors.Add(new ConfigError(sourcePath, (int)mark.Line, (int)mark.Column, string.Empty, "YAML syntax error after this point (is a '[', '{' or quote left open?)"));
             return Fail(errors);

@@ -52,13 +52,20 @@ internal static class YarpConfigMapper
                 LoadBalancingPolicy = cluster.LoadBalancing,
                 Destinations = destinations,
                 HealthCheck = MapHealth(cluster.Health),
-                HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig
-                {
-                    // Upstreams beside a sidecar are mostly plain-text HTTP/1.1; asking for HTTP/2 first
-                    // costs a failed negotiation on every new https connection to an HTTP/1.1 server.
-                    Version = System.Net.HttpVersion.Version11,
-                    VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
-                },
+                HttpRequest = cluster.Protocol == UpstreamProtocol.Http2
+                    ? new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig
+                    {
+                        // Exact 2.0: over http:// there is no ALPN, so this is h2c with prior knowledge (gRPC servers).
+                        Version = System.Net.HttpVersion.Version20,
+                        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                    }
+                    : new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig
+                    {
+                        // Upstreams beside a sidecar are mostly plain-text HTTP/1.1; asking for HTTP/2 first
+                        // costs a failed negotiation on every new https connection to an HTTP/1.1 server.
+                        Version = System.Net.HttpVersion.Version11,
+                        VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
+                    },
             });
         }
 

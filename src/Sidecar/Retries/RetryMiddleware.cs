@@ -192,6 +192,14 @@ internal sealed partial class RetryMiddleware
                 {
                     _metrics.AttemptCompleted(route.RouteName, route.ClusterName, StatusClass.Of(state.ResponseStatus), attemptDuration);
                     outcome = requestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled : state.Outcome;
+                    if (!requestAborted.IsCancellationRequested && attemptTimeout.IsCancellationRequested && !context.Response.HasStarted)
+                    {
+                        // The per-try/deadline timer fired between the commit and YARP's first body byte (found by
+                        // Faults/ControlHeaderFuzzTests): nothing reached the caller, who would get YARP's bare 502.
+                        outcome = RequestOutcome.DeadlineExceeded;
+                        await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route.RouteName, attempt, outcome);
+                    }
+
                     break;
                 }
 

@@ -33,6 +33,7 @@ public sealed class TestUpstream : IAsyncDisposable
             o.Protocols = http2Only ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2 : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2));
         var app = builder.Build();
         var upstream = new TestUpstream(app);
+        app.UseWebSockets();
         app.Run(async context =>
         {
             var number = Interlocked.Increment(ref upstream._count);

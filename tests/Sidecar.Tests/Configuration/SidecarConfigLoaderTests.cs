@@ -184,6 +184,28 @@ public sealed class SidecarConfigLoaderTests
         Assert.Empty(route.Match.Methods);
     }
 
+    [Theory]
+    [InlineData("", "Auto")]
+    [InlineData("protocol: auto", "Auto")]
+    [InlineData("protocol: http2", "Http2")]
+    public void Parse_ClusterProtocol_Binds(string line, string expected)
+    {
+        var result = SidecarConfigLoader.Parse(Minimal.Replace("destinations: [http://orders:8080]", "destinations: [http://orders:8080]\n    " + line, StringComparison.Ordinal), File);
+
+        Assert.True(result.Succeeded, string.Join(Environment.NewLine, result.Errors));
+        Assert.Equal(Enum.Parse<UpstreamProtocol>(expected), result.Config!.Clusters["orders"].Protocol);
+    }
+
+    [Fact]
+    public void Parse_UnknownClusterProtocol_ReportsAllowedValues()
+    {
+        var result = SidecarConfigLoader.Parse(Minimal.Replace("destinations: [http://orders:8080]", "destinations: [http://orders:8080]\n    protocol: h2c", StringComparison.Ordinal), File);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("clusters.orders.protocol", error.KeyPath);
+        Assert.Contains("http2", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_EmptyPolicy_UsesPolicyDefaults()
     {
@@ -363,6 +385,23 @@ public sealed class SidecarConfigLoaderTests
 
         var error = Assert.Single(result.Errors);
         Assert.Equal("config/test.yaml:3:19 YAML syntax error after this point (is a '[', '{' or quote left open?)", error.ToString());
+    }
+
+    [Fact]
+    public void Parse_AliasRightAfterFlowMapping_ReportsSyntaxErrorInsteadOfThrowing()
+    {
+        // Found by the config fuzzer: YamlDotNet's parser accepts this, then its node model throws ArgumentException.
+        var yaml = """
+            clusters:
+              orders: { destinations: [http://orders:8080] }*a
+            routes: []
+            """;
+
+        var result = SidecarConfigLoader.Parse(yaml, File);
+
+        var error = Assert.Single(result.Errors);
+        Assert.True(error.Line >= 1 && error.Column >= 1, error.ToString());
+        Assert.Contains("YAML syntax error", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

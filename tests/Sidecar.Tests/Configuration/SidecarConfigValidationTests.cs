@@ -398,7 +398,7 @@ public sealed class SidecarConfigValidationTests
         string[] expected =
         [
             "config/sidecar.yaml:2:10 listen.proxy: listen address 'http://127.0.0.1' needs an explicit port; expected http(s)://host:port, e.g. 'http://127.0.0.1:8080'",
-            "config/sidecar.yaml:6:5 clusters.orders.load_balancer: unknown key 'load_balancer' (did you mean 'load_balancing'?); allowed keys: destinations, load_balancing, health, circuit_breaker",
+            "config/sidecar.yaml:6:5 clusters.orders.load_balancer: unknown key 'load_balancer' (did you mean 'load_balancing'?); allowed keys: destinations, load_balancing, protocol, health, circuit_breaker",
             "config/sidecar.yaml:9:19 policies.default.max_attempts: must be at least 1, got 0",
             "config/sidecar.yaml:10:34 policies.default.backoff.max: backoff.max (100ms) must be at least backoff.base (500ms)",
             "config/sidecar.yaml:11:36 policies.default.retry_on.status[2]: invalid status '700': use a code from 100 to 599 or a class such as '5xx'",
