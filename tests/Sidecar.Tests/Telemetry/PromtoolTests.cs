@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Sidecar.Tests.TestSupport;
 using Xunit.Abstractions;
 
 namespace Sidecar.Tests.Telemetry;

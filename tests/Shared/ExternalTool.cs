@@ -1,8 +1,6 @@
 using Xunit.Abstractions;
 
-namespace Sidecar.FunctionalTests.TestSupport;
-
-// A copy of tests/Sidecar.Tests/TestSupport/ExternalTool.cs: keep the two in step.
+namespace Sidecar.TestSupport;
 
 /// <summary>
 /// Finds an external program (promtool, prometheus, ...) for tests that drive one. A developer machine
