@@ -31,6 +31,7 @@ internal static class EffectiveConfigWriter
         json.WriteStartObject("listen");
         json.WriteString("proxy", RedactUrl(config.Listen.Proxy));
         json.WriteString("admin", RedactUrl(config.Listen.Admin));
+        json.WriteString("proxy_protocol", config.Listen.ProxyProtocol == ProxyProtocol.H2c ? "h2c" : "http1");
         json.WriteEndObject();
 
         json.WriteStartObject("clusters");

@@ -8,4 +8,10 @@ internal sealed record ListenOptions
 
     /// <summary>Where <c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c> and <c>/config</c> are served. Default <c>http://127.0.0.1:9901</c>.</summary>
     public string Admin { get; init; } = ConfigDefaults.AdminAddress;
+
+    /// <summary>
+    /// What callers speak on the proxy port: <c>http1</c> (default) or <c>h2c</c>, HTTP/2 with prior knowledge as
+    /// cleartext gRPC clients use. Kestrel cannot offer both on one plain-text port (there is no TLS to negotiate).
+    /// </summary>
+    public ProxyProtocol ProxyProtocol { get; init; } = ProxyProtocol.Http1;
 }

@@ -27,7 +27,7 @@ internal sealed partial class SidecarConfigBinder
     private static readonly TimeSpan MaxDuration = TimeSpan.FromHours(24);
 
     private static readonly string[] RootKeys = ["listen", "clusters", "policies", "routes", "limits"];
-    private static readonly string[] ListenKeys = ["proxy", "admin"];
+    private static readonly string[] ListenKeys = ["proxy", "admin", "proxy_protocol"];
     private static readonly string[] ClusterKeys = ["destinations", "load_balancing", "protocol", "health", "circuit_breaker"];
     private static readonly string[] HealthKeys = ["passive", "reactivation_period", "active"];
     private static readonly string[] ActiveHealthKeys = ["interval", "timeout", "path"];
@@ -93,6 +93,12 @@ internal sealed partial class SidecarConfigBinder
         ("Random", "Random"),
         ("LeastRequests", "LeastRequests"),
         ("FirstAlphabetical", "FirstAlphabetical"),
+    ];
+
+    private static readonly (string Name, ProxyProtocol Value)[] ProxyProtocols =
+    [
+        ("http1", ProxyProtocol.Http1),
+        ("h2c", ProxyProtocol.H2c),
     ];
 
     private static readonly (string Name, UpstreamProtocol Value)[] Protocols =
@@ -213,7 +219,13 @@ internal sealed partial class SidecarConfigBinder
             _reader.Error(map.Node, map.PathOf("admin"), $"the admin address must differ from the proxy address '{proxy}'");
         }
 
-        return new ListenOptions { Proxy = proxy, Admin = admin };
+        var proxyProtocol = _reader.Optional(
+            map,
+            "proxy_protocol",
+            ProxyProtocol.Http1,
+            (YamlNode n, string p, out ProxyProtocol v) => _reader.TryReadEnum(n, p, "proxy protocol", ProxyProtocols, out v));
+
+        return new ListenOptions { Proxy = proxy, Admin = admin, ProxyProtocol = proxyProtocol };
     }
 
     private string ListenAddress(ConfigMapping map, string key, string fallback)

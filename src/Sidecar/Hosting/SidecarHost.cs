@@ -122,8 +122,11 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            ListenAddress.Bind(kestrel, config.Listen.Proxy, static listen =>
-                listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2);
+            // A plain-text port serves one protocol: Kestrel cannot negotiate HTTP/2 without TLS.
+            var protocols = config.Listen.ProxyProtocol == ProxyProtocol.H2c
+                ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2
+                : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
+            ListenAddress.Bind(kestrel, config.Listen.Proxy, listen => listen.Protocols = protocols);
         });
 
         var services = builder.Services;
