@@ -225,6 +225,16 @@ url_of() {  # url_of SCENARIO TARGET
 attempt_log() { case $1 in flaky) echo "$RUN/flaky_access.log";; down) echo "$RUN/down_access.log";; *) echo "";; esac; }
 lines() { [[ -f $1 ]] && wc -l <"$1" || echo 0; }
 rss_kib() { awk '/^VmRSS/{r=$2} /^RssAnon/{a=$2} END{print r+0, a+0}' "/proc/$1/status" 2>/dev/null || echo 0 0; }
+# CPU ticks (user + system) of every process in a process group: each start_bg process leads its own (setsid).
+pg_ticks() { [[ -n $1 ]] || { echo 0; return; }; cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '{ sub(/^.*\) /, ""); if ($3 == g) t += $12 + $13 } END { print t + 0 }'; }
+owner_of() {  # owner_of SCENARIO TARGET -> the start_bg name of the process serving it
+  case "$1:$2" in
+    down:direct) echo upstream-down;; *:direct) echo upstream;;
+    down:nginx) echo nginx-proxy-down;; *:nginx) echo nginx-proxy;;
+    down:haproxy) echo haproxy-down;; *:haproxy) echo haproxy;;
+    *) echo "$2";;
+  esac
+}
 kv() { local v; v=$(sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"); echo "${v:-0}"; }
 
 wrk_cmd() {  # wrk_cmd SECONDS URL -> the command line
@@ -234,12 +244,13 @@ wrk_cmd() {  # wrk_cmd SECONDS URL -> the command line
 }
 
 TSV="$RUN/results.tsv"
-printf 'scenario\ttarget\trep\trequests\trps\tp50_us\tp99_us\tnon2xx\tsockerr\tupstream\trss_kib\tanon_kib\n' >"$TSV"
+printf 'scenario\ttarget\trep\trequests\trps\tp50_us\tp99_us\tnon2xx\tsockerr\tupstream\trss_kib\tanon_kib\tcpu_ticks\n' >"$TSV"
 measure() {  # measure SCENARIO TARGET REP SECONDS [BODY_BYTES]
-  local scenario=$1 target=$2 rep=$3 secs=$4 body=${5:-0} url out alog l0 up pid wpid rss=0 anon=0 r a line
+  local scenario=$1 target=$2 rep=$3 secs=$4 body=${5:-0} url out alog l0 up pid wpid rss=0 anon=0 r a line owner c0 c1
   url=$(url_of "$scenario" "$target"); out="$RUN/wrk-$scenario-$target-$rep.txt"; alog=$(attempt_log "$scenario")
   pid=""; [[ $target == yarp || $target == sidecar* ]] && pid=${PIDOF[$target]}
   l0=$(lines "$alog")
+  owner=${PIDOF[$(owner_of "$scenario" "$target")]:-}; c0=$(pg_ticks "$owner")
   # shellcheck disable=SC2046
   BODY_BYTES=$body $(wrk_cmd "$secs" "$url") >"$out" 2>&1 &
   wpid=$!
@@ -248,13 +259,14 @@ measure() {  # measure SCENARIO TARGET REP SECONDS [BODY_BYTES]
     sleep 0.5
   done
   wait "$wpid"
+  c1=$(pg_ticks "$owner")
   up=-
   if [[ -n $alog ]]; then sleep 1.5; up=$(( $(lines "$alog") - l0 )); fi   # access logs flush every 1 s
   line=$(grep -m1 '^WRKRESULT' "$out" || echo "WRKRESULT requests=0 rps=0 p50_us=0 p99_us=0 non2xx3xx=0 sock_connect=1")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$rep" "$(kv requests "$line")" "$(kv rps "$line")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$rep" "$(kv requests "$line")" "$(kv rps "$line")" \
     "$(kv p50_us "$line")" "$(kv p99_us "$line")" "$(kv non2xx3xx "$line")" \
     "$(( $(kv sock_connect "$line") + $(kv sock_read "$line") + $(kv sock_write "$line") + $(kv sock_timeout "$line") ))" \
-    "$up" "$rss" "$anon" >>"$TSV"
+    "$up" "$rss" "$anon" "$((c1 - c0))" >>"$TSV"
   log "$scenario $target rep $rep: $(kv rps "$line") req/s p50=$(kv p50_us "$line")us p99=$(kv p99_us "$line")us non2xx=$(kv non2xx3xx "$line") upstream=$up rss=${rss}KiB"
 }
 
@@ -310,11 +322,11 @@ REPORT="$RESULTS/bench-$STAMP.txt"
   echo "tests/bench/run.sh $STAMP  host: $(nproc) cpus ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
   echo "versions: $(nginx -v 2>&1 | sed 's/nginx version: //'), HAProxy $(haproxy -v | awk 'NR==1{print $3}'), $(wrk -v 2>&1 | awk 'NR==1{print $1" "$2}'), dotnet $(dotnet --list-runtimes | awk '/AspNetCore/{v=$2} END{print v}'), YARP 2.1.0, Sidecar $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo +dirty)"
   echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_B_CMD+; sidecar-b = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
-  python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" <<'PY'
+  python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" "$(getconf CLK_TCK)" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 starts = [int(x) for x in open(sys.argv[2]).read().split()]
-hwm_mib, body_kib = int(sys.argv[3] or 0) / 1024, sys.argv[4]
+hwm_mib, body_kib, hz = int(sys.argv[3] or 0) / 1024, sys.argv[4], int(sys.argv[5])
 titles = {
     "success": "success path: GET, upstream 200 \"ok\"",
     "post": f"{body_kib} KiB POST bodies, upstream 200",
@@ -335,22 +347,25 @@ for scen in ["success", "post", "flaky", "down"]:
         up = [r["upstream"] for r in tr if r["upstream"] not in ("-", "")]
         rss = max(int(r["rss_kib"] or 0) for r in tr)
         anon = max(int(r["anon_kib"] or 0) for r in tr)
+        cpu = 1e6 * sum(int(r["cpu_ticks"] or 0) for r in tr) / hz / max(reqs, 1)
         med[t] = dict(rps=m("rps"), p50=m("p50_us") / 1000, p99=m("p99_us") / 1000, reps=[float(r["rps"] or 0) for r in tr],
                       ok=100 * (reqs - bad) / max(reqs, 1),
                       att=(sum(int(u) for u in up) / max(reqs, 1)) if up else None,
-                      rss=rss / 1024 if rss else None, anon=anon / 1024)
+                      rss=rss / 1024 if rss else None, anon=anon / 1024, cpu=cpu)
     summary[scen] = med
     d = med.get("direct", {}).get("rps"); n = med.get("nginx", {}).get("rps"); y = med.get("yarp", {}).get("rps")
     ratio = lambda v, b: f"{v / b:.2f}" if b else "-"
     print(f"\n[{scen}] {titles[scen]}")
-    print(f"{'target':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'/direct':>7} {'/nginx':>6} {'/yarp':>6} {'success%':>8} {'att/req':>7} {'RSS MB':>6} {'anon':>5}  req/s per rep")
+    print(f"{'target':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'/direct':>7} {'/nginx':>6} {'/yarp':>6} {'success%':>8} {'att/req':>7} {'RSS MB':>6} {'anon':>5} {'cpu us':>6}  req/s per rep")
     for t, x in med.items():
         att = f"{x['att']:.3f}" if x["att"] is not None else "1"
         rss = f"{x['rss']:.0f}" if x["rss"] else "-"
         anon = f"{x['anon']:.0f}" if x["rss"] else "-"
         print(f"{t:<8} {x['rps']:>8.0f} {x['p50']:>7.3f} {x['p99']:>7.3f} {ratio(x['rps'], d):>7} {ratio(x['rps'], n):>6} {ratio(x['rps'], y):>6} "
-              f"{x['ok']:>8.2f} {att:>7} {rss:>6} {anon:>5}  " + " ".join(f"{v:.0f}" for v in x["reps"]))
+              f"{x['ok']:>8.2f} {att:>7} {rss:>6} {anon:>5} {x['cpu']:>6.1f}  " + " ".join(f"{v:.0f}" for v in x["reps"]))
 print(f"\nSidecar startup (exec -> first 200 on /readyz, unpinned): {' '.join(f'{s} ms' for s in starts)}; median {statistics.median(starts) if starts else 0:.0f} ms")
+print("cpu us = CPU time (user + system) of the serving process(es) per request: the proxy alone for proxies, the upstream"
+      " for direct; steadier than req/s when other work shares the machine")
 print(f"Sidecar peak RSS over the whole run (VmHWM): {hwm_mib:.1f} MB. RSS = VmRSS (max while loaded); anon = its RssAnon part,"
       " the rest being the runtime's mapped libraries and assemblies")
 sc = {k: v.get("sidecar") for k, v in summary.items()}
