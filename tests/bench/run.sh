@@ -24,6 +24,7 @@
 #   STARTS=3 SCENARIOS="success post flaky down" TARGETS="direct nginx haproxy yarp sidecar"
 #   BENCH_OUT=/tmp/sidecar-bench (runtime files, publish output) SIDECAR_DIR=<published dir> (skip publishing)
 #   SIDECAR_ENV="DOTNET_X=1 ..." (extra environment for Sidecar, for experiments) SKIP_INSTALL=1
+#   SIDECAR_BUDGET="{ ratio: 0.25 }" (the retry policy's budget; default: Sidecar's default budget)
 #   SIDECAR_B_DIR=<published dir> and/or SIDECAR_B_ENV="..." add a second Sidecar, target "sidecar-b", to the same
 #   interleaved run: A/B comparisons of tuning that the machine's noise between runs would otherwise swamp
 set -uo pipefail
@@ -139,7 +140,8 @@ policies:
   bench:
     max_attempts: 3
     retry_on: { status: [503] }
-    backoff: { algorithm: exponential, base: 1ms, max: 10ms, jitter: full }
+    backoff: { algorithm: exponential, base: 1ms, max: 10ms, jitter: full }${SIDECAR_BUDGET:+
+    budget: $SIDECAR_BUDGET}
 routes:
   - { name: flaky, match: { path: "/flaky/{**rest}" }, cluster: flaky, policy: bench }
   - { name: down, match: { path: "/down/{**rest}" }, cluster: down, policy: bench }
@@ -321,7 +323,7 @@ REPORT="$RESULTS/bench-$STAMP.txt"
 {
   echo "tests/bench/run.sh $STAMP  host: $(nproc) cpus ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
   echo "versions: $(nginx -v 2>&1 | sed 's/nginx version: //'), HAProxy $(haproxy -v | awk 'NR==1{print $3}'), $(wrk -v 2>&1 | awk 'NR==1{print $1" "$2}'), dotnet $(dotnet --list-runtimes | awk '/AspNetCore/{v=$2} END{print v}'), YARP 2.1.0, Sidecar $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo +dirty)"
-  echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_B_CMD+; sidecar-b = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
+  echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_BUDGET:+; budget: $SIDECAR_BUDGET}${SIDECAR_B_CMD+; sidecar-b = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
   python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" "$(getconf CLK_TCK)" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
