@@ -33,7 +33,7 @@ public class RouteTableBenchmarks
             throw new InvalidOperationException(string.Join(Environment.NewLine, result.Errors));
         }
 
-        _table = RouteTable.Build(result.Config!, new ClusterRetryStateRegistry(TimeProvider.System));
+        _table = RouteTable.Build(result.Config!, new ClusterRetryStateRegistry(TimeProvider.System), new Sidecar.Resilience.CircuitBreakerRegistry(TimeProvider.System));
 
         // A distinct string instance, as YARP's RouteConfig holds its own copy: no reference-equality shortcut.
         _routeId = new string("users".AsSpan());
