@@ -44,13 +44,15 @@ internal sealed class HedgedForwarder
         var group = new HedgeGroup(Math.Min(state.MaxAttempts, 1 + hedge.MaxExtra));
         var attempts = new List<HedgeAttempt>(group.MaxAttempts);
         var first = Random.Shared.Next(destinations.Count);
+        // Waits of the race loop hang off this token, cancelled when the loop ends, so none outlives the request.
+        using var raceEnded = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
         try
         {
             Start(context, proxyFeature, state, body, group, attempts, destinations[first], requestAborted);
             while (!group.HasWinner)
             {
-                var delay = group.CanStartMore ? Task.Delay(hedge.Delay, _timeProvider, requestAborted) : Task.Delay(Timeout.Infinite, requestAborted);
-                var failed = group.Failed.WaitToReadAsync(requestAborted).AsTask();
+                var delay = group.CanStartMore ? Task.Delay(hedge.Delay, _timeProvider, raceEnded.Token) : Task.Delay(Timeout.Infinite, raceEnded.Token);
+                var failed = group.Failed.WaitToReadAsync(raceEnded.Token).AsTask();
                 await Task.WhenAny(group.Winner, failed, delay);
                 if (requestAborted.IsCancellationRequested)
                 {
@@ -102,6 +104,7 @@ internal sealed class HedgedForwarder
         }
         finally
         {
+            raceEnded.Cancel();
             foreach (var attempt in attempts)
             {
                 attempt.Cancellation.Cancel();
