@@ -71,13 +71,20 @@ internal sealed partial class RetryMiddleware
 
         _metrics.RequestStarted();
         context.Response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(1);
-        try
+        // Both are null (and free) unless a tracer listens to the Sidecar source.
+        using var requestActivity = route is null ? null : SidecarActivitySource.StartRequest(route.RouteName, context.Request.Method);
+        using (var attemptActivity = route is null ? null : SidecarActivitySource.StartAttempt(route.RouteName, 1))
         {
-            await _next(context);
-        }
-        finally
-        {
-            _metrics.RequestEnded();
+            try
+            {
+                await _next(context);
+            }
+            finally
+            {
+                _metrics.RequestEnded();
+            }
+
+            SidecarActivitySource.SetAttemptResult(attemptActivity, StatusClass.Of(context.Response.StatusCode), context.Response.StatusCode);
         }
 
         if (route is not null)
@@ -89,6 +96,7 @@ internal sealed partial class RetryMiddleware
             var outcome = context.RequestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled
                 : error is null ? RequestOutcome.Success : RequestOutcome.NotRetryable;
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, outcome, 1, duration);
+            SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, 1, context.Response.StatusCode);
             RecordCircuit(context, proxyFeature, route, context.Response.StatusCode, error, probe);
         }
     }
