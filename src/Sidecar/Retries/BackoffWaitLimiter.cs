@@ -13,8 +13,6 @@ internal sealed class BackoffWaitLimiter
 
     public BackoffWaitLimiter(SidecarConfigStore store) => _limiter = new ConcurrencyLimiter(store.Config.Limits.MaxWaitingRetries);
 
-    public int Waiting => _limiter.Current;
-
     public bool TryEnter() => _limiter.TryEnter();
 
     public void Exit() => _limiter.Exit();

@@ -19,8 +19,6 @@ internal sealed class BufferedBytesAccount
         _metrics = metrics;
     }
 
-    public long Buffered => Interlocked.Read(ref _buffered);
-
     public bool TryReserve(long bytes)
     {
         var limit = _store.Config.Limits.MaxBufferedBytes;

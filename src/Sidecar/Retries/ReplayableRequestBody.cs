@@ -20,8 +20,6 @@ internal sealed class ReplayableRequestBody : IDisposable
         _length = length;
     }
 
-    public int Length => _length;
-
     /// <summary>
     /// Buffers the body of <paramref name="request"/> when it fits <paramref name="limit"/> and the global cap.
     /// Returns no body and Replayable = true when there is no body, and no body with false

@@ -37,8 +37,6 @@ internal sealed class RetryPlan
     /// <summary>Caps requests of this policy and cluster that are retrying at once (<c>max_concurrent_retries</c>).</summary>
     public ConcurrencyLimiter RetrySlots { get; }
 
-    public bool HasResponseConditions => Options.RetryOn.Headers.Count > 0 || Options.RetryUntil.Count > 0;
-
     public bool IsRetryableStatus(int status) => (uint)status < (uint)_retryStatus.Length && _retryStatus[status];
 
     public bool IsRetryableError(RetryableErrors error) => (Options.RetryOn.Errors & error) != 0;
