@@ -212,6 +212,10 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         // YARP logs every failed attempt at Warning with a stack trace; a retry that then succeeds must not flood
         // the log, so its forwarder category is raised and Sidecar logs one line per retry and per final failure.
         logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error);
+        // ASP.NET Core starts an Activity for every request while this category logs at any level, only to scope its
+        // "Request starting/finished" lines, which are Information anyway. Off, a request costs no Activity unless a
+        // tracer listens (OTLP export samples "Microsoft.AspNetCore", which starts them again).
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         options.ConfigureLogging?.Invoke(logging);
     }
 

@@ -3,9 +3,13 @@ using Sidecar.Configuration;
 namespace Sidecar.Retries;
 
 /// <summary>
-/// A retry budget per cluster in the style of Finagle and Linkerd: a retry is allowed while the retries of the
-/// last <c>window</c> stay below <c>ratio × requests + min_per_second × window</c>, so retries can add at most
-/// <c>ratio</c> load on top of the floor however many requests fail, and a failing upstream is not hit by a retry storm.
+/// A retry budget per cluster in the style of Finagle, Linkerd and Envoy: over the last <c>window</c>, retries may be at
+/// most <c>ratio</c> of the upstream requests the cluster received (first attempts and retries together), plus a floor
+/// of <c>min_per_second × window</c> retries. The default 0.2 thus means "at most one upstream request in five is a
+/// retry": however many requests fail, retries add at most <c>ratio / (1 − ratio)</c> (0.25) load on top of the floor,
+/// so a failing upstream is not hit by a retry storm, while a 20% failure rate can still be retried three times.
+/// Counting retries in the denominator, as Envoy's budget does, is what makes the cap read as the share of the
+/// upstream's traffic that is retries, which is what an operator sizing that upstream needs to know.
 /// <para>Counts live in a ring of one-second buckets, one ring for requests and one for retries. Each bucket is a
 /// single <see cref="long"/> holding the second it counts (high 32 bits) and the count (low 32 bits), so a bucket is
 /// claimed for a new second and counted in one compare-and-swap: lock-free, no allocation, no torn reset.
@@ -35,7 +39,7 @@ internal sealed class RetryBudget
 
     /// <summary>
     /// Takes one retry from the budget if there is room: allowed when the retries counted in the window, before
-    /// this one, are fewer than <c>Ratio × requests in the window + MinPerSecond × window seconds</c>. An allowed retry
+    /// this one, are fewer than <see cref="RetryAllowance"/> for the original requests in the window. An allowed retry
     /// is counted. With <see cref="BudgetOptions.Enabled"/> off it always allows (and still counts, so a reload that
     /// turns the budget on starts from the true load).
     /// </summary>
@@ -63,13 +67,11 @@ internal sealed class RetryBudget
         }
 
         var windowSeconds = WindowSeconds(options.Window);
-        var floor = (double)options.MinPerSecond * windowSeconds;
         var lastEnd = Math.Min(CurrentSecond(), second + windowSeconds - 1);
         for (var end = second; end <= lastEnd; end++)
         {
             var retriesBefore = Sum(_retries, end, windowSeconds) - 1;
-            var allowance = (options.Ratio * Sum(_requests, end, windowSeconds)) + floor;
-            if (!(retriesBefore < allowance))
+            if (!(retriesBefore < RetryAllowance(options, Sum(_requests, end, windowSeconds), windowSeconds)))
             {
                 Decrement(_retries, second);
                 return false;
@@ -77,6 +79,25 @@ internal sealed class RetryBudget
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The retries a window may hold for <paramref name="requests"/> original requests:
+    /// <c>requests × ratio / (1 − ratio) + min_per_second × window</c>. Retries <c>R</c> within <c>ratio × (requests + R)</c>
+    /// is the same bound as <c>R ≤ requests × ratio / (1 − ratio)</c>; a ratio of 1 (every upstream request may be a
+    /// retry) is no bound at all.
+    /// </summary>
+    public static double RetryAllowance(BudgetOptions options, long requests, int windowSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var floor = (double)options.MinPerSecond * windowSeconds;
+        if (options.Ratio >= 1)
+        {
+            return double.PositiveInfinity;
+        }
+
+        // Rounded so that 0.2 / 0.8 is exactly 0.25 per request: 12 requests allow 3 retries, not 3.0000000000000004.
+        return Math.Round(requests * options.Ratio / (1 - options.Ratio), 9) + floor;
     }
 
     /// <summary>Original requests counted in <paramref name="window"/> (whole seconds, as the budget sees them).</summary>

@@ -134,6 +134,9 @@ public sealed class OtlpExportTests : IAsyncLifetime
                 Assert.Equal("2", response.Headers.GetValues("x-sidecar-attempts").Single());
             }
 
+            // Traced, every attempt carries the trace context upstream.
+            Assert.All(upstream.Snapshot(), request => Assert.NotNull(request.Header("traceparent")));
+
             // SIGTERM: the drain stops the host, whose shutdown flushes both providers.
             sidecar.Signal(15);
             Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(20)));

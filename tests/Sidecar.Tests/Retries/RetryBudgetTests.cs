@@ -19,13 +19,14 @@ public sealed class RetryBudgetTests
     }
 
     [Fact]
-    public void TryAcquireRetry_Ratio_AllowsThatShareOfRequests()
+    public void TryAcquireRetry_Ratio_AllowsThatShareOfUpstreamRequests()
     {
         var budget = new RetryBudget(_time);
         var options = Budget(ratio: 0.2, minPerSecond: 0, windowSeconds: 10);
         Record(budget, 100);
 
-        Assert.Equal(20, AcquireAll(budget, options, 1000));
+        // 25 retries of 125 upstream requests are 20%: 1.25 attempts per request at most.
+        Assert.Equal(25, AcquireAll(budget, options, 1000));
     }
 
     [Fact]
@@ -35,12 +36,16 @@ public sealed class RetryBudgetTests
         var options = Budget(ratio: 0.5, minPerSecond: 2, windowSeconds: 5);
         Record(budget, 40);
 
-        Assert.Equal(30, AcquireAll(budget, options, 1000));
+        // 40 × 0.5 / 0.5 from the ratio, 2/s × 5 s from the floor.
+        Assert.Equal(50, AcquireAll(budget, options, 1000));
     }
 
     [Theory]
     [InlineData(12, 0.2, 3)]
-    [InlineData(10, 0.2, 2)]
+    [InlineData(10, 0.2, 3)]
+    [InlineData(8, 0.2, 2)]
+    [InlineData(9, 0.1, 1)]
+    [InlineData(10, 0.1, 2)]
     [InlineData(1, 0.5, 1)]
     [InlineData(0, 0.5, 0)]
     public void TryAcquireRetry_FractionalAllowance_AllowsWhileRetriesBeforeAreBelowIt(int requests, double ratio, int expected)
@@ -59,8 +64,9 @@ public sealed class RetryBudgetTests
         var options = Budget(ratio: 0.1, minPerSecond: 0, windowSeconds: 10);
         Record(budget, 50);
 
-        Assert.Equal(5, AcquireAll(budget, options, 100));
-        Assert.Equal(5, budget.RetriesInWindow(options.Window));
+        // 50 / 9 = 5.6: retries 0..5 are below it.
+        Assert.Equal(6, AcquireAll(budget, options, 100));
+        Assert.Equal(6, budget.RetriesInWindow(options.Window));
 
         // More requests make room again at once, because refusals left no trace.
         Record(budget, 10);
@@ -85,7 +91,7 @@ public sealed class RetryBudgetTests
         var budget = new RetryBudget(_time);
         var options = Budget(ratio: 0.2, minPerSecond: 0, windowSeconds: 10);
         Record(budget, 100);
-        Assert.Equal(20, AcquireAll(budget, options, 100));
+        Assert.Equal(25, AcquireAll(budget, options, 100));
 
         // Still inside the window (the current second and the nine before it).
         _time.Advance(TimeSpan.FromMilliseconds(9_999));
@@ -98,7 +104,7 @@ public sealed class RetryBudgetTests
         Assert.Equal(0, budget.RetriesInWindow(options.Window));
         Assert.False(budget.TryAcquireRetry(options));
 
-        Record(budget, 50);
+        Record(budget, 40);
         Assert.Equal(10, AcquireAll(budget, options, 100));
     }
 
@@ -113,9 +119,9 @@ public sealed class RetryBudgetTests
             _time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        // At second 5 the window holds seconds 3, 4, 5.
+        // At second 5 the window holds seconds 3, 4, 5: 20 requests allow 20 / 9 = 2.2 retries.
         Assert.Equal(20, budget.RequestsInWindow(options.Window));
-        Assert.Equal(2, AcquireAll(budget, options, 100));
+        Assert.Equal(3, AcquireAll(budget, options, 100));
         Assert.Equal(50, budget.RequestsInWindow(TimeSpan.FromSeconds(60)));
     }
 
@@ -139,7 +145,7 @@ public sealed class RetryBudgetTests
         var budget = new RetryBudget(_time);
         var options = Budget(ratio: 0.2, minPerSecond: 1, windowSeconds: 10);
         Record(budget, 1000);
-        Assert.Equal(210, AcquireAll(budget, options, 1000));
+        Assert.Equal(260, AcquireAll(budget, options, 1000));
 
         _time.Advance(TimeSpan.FromDays(3));
         Assert.Equal(10, AcquireAll(budget, options, 1000));
@@ -173,7 +179,7 @@ public sealed class RetryBudgetTests
         var budget = new RetryBudget(_time);
         var options = Budget(ratio: 0.1, minPerSecond: 3, windowSeconds: 10);
         Record(budget, 1000);
-        const int Bound = 130;
+        const int Bound = 142; // 1000 / 9 + 30, rounded up
 
         var granted = RunConcurrently(8, _ => AcquireAll(budget, options, 2_000));
 
@@ -204,7 +210,7 @@ public sealed class RetryBudgetTests
 
         var requests = budget.RequestsInWindow(options.Window);
         Assert.Equal(8 * 20_000, requests);
-        Assert.InRange(granted, 1, (long)Math.Ceiling(requests * options.Ratio));
+        Assert.InRange(granted, 1, (long)Math.Ceiling(requests * options.Ratio / (1 - options.Ratio)));
         Assert.Equal(granted, budget.RetriesInWindow(options.Window));
     }
 
@@ -287,6 +293,36 @@ public sealed class RetryBudgetTests
 
         Assert.False(budget.TryAcquireRetry(options));
         Assert.Equal(1, budget.RetriesInWindow(options.Window));
+    }
+
+    [Fact]
+    public void TryAcquireRetry_EveryRequestFails_RetriesStayAtRatioOfUpstreamRequests()
+    {
+        // A hard-down upstream: each request is retried for as long as the budget lets it.
+        var budget = new RetryBudget(_time);
+        var options = Budget(ratio: 0.2, minPerSecond: 0, windowSeconds: 10);
+        var retries = 0;
+        for (var i = 0; i < 10_000; i++)
+        {
+            budget.RecordRequest();
+            while (budget.TryAcquireRetry(options))
+            {
+                retries++;
+            }
+        }
+
+        Assert.Equal(2_500, retries);
+        Assert.Equal(0.2, retries / (10_000.0 + retries), 3);
+    }
+
+    [Fact]
+    public void TryAcquireRetry_RatioOne_IsNoBound()
+    {
+        var budget = new RetryBudget(_time);
+        var options = Budget(ratio: 1, minPerSecond: 0, windowSeconds: 10);
+        Record(budget, 1);
+
+        Assert.Equal(1000, AcquireAll(budget, options, 1000));
     }
 
     [Fact]
