@@ -17,7 +17,8 @@
 #
 # The peers (upstream nginx 18081/18082, nginx proxy 18091/18093, HAProxy 18101/18102, bare YARP sources) are
 # ../shared/bench's, relative to the repository root (PEERS_DIR overrides); conf/ here adds the hard-down peers.
-# Sidecar is published with docker/publish.sh, i.e. exactly as the container image ships it.
+# Sidecar is published with docker/publish.sh, i.e. exactly as the container image ships it (Native AOT, target
+# "sidecar"), and a second time with SIDECAR_BUILD=jit (target "sidecar-jit", run by `dotnet sidecar.dll`).
 #
 # Knobs (env): MODE=pinned|unpinned (pinned: wrk on cpu LOAD_CPU=0; upstreams and proxies on SUT_CPU=1, one worker
 #   each) DUR=7 REPS=3 SHORT_DUR=5 POST_REPS=2 CONNS=32 BODY_KIB=32 PREWARM=10 WARMUP=3 WARMUP_DOTNET_MAX_CYCLES=6
@@ -25,8 +26,9 @@
 #   BENCH_OUT=/tmp/sidecar-bench (runtime files, publish output) SIDECAR_DIR=<published dir> (skip publishing)
 #   SIDECAR_ENV="DOTNET_X=1 ..." (extra environment for Sidecar, for experiments) SKIP_INSTALL=1
 #   SIDECAR_BUDGET="{ ratio: 0.25 }" (the retry policy's budget; default: Sidecar's default budget)
-#   SIDECAR_B_DIR=<published dir> and/or SIDECAR_B_ENV="..." add a second Sidecar, target "sidecar-b", to the same
-#   interleaved run: A/B comparisons of tuning that the machine's noise between runs would otherwise swamp
+#   SIDECAR_B_DIR=<published dir> and/or SIDECAR_B_ENV="..." make the second Sidecar target "sidecar-b" instead of
+#   the JIT build: A/B comparisons of tuning that the machine's noise between runs would otherwise swamp.
+#   SIDECAR_JIT=no leaves the second Sidecar out.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -113,7 +115,17 @@ if [[ -z $SIDECAR_DIR ]]; then
   timeout 600 bash "$REPO/docker/publish.sh" "$SIDECAR_DIR" >"$RUN/sidecar-publish.log" 2>&1 \
     || { tail -30 "$RUN/sidecar-publish.log" >&2; die "publish failed"; }
 fi
-[[ -f $SIDECAR_DIR/sidecar.dll ]] || die "no sidecar.dll in $SIDECAR_DIR"
+[[ -f $SIDECAR_DIR/sidecar.dll || -x $SIDECAR_DIR/sidecar ]] || die "no sidecar.dll or sidecar executable in $SIDECAR_DIR"
+SIDECAR_B_DIR=${SIDECAR_B_DIR:-}; SIDECAR_B_ENV=${SIDECAR_B_ENV:-}; B=sidecar-b
+if [[ -z $SIDECAR_B_DIR && -z $SIDECAR_B_ENV && ${SIDECAR_JIT:-yes} != no ]]; then
+  B=sidecar-jit; SIDECAR_B_DIR="$OUT/sidecar-jit"
+  log "publishing Sidecar (SIDECAR_BUILD=jit docker/publish.sh) to $SIDECAR_B_DIR"
+  rm -rf "$SIDECAR_B_DIR"
+  SIDECAR_BUILD=jit timeout 600 bash "$REPO/docker/publish.sh" "$SIDECAR_B_DIR" >"$RUN/sidecar-jit-publish.log" 2>&1 \
+    || { tail -30 "$RUN/sidecar-jit-publish.log" >&2; die "JIT publish failed"; }
+fi
+# A published directory runs as `dotnet sidecar.dll` (JIT build) or as its native `sidecar` executable.
+sidecar_exe() { if [[ -f $1/sidecar.dll ]]; then echo "dotnet $1/sidecar.dll"; else echo "$1/sidecar"; fi; }
 
 YARP_DIR="$OUT/yarp-build"; YARP_BIN="$YARP_DIR/bin/Release/net10.0/YarpBare"
 mkdir -p "$YARP_DIR"
@@ -150,33 +162,39 @@ limits: { drain_delay: 0s, drain_timeout: 2s }
 EOF
 }
 sidecar_config $SIDECAR_PORT $SIDECAR_ADMIN >"$RUN/sidecar.yaml"
-SIDECAR_CMD=(env $SIDECAR_ENV dotnet "$SIDECAR_DIR/sidecar.dll" run --config "$RUN/sidecar.yaml")
-# An optional second Sidecar ("sidecar-b", A/B tuning in the same interleaved run): another publish dir and/or env.
-SIDECAR_B_DIR=${SIDECAR_B_DIR:-}; SIDECAR_B_ENV=${SIDECAR_B_ENV:-}
+# shellcheck disable=SC2046
+SIDECAR_CMD=(env $SIDECAR_ENV $(sidecar_exe "$SIDECAR_DIR") run --config "$RUN/sidecar.yaml")
+# The second Sidecar (the JIT build, or "sidecar-b" for A/B tuning in the same interleaved run).
 if [[ -n $SIDECAR_B_DIR || -n $SIDECAR_B_ENV ]]; then
   sidecar_config $SIDECAR_B_PORT $SIDECAR_B_ADMIN >"$RUN/sidecar-b.yaml"
-  SIDECAR_B_CMD=(env $SIDECAR_B_ENV dotnet "${SIDECAR_B_DIR:-$SIDECAR_DIR}/sidecar.dll" run --config "$RUN/sidecar-b.yaml")
-  [[ " $TARGETS " == *" sidecar-b "* ]] || TARGETS="$TARGETS sidecar-b"
+  # shellcheck disable=SC2046
+  SIDECAR_B_CMD=(env $SIDECAR_B_ENV $(sidecar_exe "${SIDECAR_B_DIR:-$SIDECAR_DIR}") run --config "$RUN/sidecar-b.yaml")
+  [[ " $TARGETS " == *" $B "* ]] || TARGETS="$TARGETS $B"
 fi
 
 # ---------------------------------------------------------------- startup to ready (unpinned, nothing else running)
 STARTUP="$RUN/startup.tsv"; : >"$STARTUP"
-for ((s = 1; s <= STARTS; s++)); do
-  port_busy $SIDECAR_PORT && die "port $SIDECAR_PORT already in use"
-  t_start=$(date +%s%N)
-  start_bg "sidecar-start$s" no "${SIDECAR_CMD[@]}"
-  spid=${PIDOF[sidecar-start$s]}; ready=""
-  for ((i = 0; i < 1000; i++)); do
-    if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 "http://127.0.0.1:$SIDECAR_ADMIN/readyz" 2>/dev/null) == 200 ]]; then
-      ready=$(( ($(date +%s%N) - t_start) / 1000000 )); break
-    fi
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.005
+startups() {  # startups TARGET ADMIN_PORT COMMAND...: STARTS times exec -> first 200 on /readyz, one "TARGET ms" line each
+  local target=$1 admin=$2 s i t_start spid ready; shift 2
+  for ((s = 1; s <= STARTS; s++)); do
+    port_busy "$admin" && die "port $admin already in use"
+    t_start=$(date +%s%N)
+    start_bg "$target-start$s" no "$@"
+    spid=${PIDOF[$target-start$s]}; ready=""
+    for ((i = 0; i < 1000; i++)); do
+      if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 "http://127.0.0.1:$admin/readyz" 2>/dev/null) == 200 ]]; then
+        ready=$(( ($(date +%s%N) - t_start) / 1000000 )); break
+      fi
+      kill -0 "$spid" 2>/dev/null || break
+      sleep 0.005
+    done
+    [[ -n $ready ]] || { cat "$RUN/$target-start$s.out" >&2; die "$target never became ready"; }
+    echo "$target $ready" >>"$STARTUP"; log "startup $target $s: ready after $ready ms"
+    stop_all
   done
-  [[ -n $ready ]] || { cat "$RUN/sidecar-start$s.out" >&2; die "Sidecar never became ready"; }
-  echo "$ready" >>"$STARTUP"; log "startup $s: ready after $ready ms"
-  stop_all
-done
+}
+startups sidecar $SIDECAR_ADMIN "${SIDECAR_CMD[@]}"
+[[ -n ${SIDECAR_B_CMD+x} ]] && startups "$B" $SIDECAR_B_ADMIN "${SIDECAR_B_CMD[@]}"
 
 # ---------------------------------------------------------------- the stack
 pin=no; workers=2
@@ -196,7 +214,7 @@ NBTHREAD=$workers start_bg haproxy "$pin" haproxy -db -f "$PEERS/conf/proxy-hapr
 NBTHREAD=$workers start_bg haproxy-down "$pin" haproxy -db -f "$HERE/conf/down-haproxy.cfg"
 start_bg yarp "$pin" "$YARP_BIN" --Map "18111=http://127.0.0.1:18081/;18112=http://127.0.0.1:18082/;18113=http://127.0.0.1:18083/"
 start_bg sidecar "$pin" "${SIDECAR_CMD[@]}"
-[[ -n ${SIDECAR_B_CMD+x} ]] && start_bg sidecar-b "$pin" "${SIDECAR_B_CMD[@]}"
+[[ -n ${SIDECAR_B_CMD+x} ]] && start_bg "$B" "$pin" "${SIDECAR_B_CMD[@]}"
 for u in 18081 18082 18083 18091 18093 18095 18101 18102 18103 18111 18112 18113; do wait_http "http://127.0.0.1:$u/"; done
 wait_http "http://127.0.0.1:$SIDECAR_ADMIN/readyz"
 [[ -n ${SIDECAR_B_CMD+x} ]] && wait_http "http://127.0.0.1:$SIDECAR_B_ADMIN/readyz"
@@ -209,9 +227,9 @@ url_of() {  # url_of SCENARIO TARGET
     success:haproxy|post:haproxy) echo http://127.0.0.1:18101/;;
     success:yarp|post:yarp) echo http://127.0.0.1:18111/;;
     success:sidecar|post:sidecar) echo "http://127.0.0.1:$SIDECAR_PORT/";;
-    success:sidecar-b|post:sidecar-b) echo "http://127.0.0.1:$SIDECAR_B_PORT/";;
-    flaky:sidecar-b) echo "http://127.0.0.1:$SIDECAR_B_PORT/flaky/";;
-    down:sidecar-b) echo "http://127.0.0.1:$SIDECAR_B_PORT/down/";;
+    "success:$B"|"post:$B") echo "http://127.0.0.1:$SIDECAR_B_PORT/";;
+    "flaky:$B") echo "http://127.0.0.1:$SIDECAR_B_PORT/flaky/";;
+    "down:$B") echo "http://127.0.0.1:$SIDECAR_B_PORT/down/";;
     flaky:direct) echo http://127.0.0.1:18082/;;
     flaky:nginx) echo http://127.0.0.1:18093/;;
     flaky:haproxy) echo http://127.0.0.1:18102/;;
@@ -296,7 +314,7 @@ for t in "${TG[@]}"; do
     *) $(wrk_cmd "$WARMUP" "$(url_of success "$t")") >"$RUN/warm-$t.txt" 2>&1;;
   esac
 done
-for t in sidecar sidecar-b; do   # the retry routes get their JIT and connection pools before being counted
+for t in sidecar "$B"; do   # the retry routes get their JIT and connection pools before being counted
   has "$TARGETS" $t || continue
   for s in flaky down; do has "$SCENARIOS" $s || continue
     # shellcheck disable=SC2046
@@ -323,11 +341,14 @@ REPORT="$RESULTS/bench-$STAMP.txt"
 {
   echo "tests/bench/run.sh $STAMP  host: $(nproc) cpus ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
   echo "versions: $(nginx -v 2>&1 | sed 's/nginx version: //'), HAProxy $(haproxy -v | awk 'NR==1{print $3}'), $(wrk -v 2>&1 | awk 'NR==1{print $1" "$2}'), dotnet $(dotnet --list-runtimes | awk '/AspNetCore/{v=$2} END{print v}'), YARP 2.1.0, Sidecar $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo +dirty)"
-  echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_BUDGET:+; budget: $SIDECAR_BUDGET}${SIDECAR_B_CMD+; sidecar-b = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
+  echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_BUDGET:+; budget: $SIDECAR_BUDGET}${SIDECAR_B_CMD+; $B = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
   python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" "$(getconf CLK_TCK)" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-starts = [int(x) for x in open(sys.argv[2]).read().split()]
+starts = {}
+for line in open(sys.argv[2]):
+    target, ms = line.split()
+    starts.setdefault(target, []).append(int(ms))
 hwm_mib, body_kib, hz = int(sys.argv[3] or 0) / 1024, sys.argv[4], int(sys.argv[5])
 titles = {
     "success": "success path: GET, upstream 200 \"ok\"",
@@ -358,41 +379,47 @@ for scen in ["success", "post", "flaky", "down"]:
     d = med.get("direct", {}).get("rps"); n = med.get("nginx", {}).get("rps"); y = med.get("yarp", {}).get("rps")
     ratio = lambda v, b: f"{v / b:.2f}" if b else "-"
     print(f"\n[{scen}] {titles[scen]}")
-    print(f"{'target':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'/direct':>7} {'/nginx':>6} {'/yarp':>6} {'success%':>8} {'att/req':>7} {'RSS MB':>6} {'anon':>5} {'cpu us':>6}  req/s per rep")
+    print(f"{'target':<11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'/direct':>7} {'/nginx':>6} {'/yarp':>6} {'success%':>8} {'att/req':>7} {'RSS MB':>6} {'anon':>5} {'cpu us':>6}  req/s per rep")
     for t, x in med.items():
         att = f"{x['att']:.3f}" if x["att"] is not None else "1"
         rss = f"{x['rss']:.0f}" if x["rss"] else "-"
         anon = f"{x['anon']:.0f}" if x["rss"] else "-"
-        print(f"{t:<8} {x['rps']:>8.0f} {x['p50']:>7.3f} {x['p99']:>7.3f} {ratio(x['rps'], d):>7} {ratio(x['rps'], n):>6} {ratio(x['rps'], y):>6} "
+        print(f"{t:<11} {x['rps']:>8.0f} {x['p50']:>7.3f} {x['p99']:>7.3f} {ratio(x['rps'], d):>7} {ratio(x['rps'], n):>6} {ratio(x['rps'], y):>6} "
               f"{x['ok']:>8.2f} {att:>7} {rss:>6} {anon:>5} {x['cpu']:>6.1f}  " + " ".join(f"{v:.0f}" for v in x["reps"]))
-print(f"\nSidecar startup (exec -> first 200 on /readyz, unpinned): {' '.join(f'{s} ms' for s in starts)}; median {statistics.median(starts) if starts else 0:.0f} ms")
+for target, ms in starts.items():
+    print(f"\n{target} startup (exec -> first 200 on /readyz, unpinned): {' '.join(f'{s} ms' for s in ms)}; median {statistics.median(ms):.0f} ms", end="")
+print()
 print("cpu us = CPU time (user + system) of the serving process(es) per request: the proxy alone for proxies, the upstream"
       " for direct; steadier than req/s when other work shares the machine")
 print(f"Sidecar peak RSS over the whole run (VmHWM): {hwm_mib:.1f} MB. RSS = VmRSS (max while loaded); anon = its RssAnon part,"
       " the rest being the runtime's mapped libraries and assemblies")
-sc = {k: v.get("sidecar") for k, v in summary.items()}
 checks = []
-s, n, y = sc.get("success"), summary.get("success", {}).get("nginx"), summary.get("success", {}).get("yarp")
-if s and n:
-    checks.append(("success throughput >= 1.0x nginx", f"{s['rps'] / n['rps']:.2f}x", s["rps"] >= n["rps"]))
-    checks.append(("success p99 <= nginx p99", f"{s['p99']:.3f} vs {n['p99']:.3f} ms", s["p99"] <= n["p99"]))
-if s and y:
-    checks.append(("within 3% of bare YARP", f"{s['rps'] / y['rps']:.3f}x", s["rps"] >= 0.97 * y["rps"]))
-f = sc.get("flaky")
-if f:
-    checks.append(("flaky: caller success >= 99.2%", f"{f['ok']:.2f}%", f["ok"] >= 99.2))
-    checks.append(("flaky: <= 1.25 upstream attempts/request", f"{f['att']:.3f}", f["att"] <= 1.25))
-dn = sc.get("down")
-if dn:
-    checks.append(("hard-down: <= 1.25 upstream attempts/request", f"{dn['att']:.3f}", dn["att"] <= 1.25))
-if s and s["rss"]:
-    checks.append(("RSS <= 60 MB at 32 connections", f"{s['rss']:.1f} MB (anon {s['anon']:.1f} MB)", s["rss"] <= 60))
-if starts:
-    checks.append(("ready <= 300 ms after start", f"{statistics.median(starts):.0f} ms", statistics.median(starts) <= 300))
+n, y = summary.get("success", {}).get("nginx"), summary.get("success", {}).get("yarp")
+builds = [t for t in dict.fromkeys(t for v in summary.values() for t in v) if t.startswith("sidecar")]
+for build in builds:
+    sc = {k: v.get(build) for k, v in summary.items()}
+    s = sc.get("success")
+    if s and n:
+        checks.append((f"{build}: success throughput >= 1.0x nginx", f"{s['rps'] / n['rps']:.2f}x (cpu/req {s['cpu'] / n['cpu']:.2f}x)", s["rps"] >= n["rps"]))
+        checks.append((f"{build}: success p99 <= nginx p99", f"{s['p99']:.3f} vs {n['p99']:.3f} ms", s["p99"] <= n["p99"]))
+    if s and y:
+        checks.append((f"{build}: within 3% of bare YARP", f"{s['rps'] / y['rps']:.3f}x (cpu/req {s['cpu'] / y['cpu']:.2f}x)", s["rps"] >= 0.97 * y["rps"]))
+    f = sc.get("flaky")
+    if f:
+        checks.append((f"{build}: flaky: caller success >= 99.2%", f"{f['ok']:.2f}%", f["ok"] >= 99.2))
+        checks.append((f"{build}: flaky: <= 1.25 upstream attempts/request", f"{f['att']:.3f}", f["att"] <= 1.25))
+    dn = sc.get("down")
+    if dn:
+        checks.append((f"{build}: hard-down: <= 1.25 upstream attempts/request", f"{dn['att']:.3f}", dn["att"] <= 1.25))
+    if s and s["rss"]:
+        checks.append((f"{build}: RSS <= 60 MB at 32 connections", f"{s['rss']:.1f} MB (anon {s['anon']:.1f} MB)", s["rss"] <= 60))
+    if build in starts:
+        median = statistics.median(starts[build])
+        checks.append((f"{build}: ready <= 300 ms after start", f"{median:.0f} ms", median <= 300))
 if checks:
     print("\nissue #6 targets (measured, not asserted):")
     for name, val, ok in checks:
-        print(f"  {'met    ' if ok else 'NOT met'}  {name:<44} {val}")
+        print(f"  {'met    ' if ok else 'NOT met'}  {name:<57} {val}")
 PY
   echo "elapsed: $(( $(date +%s) - T0 )) s; raw files: $RUN"
 } | tee "$REPORT"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packaging checks that need no Docker engine and no helm binary (neither exists in CI):
-#   1. docker/publish.sh, the Dockerfile's only build step, publishes sidecar.dll into a temp dir,
-#      and `dotnet sidecar.dll --help` exits 0;
+#   1. docker/publish.sh, the Dockerfile's only build step, publishes the Native AOT executable into a temp dir;
+#      `sidecar --help` exits 0 and every [Trait("Category", "Process")] functional test passes against it;
+#      SIDECAR_BUILD=jit publishes sidecar.dll and `dotnet sidecar.dll --help` exits 0;
 #   2. docker/healthcheck.sh, the image's HEALTHCHECK, passes against a local 200 and fails otherwise;
 #   3. yamllint (repository .yamllint) on the chart's Chart.yaml/values.yaml and the docker/ YAML;
 #   4. values.yaml against values.schema.json with python3-jsonschema (the xunit tests do the same with
@@ -9,7 +10,7 @@
 #   5. helm lint and helm template, only where a helm binary exists.
 # Helm templates and the Dockerfile's structure are checked by tests/Sidecar.Tests/Packaging.
 #
-# Needs: dotnet, python3, Debian packages yamllint python3-yaml python3-jsonschema.
+# Needs: dotnet, python3, Debian packages clang zlib1g-dev (Native AOT) yamllint python3-yaml python3-jsonschema.
 # Usage: bash tests/packaging/check.sh          exits non-zero on any failure
 set -uo pipefail
 
@@ -29,25 +30,36 @@ failures=0
 pass() { echo "ok    $1"; passes=$((passes + 1)); }
 fail() { echo "FAIL  $1"; failures=$((failures + 1)); }
 
-# 1. publish
+# 1. publish: the image's Native AOT build, then the framework-dependent JIT build.
 if bash docker/publish.sh "$work/app" > "$work/publish.log" 2>&1; then
-  pass "docker/publish.sh"
+  pass "docker/publish.sh (native)"
 else
   cat "$work/publish.log"
-  fail "docker/publish.sh"
+  fail "docker/publish.sh (native)"
 fi
 
-if [[ -f "$work/app/sidecar.dll" ]]; then
-  pass "published sidecar.dll"
-else
-  fail "published sidecar.dll (missing in $work/app)"
-fi
-
-if [[ -f "$work/app/sidecar.dll" ]] && timeout 60 dotnet "$work/app/sidecar.dll" --help > "$work/help.log" 2>&1; then
-  pass "dotnet sidecar.dll --help"
+if [[ -x "$work/app/sidecar" ]] && timeout 60 "$work/app/sidecar" --help > "$work/help.log" 2>&1; then
+  pass "native sidecar --help"
 else
   cat "$work/help.log" 2>/dev/null
-  fail "dotnet sidecar.dll --help"
+  fail "native sidecar --help (missing or failing in $work/app)"
+fi
+
+# Every test that runs the real executable, against the native one: trimming or AOT must not lose a feature.
+if [[ -x "$work/app/sidecar" ]] && SIDECAR_TEST_EXECUTABLE="$work/app/sidecar" \
+    timeout 600 dotnet test tests/Sidecar.FunctionalTests --filter "Category=Process" > "$work/native-tests.log" 2>&1; then
+  pass "process tests against the native executable ($(grep -Eo 'Passed: +[0-9]+' "$work/native-tests.log" | tail -1))"
+else
+  tail -60 "$work/native-tests.log" 2>/dev/null
+  fail "process tests against the native executable"
+fi
+
+if SIDECAR_BUILD=jit bash docker/publish.sh "$work/jit" > "$work/publish-jit.log" 2>&1 \
+    && timeout 60 dotnet "$work/jit/sidecar.dll" --help > "$work/help-jit.log" 2>&1; then
+  pass "SIDECAR_BUILD=jit docker/publish.sh, dotnet sidecar.dll --help"
+else
+  cat "$work/publish-jit.log" "$work/help-jit.log" 2>/dev/null
+  fail "SIDECAR_BUILD=jit docker/publish.sh"
 fi
 
 # 2. healthcheck probe against a local HTTP server on a free loopback port

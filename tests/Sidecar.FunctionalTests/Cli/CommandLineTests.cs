@@ -3,6 +3,7 @@ using Sidecar.FunctionalTests.TestSupport;
 
 namespace Sidecar.FunctionalTests.Cli;
 
+[Trait("Category", SidecarProcess.Category)]
 public sealed class CommandLineTests
 {
     private const int SigTerm = 15;

@@ -5,6 +5,7 @@ using Sidecar.FunctionalTests.TestSupport;
 namespace Sidecar.FunctionalTests.Telemetry;
 
 /// <summary>The real <c>sidecar</c> process logging JSON lines: one Information line per retry, no YARP stack traces.</summary>
+[Trait("Category", SidecarProcess.Category)]
 public sealed class JsonLogTests
 {
     private const int SigTerm = 15;

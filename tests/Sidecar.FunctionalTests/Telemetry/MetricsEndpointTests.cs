@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Sidecar.FunctionalTests.TestSupport;
@@ -126,7 +125,7 @@ public sealed class MetricsEndpointTests
         var text = await DriveEveryOutcomeAsync(sidecar, upstream);
         Assert.Contains("sidecar_retries_total{", text, StringComparison.Ordinal);
 
-        var (exitCode, output) = await RunPromtoolAsync(promtool, text);
+        var (exitCode, output) = await Promtool.CheckMetricsAsync(promtool, text);
 
         Assert.True(exitCode == 0, $"promtool check metrics failed ({exitCode}):\n{output}\n--- input ---\n{text}");
     }
@@ -285,35 +284,4 @@ public sealed class MetricsEndpointTests
             text => PrometheusText.Value(text, name, labels) == expected,
             PollBound,
             $"{name}{{{string.Join(',', labels)}}} reaching {expected}");
-
-    private static async Task<(int ExitCode, string Output)> RunPromtoolAsync(string promtool, string metrics)
-    {
-        var info = new ProcessStartInfo(promtool)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add("check");
-        info.ArgumentList.Add("metrics");
-        using var process = Process.Start(info)!;
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.StandardInput.WriteAsync(metrics);
-            process.StandardInput.Close();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await stdout + await stderr);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
 }

@@ -85,6 +85,7 @@ public sealed class OtlpExportTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Category", SidecarProcess.Category)]
     public async Task SidecarProcess_OtlpEnvironmentSet_ExportsRetrySpansAndMetricsByShutdown()
     {
         await using var upstream = await TestUpstream.StartAsync(async (context, n) =>

@@ -7,6 +7,7 @@ namespace Sidecar.FunctionalTests.Telemetry;
 /// Without an OTLP endpoint the real <c>sidecar</c> process traces nothing: it neither invents a trace context for the
 /// upstream nor drops the caller's. (A separate process, because other tests in this one start trace listeners.)
 /// </summary>
+[Trait("Category", SidecarProcess.Category)]
 public sealed class TraceContextTests
 {
     private const string CallerTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

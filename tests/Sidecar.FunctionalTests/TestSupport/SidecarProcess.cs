@@ -4,9 +4,16 @@ using System.Text.RegularExpressions;
 
 namespace Sidecar.FunctionalTests.TestSupport;
 
-/// <summary>The real <c>sidecar</c> executable (the built <c>sidecar.dll</c> run by <c>dotnet</c>) as a child process.</summary>
+/// <summary>
+/// The real <c>sidecar</c> executable as a child process: the built <c>sidecar.dll</c> run by <c>dotnet</c>, or the
+/// executable named by <c>SIDECAR_TEST_EXECUTABLE</c> (tests/packaging/check.sh points it at the Native AOT build and
+/// runs the tests in <see cref="Category"/>, so the shipped binary passes the same tests as the JIT build).
+/// </summary>
 public sealed partial class SidecarProcess : IDisposable
 {
+    /// <summary>The xunit trait of every test that runs the real executable: <c>[Trait("Category", SidecarProcess.Category)]</c>.</summary>
+    public const string Category = "Process";
+
     private readonly Process _process;
 
     private SidecarProcess(Process process) => _process = process;
@@ -26,14 +33,19 @@ public sealed partial class SidecarProcess : IDisposable
     /// </summary>
     public static SidecarProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var executable = Environment.GetEnvironmentVariable("SIDECAR_TEST_EXECUTABLE");
+        var info = new ProcessStartInfo(string.IsNullOrEmpty(executable) ? "dotnet" : executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sidecar.dll"));
+        if (string.IsNullOrEmpty(executable))
+        {
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sidecar.dll"));
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -19,6 +19,8 @@ public sealed class DockerPackagingTests
         Assert.Matches(@"^FROM mcr\.microsoft\.com/dotnet/sdk:10\.0 AS build", build);
         Assert.Matches(@"(?m)^RUN bash docker/publish\.sh /app\s*$", build);
         Assert.Matches(@"(?m)^COPY docker/publish\.sh ", build);
+        // The Native AOT link step needs a C toolchain in the build stage.
+        Assert.Matches(@"apt-get install -y --no-install-recommends clang zlib1g-dev", build);
         foreach (var file in new[] { "global.json", "nuget.config", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
         {
             Assert.Matches($@"(?m)^COPY .*\b{Regex.Escape(file)}\b", build);
@@ -44,13 +46,13 @@ public sealed class DockerPackagingTests
     }
 
     [Fact]
-    public void Dockerfile_RuntimeStage_IsAspNetNonRootWithHealthcheck()
+    public void Dockerfile_RuntimeStage_IsNativeNonRootWithHealthcheck()
     {
         var stages = Stages();
         var runtime = stages[^1];
 
         Assert.Equal(2, stages.Count);
-        Assert.Matches(@"^FROM mcr\.microsoft\.com/dotnet/aspnet:10\.0", runtime);
+        Assert.Matches(@"^FROM mcr\.microsoft\.com/dotnet/runtime-deps:10\.0", runtime);
         Assert.Matches(@"(?m)^USER \$APP_UID\s*$", runtime);
         Assert.Matches(@"(?m)^HEALTHCHECK .*", runtime);
         Assert.Matches(@"(?m)^\s+CMD \[""sidecar-healthcheck""\]", runtime);
@@ -58,7 +60,7 @@ public sealed class DockerPackagingTests
         Assert.Matches(@"(?m)^COPY config/sidecar\.yaml /etc/sidecar/sidecar\.yaml\s*$", runtime);
         Assert.Matches(@"(?m)^ENV SIDECAR_CONFIG=/etc/sidecar/sidecar\.yaml\b", runtime);
         Assert.Matches(@"(?m)^EXPOSE 8080 9901\s*$", runtime);
-        Assert.Matches(@"(?m)^ENTRYPOINT \[""dotnet"", ""sidecar\.dll""\]\s*$", runtime);
+        Assert.Matches(@"(?m)^ENTRYPOINT \[""/app/sidecar""\]\s*$", runtime);
         Assert.DoesNotMatch(@"(?m)^COPY (?!--from=build|--chmod=0755 docker/healthcheck\.sh|config/sidecar\.yaml)", runtime);
     }
 

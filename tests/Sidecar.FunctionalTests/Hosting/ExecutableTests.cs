@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Sidecar.FunctionalTests.TestSupport;
+using Xunit.Abstractions;
+
+namespace Sidecar.FunctionalTests.Hosting;
+
+/// <summary>
+/// The features a trimmed Native AOT build could lose (YAML binding, JSON writing, the metrics listener, body replay,
+/// the demo's in-process upstream), through the real executable. tests/packaging/check.sh runs this class with
+/// <c>SIDECAR_TEST_EXECUTABLE</c> pointing at the published native binary.
+/// </summary>
+[Trait("Category", SidecarProcess.Category)]
+public sealed class ExecutableTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public ExecutableTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    [Fact]
+    public async Task Run_RetriedGetAndReplayedPost_AnsweredAndReportedOnTheAdminPort()
+    {
+        // Each path fails once with 503, then answers with the method (TestUpstream records the bodies).
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
+        {
+            if (seen.AddOrUpdate(context.Request.Path.Value!, 1, (_, n) => n + 1) == 1)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
+            await context.Response.WriteAsync(context.Request.Method);
+        });
+        var directory = Directory.CreateTempSubdirectory("sidecar-exe-");
+        var config = Path.Combine(directory.FullName, "sidecar.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            listen: { proxy: "http://127.0.0.1:0", admin: "http://127.0.0.1:0" }
+            clusters:
+              app: { destinations: [{{upstream.Url}}] }
+            policies:
+              p:
+                max_attempts: 3
+                backoff: { algorithm: constant, base: 5ms, max: 5ms, jitter: none }
+            routes:
+              - name: api
+                match: { path: "/api/{**rest}" }
+                cluster: app
+                policy: p
+            limits: { drain_delay: 0s, drain_timeout: 5s }
+            """);
+        string metrics;
+        try
+        {
+            using var sidecar = SidecarProcess.Start("run", "--config", config);
+            var (proxyAddress, adminAddress) = await sidecar.WaitUntilListeningAsync(TimeSpan.FromSeconds(20));
+            using var proxy = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = proxyAddress, Timeout = TimeSpan.FromSeconds(10) };
+            using var admin = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = adminAddress, Timeout = TimeSpan.FromSeconds(10) };
+
+            using (var get = await proxy.GetAsync("/api/orders"))
+            {
+                Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+                Assert.Equal("GET", await get.Content.ReadAsStringAsync());
+                Assert.Equal("2", get.Headers.GetValues("x-sidecar-attempts").Single());
+            }
+
+            using (var post = new HttpRequestMessage(HttpMethod.Post, "/api/payments") { Content = new StringContent("pay 10", Encoding.UTF8) })
+            {
+                post.Headers.Add("Idempotency-Key", "k-1");
+                using var response = await proxy.SendAsync(post);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal("POST", await response.Content.ReadAsStringAsync());
+                Assert.Equal("2", response.Headers.GetValues("x-sidecar-attempts").Single());
+            }
+
+            // The retry replayed the buffered body.
+            Assert.Equal(["pay 10", "pay 10"], upstream.Snapshot().Where(r => r.Method == "POST").Select(r => Encoding.UTF8.GetString(r.Body)));
+
+            using (var unmatched = await proxy.GetAsync("/elsewhere"))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, unmatched.StatusCode);
+                Assert.Equal("application/problem+json", unmatched.Content.Headers.ContentType?.MediaType);
+                using var problem = JsonDocument.Parse(await unmatched.Content.ReadAsStringAsync());
+                Assert.Equal(404, problem.RootElement.GetProperty("status").GetInt32());
+            }
+
+            Assert.Equal("ready\n", await admin.GetStringAsync("/readyz"));
+            using (var effective = JsonDocument.Parse(await admin.GetStringAsync("/config")))
+            {
+                Assert.Contains("\"api\"", effective.RootElement.GetRawText(), StringComparison.Ordinal);
+            }
+
+            metrics = await Eventually.ReturnsAsync(
+                () => admin.GetStringAsync("/metrics"),
+                text => PrometheusText.Value(text, "sidecar_retries_total", "route=api", "reason=503") == 2,
+                TimeSpan.FromSeconds(10),
+                "two retries counted for route api");
+            Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_requests_total", "route=api", "method=POST", "outcome=success_after_retry"));
+
+            sidecar.Signal(15);
+            Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+
+        var promtool = ExternalTool.Require("promtool", _output, "prometheus");
+        if (promtool is not null)
+        {
+            var (exitCode, output) = await Promtool.CheckMetricsAsync(promtool, metrics);
+            Assert.True(exitCode == 0, $"promtool check metrics failed ({exitCode}):\n{output}");
+        }
+    }
+
+    [Fact]
+    public async Task Demo_TwoSeconds_PrintsTheComparisonAndExitsZero()
+    {
+        var (exitCode, stdout, stderr) = await SidecarProcess.RunAsync("demo", "--duration", "2s");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("with retries", stdout, StringComparison.Ordinal);
+        Assert.Contains("attempts per request", stdout, StringComparison.Ordinal);
+    }
+}
