@@ -66,7 +66,7 @@ internal static class ValidateCommand
         output.WriteLine($"    timeout {Format(policy.Timeout)}, per_try_timeout {Format(policy.PerTryTimeout)}, buffer_limit {policy.BufferLimit} B, " +
             $"retry_after {(policy.RetryAfter.Honor ? "honoured up to " + Format(policy.RetryAfter.Max) : "ignored")}, overrides {(policy.AllowOverrides ? "allowed" : "ignored")}");
         output.WriteLine(policy.Budget.Enabled
-            ? $"    budget: retries <= {policy.Budget.Ratio.ToString(CultureInfo.InvariantCulture)} x upstream requests + {policy.Budget.MinPerSecond}/s over {Format(policy.Budget.Window)}, max_concurrent_retries {policy.MaxConcurrentRetries}"
+            ? $"    budget: retries <= {policy.Budget.Ratio.ToString(CultureInfo.InvariantCulture)} x upstream requests, at least {policy.Budget.MinPerSecond}/s, over {Format(policy.Budget.Window)}, max_concurrent_retries {policy.MaxConcurrentRetries}"
             : $"    budget: off, max_concurrent_retries {policy.MaxConcurrentRetries}");
         output.WriteLine($"    backoff {backoff.Algorithm.ToString().ToLowerInvariant()} base {Format(backoff.Base)} max {Format(backoff.Max)} multiplier {backoff.Multiplier.ToString(CultureInfo.InvariantCulture)} jitter {backoff.Jitter.ToString().ToLowerInvariant()} ({backoff.JitterFactor.ToString(CultureInfo.InvariantCulture)})");
         var schedule = new BackoffSchedule(backoff, policy.MaxAttempts);

@@ -63,7 +63,7 @@ internal static class DemoReport
 
         output.WriteLine();
         var perRequest = with.Requests == 0 ? "-" : Invariant($"{(double)with.Retries / with.Requests:0.00}");
-        output.WriteLine(Invariant($"  retry budget: {Share(DemoPolicy.BudgetRatio)} of upstream requests + {DemoPolicy.BudgetMinPerSecond}/s."));
+        output.WriteLine(Invariant($"  retry budget: {Share(DemoPolicy.BudgetRatio)} of upstream requests, at least {DemoPolicy.BudgetMinPerSecond}/s."));
         output.WriteLine(Invariant($"  Used {with.Retries} retries ({perRequest} per request);"));
         output.WriteLine(with.RefusedRetries == 0
             ? "  no request was refused a retry."

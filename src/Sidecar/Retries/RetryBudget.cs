@@ -3,13 +3,15 @@ using Sidecar.Configuration;
 namespace Sidecar.Retries;
 
 /// <summary>
-/// A retry budget per cluster in the style of Finagle, Linkerd and Envoy: over the last <c>window</c>, retries may be at
-/// most <c>ratio</c> of the upstream requests the cluster received (first attempts and retries together), plus a floor
-/// of <c>min_per_second × window</c> retries. The default 0.2 thus means "at most one upstream request in five is a
-/// retry": however many requests fail, retries add at most <c>ratio / (1 − ratio)</c> (0.25) load on top of the floor,
-/// so a failing upstream is not hit by a retry storm, while a 20% failure rate can still be retried three times.
-/// Counting retries in the denominator, as Envoy's budget does, is what makes the cap read as the share of the
-/// upstream's traffic that is retries, which is what an operator sizing that upstream needs to know.
+/// A retry budget per cluster in the style of Envoy, Finagle and Linkerd: over the last <c>window</c>, retries may be at
+/// most <c>ratio</c> of the upstream requests the cluster received (first attempts and retries together), and never
+/// fewer than the floor of <c>min_per_second × window</c>. The default 0.2 thus means "at most one upstream request in
+/// five is a retry": however many requests fail, retries add at most <c>ratio / (1 − ratio)</c> (0.25) load, so a
+/// failing upstream is not hit by a retry storm, while a 20% failure rate can still be retried three times (it needs
+/// 0.24). The floor keeps retries possible on a quiet cluster, where a ratio of a few requests is no retry at all.
+/// Both choices follow Envoy's budget (retries counted among the active requests; <c>min_retry_concurrency</c> as a
+/// lower bound) rather than Finagle's additive floor: the cap then reads as the share of the upstream's traffic that
+/// is retries, a bound an operator sizing that upstream can rely on at any request rate.
 /// <para>Counts live in a ring of one-second buckets, one ring for requests and one for retries. Each bucket is a
 /// single <see cref="long"/> holding the second it counts (high 32 bits) and the count (low 32 bits), so a bucket is
 /// claimed for a new second and counted in one compare-and-swap: lock-free, no allocation, no torn reset.
@@ -83,9 +85,9 @@ internal sealed class RetryBudget
 
     /// <summary>
     /// The retries a window may hold for <paramref name="requests"/> original requests:
-    /// <c>requests × ratio / (1 − ratio) + min_per_second × window</c>. Retries <c>R</c> within <c>ratio × (requests + R)</c>
-    /// is the same bound as <c>R ≤ requests × ratio / (1 − ratio)</c>; a ratio of 1 (every upstream request may be a
-    /// retry) is no bound at all.
+    /// <c>max(requests × ratio / (1 − ratio), min_per_second × window)</c>. Retries <c>R</c> within
+    /// <c>ratio × (requests + R)</c> is the same bound as <c>R ≤ requests × ratio / (1 − ratio)</c>; a ratio of 1 (every
+    /// upstream request may be a retry) is no bound at all.
     /// </summary>
     public static double RetryAllowance(BudgetOptions options, long requests, int windowSeconds)
     {
@@ -97,7 +99,7 @@ internal sealed class RetryBudget
         }
 
         // Rounded so that 0.2 / 0.8 is exactly 0.25 per request: 12 requests allow 3 retries, not 3.0000000000000004.
-        return Math.Round(requests * options.Ratio / (1 - options.Ratio), 9) + floor;
+        return Math.Max(Math.Round(requests * options.Ratio / (1 - options.Ratio), 9), floor);
     }
 
     /// <summary>Original requests counted in <paramref name="window"/> (whole seconds, as the budget sees them).</summary>

@@ -70,7 +70,7 @@ public sealed class DemoReportTests
     {
         var lines = Lines(Result());
 
-        Assert.Contains("  retry budget: 20% of upstream requests + 10/s.", lines);
+        Assert.Contains("  retry budget: 20% of upstream requests, at least 10/s.", lines);
         Assert.Contains("  Used 100 retries (0.50 per request);", lines);
         Assert.Contains("  no request was refused a retry.", lines);
         Assert.Contains("  Retries: caller success 70.0% -> 97.0% for 1.50 upstream requests per call.", lines);

@@ -29,15 +29,18 @@ public sealed class RetryBudgetTests
         Assert.Equal(25, AcquireAll(budget, options, 1000));
     }
 
-    [Fact]
-    public void TryAcquireRetry_RatioAndFloor_Add()
+    [Theory]
+    [InlineData(40, 40)]
+    [InlineData(4, 10)]
+    [InlineData(0, 10)]
+    public void TryAcquireRetry_RatioAndFloor_TheLargerApplies(int requests, int expected)
     {
+        // The ratio allows requests × 0.5 / 0.5; the floor 2/s × 5 s.
         var budget = new RetryBudget(_time);
         var options = Budget(ratio: 0.5, minPerSecond: 2, windowSeconds: 5);
-        Record(budget, 40);
+        Record(budget, requests);
 
-        // 40 × 0.5 / 0.5 from the ratio, 2/s × 5 s from the floor.
-        Assert.Equal(50, AcquireAll(budget, options, 1000));
+        Assert.Equal(expected, AcquireAll(budget, options, 1000));
     }
 
     [Theory]
@@ -145,7 +148,7 @@ public sealed class RetryBudgetTests
         var budget = new RetryBudget(_time);
         var options = Budget(ratio: 0.2, minPerSecond: 1, windowSeconds: 10);
         Record(budget, 1000);
-        Assert.Equal(260, AcquireAll(budget, options, 1000));
+        Assert.Equal(250, AcquireAll(budget, options, 1000));
 
         _time.Advance(TimeSpan.FromDays(3));
         Assert.Equal(10, AcquireAll(budget, options, 1000));
@@ -179,7 +182,7 @@ public sealed class RetryBudgetTests
         var budget = new RetryBudget(_time);
         var options = Budget(ratio: 0.1, minPerSecond: 3, windowSeconds: 10);
         Record(budget, 1000);
-        const int Bound = 142; // 1000 / 9 + 30, rounded up
+        const int Bound = 112; // the ratio's 1000 / 9 = 111.1 is above the floor of 30
 
         var granted = RunConcurrently(8, _ => AcquireAll(budget, options, 2_000));
 
@@ -298,9 +301,10 @@ public sealed class RetryBudgetTests
     [Fact]
     public void TryAcquireRetry_EveryRequestFails_RetriesStayAtRatioOfUpstreamRequests()
     {
-        // A hard-down upstream: each request is retried for as long as the budget lets it.
+        // A hard-down upstream: each request is retried for as long as the budget lets it. The default floor of
+        // 10/s does not add to the ratio's 2,500 retries.
         var budget = new RetryBudget(_time);
-        var options = Budget(ratio: 0.2, minPerSecond: 0, windowSeconds: 10);
+        var options = Budget(ratio: 0.2, minPerSecond: 10, windowSeconds: 10);
         var retries = 0;
         for (var i = 0; i < 10_000; i++)
         {
