@@ -342,7 +342,7 @@ REPORT="$RESULTS/bench-$STAMP.txt"
   echo "tests/bench/run.sh $STAMP  host: $(nproc) cpus ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
   echo "versions: $(nginx -v 2>&1 | sed 's/nginx version: //'), HAProxy $(haproxy -v | awk 'NR==1{print $3}'), $(wrk -v 2>&1 | awk 'NR==1{print $1" "$2}'), dotnet $(dotnet --list-runtimes | awk '/AspNetCore/{v=$2} END{print v}'), YARP 2.1.0, Sidecar $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo +dirty)"
   echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_BUDGET:+; budget: $SIDECAR_BUDGET}${SIDECAR_B_CMD+; $B = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
-  python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" "$(getconf CLK_TCK)" <<'PY'
+  python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" "$(getconf CLK_TCK)" "$CONNS" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 starts = {}
@@ -374,7 +374,7 @@ for scen in ["success", "post", "flaky", "down"]:
         med[t] = dict(rps=m("rps"), p50=m("p50_us") / 1000, p99=m("p99_us") / 1000, reps=[float(r["rps"] or 0) for r in tr],
                       ok=100 * (reqs - bad) / max(reqs, 1),
                       att=(sum(int(u) for u in up) / max(reqs, 1)) if up else None,
-                      rss=rss / 1024 if rss else None, anon=anon / 1024, cpu=cpu)
+                      rss=rss / 1024 if rss else None, anon=anon / 1024, cpu=cpu, reqs=reqs)
     summary[scen] = med
     d = med.get("direct", {}).get("rps"); n = med.get("nginx", {}).get("rps"); y = med.get("yarp", {}).get("rps")
     ratio = lambda v, b: f"{v / b:.2f}" if b else "-"
@@ -410,7 +410,11 @@ for build in builds:
         checks.append((f"{build}: flaky: <= 1.25 upstream attempts/request", f"{f['att']:.3f}", f["att"] <= 1.25))
     dn = sc.get("down")
     if dn:
-        checks.append((f"{build}: hard-down: <= 1.25 upstream attempts/request", f"{dn['att']:.3f}", dn["att"] <= 1.25))
+        # The upstream's log also holds the attempts of the requests wrk still had in flight when it stopped (one per
+        # connection, each with up to max_attempts = 3 attempts), which wrk does not count: the reading can be above
+        # the true ratio by at most that much.
+        slack = int(sys.argv[6]) * 3 / max(dn["reqs"], 1)
+        checks.append((f"{build}: hard-down: <= 1.25 upstream attempts/request", f"{dn['att']:.4f} (in-flight slack {slack:.4f})", dn["att"] <= 1.25 + slack))
     if s and s["rss"]:
         checks.append((f"{build}: RSS <= 60 MB at 32 connections", f"{s['rss']:.1f} MB (anon {s['anon']:.1f} MB)", s["rss"] <= 60))
     if build in starts:
