@@ -340,7 +340,7 @@ stop_all
 REPORT="$RESULTS/bench-$STAMP.txt"
 {
   echo "tests/bench/run.sh $STAMP  host: $(nproc) cpus ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
-  echo "versions: $(nginx -v 2>&1 | sed 's/nginx version: //'), HAProxy $(haproxy -v | awk 'NR==1{print $3}'), $(wrk -v 2>&1 | awk 'NR==1{print $1" "$2}'), dotnet $(dotnet --list-runtimes | awk '/AspNetCore/{v=$2} END{print v}'), YARP 2.1.0, Sidecar $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo +dirty)"
+  echo "versions: $(nginx -v 2>&1 | sed 's/nginx version: //'), HAProxy $(haproxy -v | awk 'NR==1{print $3}'), $(wrk -v 2>&1 | awk 'NR==1{print $1" "$2}'), dotnet $(dotnet --list-runtimes | awk '/AspNetCore/{v=$2} END{print v}'), YARP 2.3.0, Sidecar $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo +dirty)"
   echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_BUDGET:+; budget: $SIDECAR_BUDGET}${SIDECAR_B_CMD+; $B = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
   python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" "$(getconf CLK_TCK)" "$CONNS" <<'PY'
 import csv, statistics, sys
