@@ -33,7 +33,9 @@ public class RouteTableBenchmarks
             throw new InvalidOperationException(string.Join(Environment.NewLine, result.Errors));
         }
 
-        _table = RouteTable.Build(result.Config!, new ClusterRetryStateRegistry(TimeProvider.System), new Sidecar.Resilience.CircuitBreakerRegistry(TimeProvider.System));
+        var breakers = new Sidecar.Resilience.CircuitBreakerRegistry(TimeProvider.System);
+        var log = new Sidecar.Logging.RetryLog(Microsoft.Extensions.Logging.Abstractions.NullLogger<Sidecar.Logging.RetryLog>.Instance, breakers, TimeProvider.System);
+        _table = RouteTable.Build(result.Config!, new ClusterRetryStateRegistry(TimeProvider.System), breakers, log);
 
         // A distinct string instance, as YARP's RouteConfig holds its own copy: no reference-equality shortcut.
         _routeId = new string("users".AsSpan());

@@ -1,13 +1,28 @@
 using System.Runtime.InteropServices;
 using Sidecar.Hosting;
+using Sidecar.Logging;
 
 namespace Sidecar.Cli;
 
-/// <summary><c>sidecar run</c>: load and validate the config (exit 1 before anything listens if it is bad), serve, drain on SIGTERM.</summary>
+/// <summary>
+/// <c>sidecar run</c>: check the log level and load the config (exit 1 before anything listens if either is bad),
+/// serve, drain on SIGTERM.
+/// </summary>
 internal static class RunCommand
 {
-    public static async Task<int> RunAsync(string? configPath, bool jsonLogs, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string? configPath, bool jsonLogs, LogLevel? logLevel, CancellationToken cancellationToken)
     {
+        if (logLevel is null && Environment.GetEnvironmentVariable(SidecarLogging.LevelVariable) is { Length: > 0 } variable)
+        {
+            if (!LogLevelNames.TryParse(variable, out var level))
+            {
+                await Console.Error.WriteLineAsync($"sidecar: {SidecarLogging.LevelVariable}: {LogLevelNames.Describe(variable)}.");
+                return 1;
+            }
+
+            logLevel = level;
+        }
+
         var (result, path, text) = ConfigSource.Load(configPath);
         if (!result.Succeeded)
         {
@@ -20,6 +35,7 @@ internal static class RunCommand
             ConfigPath = path,
             ConfigText = text,
             JsonLogs = jsonLogs || string.Equals(Environment.GetEnvironmentVariable("SIDECAR_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase),
+            LogLevel = logLevel,
         };
 
         using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -35,6 +51,15 @@ internal static class RunCommand
         {
             // Typically "address already in use".
             await Console.Error.WriteLineAsync($"sidecar: cannot listen: {ex.Message}");
+            return 1;
+        }
+        catch (LoggingConfigurationException ex)
+        {
+            foreach (var error in ex.Errors)
+            {
+                await Console.Error.WriteLineAsync($"sidecar: {error}.");
+            }
+
             return 1;
         }
 

@@ -1,10 +1,12 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Sidecar.Demo;
+using Sidecar.Logging;
 
 namespace Sidecar.Cli;
 
 /// <summary>
-/// <c>sidecar [run] [--config F]</c>, <c>sidecar validate [--config F]</c>, <c>sidecar demo</c>.
+/// <c>sidecar [run] [--config F] [--json-logs] [--log-level L]</c>, <c>sidecar validate [--config F]</c>, <c>sidecar demo</c>.
 /// <c>run</c> is also the root command's action, so plain <c>sidecar</c> starts the proxy.
 /// </summary>
 internal static class SidecarCommandLine
@@ -17,16 +19,20 @@ internal static class SidecarCommandLine
 
         var config = ConfigOption();
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Log JSON lines instead of text (also SIDECAR_LOG_FORMAT=json)." };
+        var logLevel = LogLevelOption();
         root.Options.Add(config);
         root.Options.Add(jsonLogs);
-        root.SetAction((parse, cancellationToken) => RunCommand.RunAsync(parse.GetValue(config), parse.GetValue(jsonLogs), cancellationToken));
+        root.Options.Add(logLevel);
+        root.SetAction((parse, cancellationToken) => RunCommand.RunAsync(parse.GetValue(config), parse.GetValue(jsonLogs), parse.GetValue(logLevel), cancellationToken));
 
         var run = new Command("run", "Run the proxy (the default command).");
         var runConfig = ConfigOption();
         var runJsonLogs = new Option<bool>("--json-logs") { Description = jsonLogs.Description };
+        var runLogLevel = LogLevelOption();
         run.Options.Add(runConfig);
         run.Options.Add(runJsonLogs);
-        run.SetAction((parse, cancellationToken) => RunCommand.RunAsync(parse.GetValue(runConfig), parse.GetValue(runJsonLogs), cancellationToken));
+        run.Options.Add(runLogLevel);
+        run.SetAction((parse, cancellationToken) => RunCommand.RunAsync(parse.GetValue(runConfig), parse.GetValue(runJsonLogs), parse.GetValue(runLogLevel), cancellationToken));
         root.Subcommands.Add(run);
 
         var validate = new Command("validate", "Check a config file and print each route with its cluster, effective policy and delay schedule. Exit 0 when valid, 1 when not.");
@@ -43,4 +49,23 @@ internal static class SidecarCommandLine
     {
         Description = "Config file. Default: $SIDECAR_CONFIG, else config/sidecar.yaml, else the embedded default.",
     };
+
+    private static Option<LogLevel?> LogLevelOption() => new("--log-level")
+    {
+        Description = $"Level of Sidecar's own log lines: {LogLevelNames.Accepted}. Default: ${SidecarLogging.LevelVariable}, " +
+            "else Logging__LogLevel__Sidecar, else Logging__LogLevel__Default, else information. Debug adds a line per retry.",
+        CustomParser = ParseLogLevel,
+    };
+
+    private static LogLevel? ParseLogLevel(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (LogLevelNames.TryParse(text, out var level))
+        {
+            return level;
+        }
+
+        result.AddError($"--log-level: {LogLevelNames.Describe(text)}.");
+        return null;
+    }
 }

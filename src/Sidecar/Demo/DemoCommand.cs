@@ -154,6 +154,16 @@ internal static class DemoCommand
             // Ctrl+C before traffic started: nothing to report.
             return 0;
         }
+        catch (Logging.LoggingConfigurationException ex)
+        {
+            // A bad Logging__LogLevel__* in the environment: the same errors `run` prints.
+            foreach (var error in ex.Errors)
+            {
+                await progress.WriteLineAsync($"sidecar: {error}.");
+            }
+
+            return 1;
+        }
         finally
         {
             client?.Dispose();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Primitives;
 using Sidecar.Configuration;
+using Sidecar.Logging;
 using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Routing;
@@ -16,15 +17,17 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
 {
     private readonly ClusterRetryStateRegistry _clusterStates;
     private readonly CircuitBreakerRegistry _breakers;
+    private readonly RetryLog _log;
     private readonly SidecarMetrics? _metrics;
     private Snapshot _current;
 
-    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, SidecarMetrics? metrics = null)
+    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, RetryLog log, SidecarMetrics? metrics = null)
     {
         _clusterStates = clusterStates;
         _breakers = breakers;
+        _log = log;
         _metrics = metrics;
-        _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates, breakers));
+        _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates, breakers, log));
         PublishZeroSeries(initial);
     }
 
@@ -37,9 +40,10 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
 
     public void Apply(SidecarConfig config)
     {
-        var next = new Snapshot(config, RouteTable.Build(config, _clusterStates, _breakers));
+        var next = new Snapshot(config, RouteTable.Build(config, _clusterStates, _breakers, _log));
         var previous = Interlocked.Exchange(ref _current, next);
         previous.SignalChange();
+        _log.Retain(config);
         PublishZeroSeries(config);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sidecar.Admin;
 using Sidecar.Configuration;
+using Sidecar.Logging;
 using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Telemetry;
@@ -116,7 +117,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     private static WebApplication BuildProxy(SidecarConfig config, SidecarHostOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar", Args = [] });
-        ConfigureLogging(builder.Logging, options);
+        SidecarLogging.Configure(builder.Logging, builder.Configuration, options);
         builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Limits.DrainTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -137,7 +138,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSidecarTelemetry();
         services.AddSingleton<ClusterRetryStateRegistry>();
         services.AddSingleton<CircuitBreakerRegistry>();
-        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<CircuitBreakerRegistry>(), sp.GetRequiredService<SidecarMetrics>()));
+        services.AddSidecarLogSummaries(options.LogSummaryInterval);
+        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<CircuitBreakerRegistry>(), sp.GetRequiredService<RetryLog>(), sp.GetRequiredService<SidecarMetrics>()));
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<SidecarConfigStore>());
         services.AddSidecarRetries();
         services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();
@@ -172,7 +174,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     private static WebApplication BuildAdmin(SidecarConfig config, SidecarHostOptions options, IServiceProvider shared)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar-admin", Args = [] });
-        ConfigureLogging(builder.Logging, options);
+        SidecarLogging.Configure(builder.Logging, builder.Configuration, options);
         builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -189,34 +191,6 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         var app = builder.Build();
         app.MapAdminEndpoints();
         return app;
-    }
-
-    private static void ConfigureLogging(ILoggingBuilder logging, SidecarHostOptions options)
-    {
-        logging.ClearProviders();
-        if (options.JsonLogs)
-        {
-            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ");
-        }
-        else
-        {
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-            });
-        }
-
-        logging.SetMinimumLevel(LogLevel.Warning);
-        logging.AddFilter("Sidecar", options.LogLevel);
-        // YARP logs every failed attempt at Warning with a stack trace; a retry that then succeeds must not flood
-        // the log, so its forwarder category is raised and Sidecar logs one line per retry and per final failure.
-        logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error);
-        // ASP.NET Core starts an Activity for every request while this category logs at any level, only to scope its
-        // "Request starting/finished" lines, which are Information anyway. Off, a request costs no Activity unless a
-        // tracer listens (OTLP export samples "Microsoft.AspNetCore", which starts them again).
-        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        options.ConfigureLogging?.Invoke(logging);
     }
 
     private static Uri BoundAddress(WebApplication app)

@@ -15,8 +15,15 @@ internal sealed record SidecarHostOptions
     /// <summary>Log as JSON lines instead of text.</summary>
     public bool JsonLogs { get; init; }
 
-    /// <summary>Lowest level logged for Sidecar's own categories. Default Information.</summary>
-    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+    /// <summary>
+    /// The operator's level (<c>--log-level</c> or <c>SIDECAR_LOG_LEVEL</c>) for Sidecar's own categories, also the
+    /// floor for other libraries when above Warning. <c>null</c> (default): from the host's configuration
+    /// (<c>Logging__LogLevel__Sidecar</c>, <c>Logging__LogLevel__Default</c>), else Information (see <see cref="Logging.SidecarLogging"/>).
+    /// </summary>
+    public LogLevel? LogLevel { get; init; }
+
+    /// <summary>How often retry activity is summarized in the log. Default <see cref="Logging.LogConstants.SummaryInterval"/> (10s).</summary>
+    public TimeSpan LogSummaryInterval { get; init; } = Logging.LogConstants.SummaryInterval;
 
     /// <summary>Extra logging setup (tests capture logs here).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }

@@ -28,4 +28,7 @@ internal sealed class CircuitBreakerRegistry
             static (name, existing, state) => existing.Options == state.options ? existing : new ClusterCircuitBreaker(name, state.options, state.time),
             (options, time: _timeProvider));
     }
+
+    /// <summary>The cluster's breaker as the newest config left it; <c>null</c> when it has none.</summary>
+    public ClusterCircuitBreaker? Find(string clusterName) => _breakers.GetValueOrDefault(clusterName);
 }

@@ -29,6 +29,9 @@ internal sealed class ClusterCircuitBreaker
     public DestinationCircuit For(DestinationState destination) =>
         _circuits.GetOrAdd(destination.DestinationId, static (_, self) => new DestinationCircuit(self.Options, self._timeProvider), this);
 
+    /// <summary>True when the destination's circuit is closed, or it never had one (no request went there yet).</summary>
+    public bool IsClosed(string destinationId) => !_circuits.TryGetValue(destinationId, out var circuit) || circuit.IsClosed;
+
     /// <summary>
     /// The destinations a request may go to now. Allocates only while some circuit is not closed.
     /// <paramref name="probe"/> is the destination whose half-open probe this request holds, if any.

@@ -75,12 +75,14 @@ internal sealed class HedgedForwarder
                     if (!plan.Options.Budget.Enabled || plan.Cluster.Budget.TryAcquireRetry(plan.Options.Budget))
                     {
                         _metrics.Retried(state.Route.RouteName, RetryReason.Hedge);
+                        state.Route.Log.Retried(RetryReason.Hedge);
                         var next = destinations[(first + group.Started) % destinations.Count];
                         Start(context, proxyFeature, state, body, group, attempts, next, requestAborted);
                         continue;
                     }
 
                     _metrics.RetrySkipped(state.Route.RouteName, RetrySkipReason.Budget);
+                    state.Route.Log.Skipped(RetrySkipReason.Budget);
                     _metrics.RetryBudgetExhausted(plan.Cluster.ClusterName);
                 }
 

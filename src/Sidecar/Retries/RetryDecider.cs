@@ -40,7 +40,6 @@ internal sealed class RetryDecider
     /// <param name="outcome">With false: why not, as an outcome label.</param>
     public bool TryScheduleRetry(RetryState state, string reason, bool requiresIdempotency, TimeSpan? serverDelay, bool serverForbids, out string outcome)
     {
-        var route = state.Route.RouteName;
         if (state.IsLastAttempt)
         {
             outcome = RequestOutcome.Exhausted;
@@ -49,17 +48,17 @@ internal sealed class RetryDecider
 
         if (serverForbids)
         {
-            return Skip(route, RetrySkipReason.Pushback, RequestOutcome.NotRetryable, out outcome);
+            return Skip(state, RetrySkipReason.Pushback, RequestOutcome.NotRetryable, out outcome);
         }
 
         if (requiresIdempotency && !state.IsIdempotent)
         {
-            return Skip(route, RetrySkipReason.Method, RequestOutcome.NotRetryable, out outcome);
+            return Skip(state, RetrySkipReason.Method, RequestOutcome.NotRetryable, out outcome);
         }
 
         if (!state.BodyReplayable)
         {
-            return Skip(route, RetrySkipReason.BodyNotReplayable, RequestOutcome.NotRetryable, out outcome);
+            return Skip(state, RetrySkipReason.BodyNotReplayable, RequestOutcome.NotRetryable, out outcome);
         }
 
         var plan = state.Plan;
@@ -70,7 +69,7 @@ internal sealed class RetryDecider
             var remaining = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), state.DeadlineTimestamp);
             if (delay >= remaining)
             {
-                return Skip(route, RetrySkipReason.Deadline, RequestOutcome.DeadlineExceeded, out outcome);
+                return Skip(state, RetrySkipReason.Deadline, RequestOutcome.DeadlineExceeded, out outcome);
             }
         }
 
@@ -87,7 +86,7 @@ internal sealed class RetryDecider
         {
             if (!_waitLimiter.TryEnter())
             {
-                return Skip(route, RetrySkipReason.BackoffCap, RequestOutcome.BudgetExhausted, out outcome);
+                return Skip(state, RetrySkipReason.BackoffCap, RequestOutcome.BudgetExhausted, out outcome);
             }
 
             holdsWaitSlot = true;
@@ -98,7 +97,7 @@ internal sealed class RetryDecider
             if (!plan.RetrySlots.TryEnter())
             {
                 ReleaseWaitSlot(holdsWaitSlot);
-                return Skip(route, RetrySkipReason.Concurrency, RequestOutcome.BudgetExhausted, out outcome);
+                return Skip(state, RetrySkipReason.Concurrency, RequestOutcome.BudgetExhausted, out outcome);
             }
 
             state.HoldsRetrySlot = true;
@@ -113,7 +112,7 @@ internal sealed class RetryDecider
 
         ReleaseWaitSlot(holdsWaitSlot);
         _metrics.RetryBudgetExhausted(plan.Cluster.ClusterName);
-        return Skip(route, RetrySkipReason.Budget, RequestOutcome.BudgetExhausted, out outcome);
+        return Skip(state, RetrySkipReason.Budget, RequestOutcome.BudgetExhausted, out outcome);
     }
 
     /// <summary>
@@ -153,9 +152,10 @@ internal sealed class RetryDecider
         }
     }
 
-    private bool Skip(string route, string skipReason, string outcomeLabel, out string outcome)
+    private bool Skip(RetryState state, string skipReason, string outcomeLabel, out string outcome)
     {
-        _metrics.RetrySkipped(route, skipReason);
+        _metrics.RetrySkipped(state.Route.RouteName, skipReason);
+        state.Route.Log.Skipped(skipReason);
         outcome = outcomeLabel;
         return false;
     }

@@ -222,6 +222,7 @@ internal sealed partial class RetryMiddleware
                 }
 
                 _metrics.Retried(route.RouteName, state.RetryReason);
+                route.Log.Retried(state.RetryReason);
                 LogRetry(route.RouteName, attempt + 1, state.RetryReason, (long)state.RetryDelay.TotalMilliseconds);
                 if (!await _decider.WaitAsync(state, requestAborted))
                 {
@@ -251,6 +252,11 @@ internal sealed partial class RetryMiddleware
 
             _metrics.RequestEnded();
             _metrics.RequestCompleted(route.RouteName, plan.Name, request.Method, outcome, state.Attempt, _timeProvider.GetElapsedTime(start));
+            if (outcome == RequestOutcome.Exhausted)
+            {
+                route.Log.Exhausted();
+            }
+
             SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, state.Attempt, context.Response.StatusCode);
         }
     }
@@ -312,6 +318,7 @@ internal sealed partial class RetryMiddleware
         }
 
         var route = state.Route.RouteName;
+        state.Route.Log.NoResponse();
         LogGaveUp(route, state.Attempt, error.Error, error.Exception?.Message ?? string.Empty);
         if (outcome == RequestOutcome.DeadlineExceeded || Classify(error, state.AttemptTimedOut).Kind == RetryableErrors.PerTryTimeout || IsTimeoutStatus(context))
         {
@@ -374,7 +381,7 @@ internal sealed partial class RetryMiddleware
         if (breaker.Record(destination, failure, probe))
         {
             _metrics.CircuitOpened(route.ClusterName);
-            LogCircuitOpened(route.ClusterName, destination.DestinationId, breaker.Options.BreakDuration);
+            route.Log.Cluster.CircuitOpened(destination.DestinationId, breaker.Options.BreakDuration);
         }
     }
 
@@ -486,12 +493,10 @@ internal sealed partial class RetryMiddleware
         return untried ?? all;
     }
 
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Retrying route {Route}: attempt {Attempt} after {Reason}, waiting {DelayMs} ms")]
+    // Per retry and per request, so Debug: at the default level the route's summary line counts them (Logging/RetryLog).
+    [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Retrying route {Route}: attempt {Attempt} after {Reason}, waiting {DelayMs} ms")]
     private partial void LogRetry(string route, int attempt, string reason, long delayMs);
 
-    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Circuit opened for cluster {Cluster} destination {Destination}: no requests there for {BreakDuration}")]
-    private partial void LogCircuitOpened(string cluster, string destination, TimeSpan breakDuration);
-
-    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Route {Route}: no usable response after {Attempts} attempts ({Error}: {Message})")]
+    [LoggerMessage(EventId = 201, Level = LogLevel.Debug, Message = "Route {Route}: no usable response after {Attempts} attempts ({Error}: {Message})")]
     private partial void LogGaveUp(string route, int attempts, ForwarderError error, string message);
 }

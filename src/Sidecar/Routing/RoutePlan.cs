@@ -1,3 +1,4 @@
+using Sidecar.Logging;
 using Sidecar.Resilience;
 using Sidecar.Retries;
 
@@ -6,12 +7,13 @@ namespace Sidecar.Routing;
 /// <summary>What the proxy needs per request for one route, resolved once per config snapshot.</summary>
 internal sealed class RoutePlan
 {
-    public RoutePlan(string routeName, string clusterName, RetryPlan? retry, ClusterCircuitBreaker? breaker)
+    public RoutePlan(string routeName, string clusterName, RetryPlan? retry, ClusterCircuitBreaker? breaker, RouteLogCounters log)
     {
         RouteName = routeName;
         ClusterName = clusterName;
         Retry = retry;
         Breaker = breaker;
+        Log = log;
     }
 
     public string RouteName { get; }
@@ -23,6 +25,9 @@ internal sealed class RoutePlan
 
     /// <summary>The cluster's circuit breaker; <c>null</c> when the cluster declares none.</summary>
     public ClusterCircuitBreaker? Breaker { get; }
+
+    /// <summary>What the route's summary log line counts (retries, refusals, failures); shared by every snapshot.</summary>
+    public RouteLogCounters Log { get; }
 
     /// <summary>The <c>policy</c> metric label.</summary>
     public string PolicyLabel => Retry?.Name ?? "none";

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Sidecar.Configuration;
+using Sidecar.Logging;
 using Sidecar.Resilience;
 using Sidecar.Retries;
 
@@ -21,7 +22,7 @@ internal sealed class RouteTable
 
     public SidecarConfig Config { get; }
 
-    public static RouteTable Build(SidecarConfig config, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers)
+    public static RouteTable Build(SidecarConfig config, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, RetryLog log)
     {
         var plans = new Dictionary<string, RetryPlan>(StringComparer.Ordinal);
         var routes = new Dictionary<string, RoutePlan>(config.Routes.Count, StringComparer.Ordinal);
@@ -44,7 +45,7 @@ internal sealed class RouteTable
                 }
             }
 
-            routes[route.Name] = new RoutePlan(route.Name, route.Cluster, retry, clusterBreakers.GetValueOrDefault(route.Cluster));
+            routes[route.Name] = new RoutePlan(route.Name, route.Cluster, retry, clusterBreakers.GetValueOrDefault(route.Cluster), log.ForRoute(route.Name, route.Cluster));
         }
 
         return new RouteTable(config, routes.ToFrozenDictionary(StringComparer.Ordinal));

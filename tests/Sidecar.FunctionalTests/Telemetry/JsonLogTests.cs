@@ -4,14 +4,14 @@ using Sidecar.FunctionalTests.TestSupport;
 
 namespace Sidecar.FunctionalTests.Telemetry;
 
-/// <summary>The real <c>sidecar</c> process logging JSON lines: one Information line per retry, no YARP stack traces.</summary>
+/// <summary>The real <c>sidecar</c> process logging JSON lines: a Debug line per retry, a summary per route, no YARP stack traces.</summary>
 [Trait("Category", SidecarProcess.Category)]
 public sealed class JsonLogTests
 {
     private const int SigTerm = 15;
 
     [Fact]
-    public async Task Run_JsonLogsConnectRefusedThenOk_OneRetryLineAndNoForwarderWarning()
+    public async Task Run_JsonLogsDebugConnectRefusedThenOk_OneRetryLineOneSummaryAndNoForwarderWarning()
     {
         await using var upstream = await TestUpstream.StatusAsync(200, "ok");
         // FirstAlphabetical picks d1 (the closed port) first; the retry prefers the untried d2.
@@ -31,7 +31,7 @@ public sealed class JsonLogTests
                 policy: p
             limits: { drain_delay: 0s, drain_timeout: 5s }
             """);
-        using var sidecar = SidecarProcess.Start("run", "--config", path, "--json-logs");
+        using var sidecar = SidecarProcess.Start("run", "--config", path, "--json-logs", "--log-level", "debug");
         var (proxy, _) = await sidecar.WaitUntilListeningAsync(TimeSpan.FromSeconds(20));
         using (var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = proxy })
         using (var response = await client.GetAsync("/orders/1"))
@@ -45,7 +45,7 @@ public sealed class JsonLogTests
 
         var lines = ParseAll(sidecar.Output);
         var retry = Assert.Single(lines, l => l.GetProperty("EventId").GetInt32() == 200);
-        Assert.Equal("Information", retry.GetProperty("LogLevel").GetString());
+        Assert.Equal("Debug", retry.GetProperty("LogLevel").GetString());
         Assert.Equal("Sidecar.Retries.RetryMiddleware", retry.GetProperty("Category").GetString());
         var state = retry.GetProperty("State");
         Assert.Equal("orders-read", Text(state.GetProperty("Route")));
@@ -53,6 +53,22 @@ public sealed class JsonLogTests
         Assert.Equal("connect_failure", Text(state.GetProperty("Reason")));
         Assert.Equal("10", Text(state.GetProperty("DelayMs")));
         Assert.StartsWith("Retrying route orders-read", retry.GetProperty("Message").GetString(), StringComparison.Ordinal);
+
+        // The shutdown flushes the route's summary: the fields a log pipeline parses.
+        var summary = Assert.Single(lines, l => l.GetProperty("EventId").GetInt32() == 210);
+        Assert.Equal("Information", summary.GetProperty("LogLevel").GetString());
+        Assert.Equal("Sidecar.Logging.RetryLog", summary.GetProperty("Category").GetString());
+        var fields = summary.GetProperty("State");
+        Assert.Equal("orders-read", fields.GetProperty("Route").GetString());
+        Assert.Equal("app", fields.GetProperty("Cluster").GetString());
+        Assert.Equal(1, fields.GetProperty("Retries").GetInt64());
+        Assert.Equal("connect_failure=1", fields.GetProperty("RetryReasons").GetString());
+        Assert.Equal(0, fields.GetProperty("Exhausted").GetInt64());
+        Assert.Equal(0, fields.GetProperty("NoResponse").GetInt64());
+        Assert.Equal(0, fields.GetProperty("BudgetRefused").GetInt64());
+        Assert.Equal(0, fields.GetProperty("Skipped").GetInt64());
+        Assert.Equal("none", fields.GetProperty("SkipReasons").GetString());
+        Assert.True(fields.GetProperty("IntervalSeconds").GetDouble() >= 0);
 
         Assert.DoesNotContain(lines, l => l.GetProperty("Category").GetString()!.StartsWith("Yarp.ReverseProxy.Forwarder", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.TryGetProperty("Exception", out var exception) && exception.GetString() is { Length: > 0 });

@@ -63,6 +63,8 @@ public sealed class RunningSidecar : IAsyncDisposable
             ConfigPath = path,
             ConfigText = yaml,
             ReloadInterval = reloadInterval ?? TimeSpan.FromMilliseconds(200),
+            // Tests read every line Sidecar writes, the per-retry Debug detail included.
+            LogLevel = LogLevel.Debug,
             ConfigureLogging = logging => logging.AddProvider(logs),
         });
         return new RunningSidecar(host, path, yaml, logs);
