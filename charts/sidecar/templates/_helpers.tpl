@@ -96,6 +96,10 @@ after them, so the application's outbound calls have a proxy for the pod's whole
       value: /etc/sidecar/sidecar.yaml
     - name: SIDECAR_ADMIN_PORT
       value: {{ $adminPort | quote }}
+    {{- with $v.logLevel }}
+    - name: SIDECAR_LOG_LEVEL
+      value: {{ . | quote }}
+    {{- end }}
     {{- with $v.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

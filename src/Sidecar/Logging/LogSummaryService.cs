@@ -9,7 +9,7 @@ internal sealed class LogSummaryService : BackgroundService, IHostedLifecycleSer
 {
     private readonly ILogSummarySource[] _sources;
     private readonly TimeProvider _timeProvider;
-    private readonly TimeSpan _interval;
+    private readonly PeriodicTimer _timer;
     private readonly Lock _lock = new();
     private long _last;
 
@@ -18,7 +18,9 @@ internal sealed class LogSummaryService : BackgroundService, IHostedLifecycleSer
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
         _sources = [.. sources];
         _timeProvider = timeProvider;
-        _interval = interval;
+        // Created here rather than in ExecuteAsync, which runs on the thread pool some time after the host started: the
+        // first interval starts with the counts, when the host is built.
+        _timer = new PeriodicTimer(interval, timeProvider);
         _last = timeProvider.GetTimestamp();
     }
 
@@ -50,12 +52,17 @@ internal sealed class LogSummaryService : BackgroundService, IHostedLifecycleSer
         }
     }
 
+    public override void Dispose()
+    {
+        _timer.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_interval, _timeProvider);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (await _timer.WaitForNextTickAsync(stoppingToken))
             {
                 Summarize();
             }

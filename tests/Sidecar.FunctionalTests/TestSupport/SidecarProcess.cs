@@ -28,8 +28,8 @@ public sealed partial class SidecarProcess : IDisposable
 
     /// <summary>
     /// Starts <c>sidecar</c> with <paramref name="args"/> and extra environment variables (e.g. <c>OTEL_*</c>,
-    /// <c>SIDECAR_LOG_FORMAT</c>), which only this child process sees. Inherited <c>OTEL_*</c> variables are removed
-    /// so that the test alone decides what is exported.
+    /// <c>SIDECAR_LOG_FORMAT</c>), which only this child process sees. Inherited <c>OTEL_*</c>, <c>SIDECAR_LOG_*</c>
+    /// and <c>Logging__*</c> variables are removed so that the test alone decides what is exported and logged.
     /// </summary>
     public static SidecarProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
@@ -53,7 +53,8 @@ public sealed partial class SidecarProcess : IDisposable
 
         info.Environment.Remove("SIDECAR_CONFIG");
         info.Environment.Remove("SIDECAR_LOG_FORMAT");
-        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
+        info.Environment.Remove("SIDECAR_LOG_LEVEL");
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal) || k.StartsWith("Logging__", StringComparison.OrdinalIgnoreCase)).ToList())
         {
             info.Environment.Remove(name);
         }

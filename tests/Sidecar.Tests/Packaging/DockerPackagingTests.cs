@@ -120,6 +120,15 @@ public sealed class DockerPackagingTests
     }
 
     [Fact]
+    public void ComposeFile_SidecarService_TakesTheLogLevelFromTheCallersEnvironment()
+    {
+        var environment = (YamlMappingNode)ComposeService("sidecar").Children[new YamlScalarNode("environment")];
+
+        // Empty unless the caller sets it: Sidecar then applies its own default.
+        Assert.Equal("${SIDECAR_LOG_LEVEL:-}", ((YamlScalarNode)environment.Children[new YamlScalarNode("SIDECAR_LOG_LEVEL")]).Value);
+    }
+
+    [Fact]
     public void ComposeConfig_ListenAddresses_BindAllInterfacesInsideTheContainer()
     {
         var config = (YamlMappingNode)YamlToJson.LoadFile(RepositoryRoot.Combine("docker", "sidecar.compose.yaml"));

@@ -151,6 +151,29 @@ public sealed class HelmChartTests
         Assert.Equal(3, Regex.Count(container, @"port: sidecar-admin\b"));
     }
 
+    [Theory]
+    [InlineData("debug", true)]
+    [InlineData("", true)]
+    [InlineData("verbose", false)]
+    public void ValuesYaml_SidecarLogLevel_OnlyLevelNamesPassTheSchema(string level, bool valid)
+    {
+        var validator = LoadSchemaValidator();
+        var values = (YamlMappingNode)LoadChartYaml("values.yaml");
+        ((YamlMappingNode)values.Children[new YamlScalarNode("sidecar")]).Children[new YamlScalarNode("logLevel")] = new YamlScalarNode(level);
+
+        var errors = validator.Validate(YamlToJson.Convert(values));
+
+        Assert.Equal(valid, errors.Count == 0);
+    }
+
+    [Fact]
+    public void SidecarContainerTemplate_LogLevel_RenderedAsSidecarLogLevelWhenSet()
+    {
+        var container = NamedTemplate("sidecar.container");
+
+        Assert.Matches(@"\{\{- with \$v\.logLevel \}\}\s*- name: SIDECAR_LOG_LEVEL\s*value: \{\{ \. \| quote \}\}\s*\{\{- end \}\}", container);
+    }
+
     [Fact]
     public void ValuesYaml_SidecarSecurityContext_IsLockedDown()
     {
