@@ -1,4 +1,5 @@
 using Sidecar.Hosting;
+using Sidecar.Routing;
 using Sidecar.Telemetry;
 
 namespace Sidecar.Retries;
@@ -40,6 +41,7 @@ internal sealed class RetryDecider
     /// <param name="outcome">With false: why not, as an outcome label.</param>
     public bool TryScheduleRetry(RetryState state, string reason, bool requiresIdempotency, TimeSpan? serverDelay, bool serverForbids, out string outcome)
     {
+        var route = state.Route;
         if (state.IsLastAttempt)
         {
             outcome = RequestOutcome.Exhausted;
@@ -48,17 +50,17 @@ internal sealed class RetryDecider
 
         if (serverForbids)
         {
-            return Skip(state, RetrySkipReason.Pushback, RequestOutcome.NotRetryable, out outcome);
+            return Skip(route, RetrySkipReason.Pushback, RequestOutcome.NotRetryable, out outcome);
         }
 
         if (requiresIdempotency && !state.IsIdempotent)
         {
-            return Skip(state, RetrySkipReason.Method, RequestOutcome.NotRetryable, out outcome);
+            return Skip(route, RetrySkipReason.Method, RequestOutcome.NotRetryable, out outcome);
         }
 
         if (!state.BodyReplayable)
         {
-            return Skip(state, RetrySkipReason.BodyNotReplayable, RequestOutcome.NotRetryable, out outcome);
+            return Skip(route, RetrySkipReason.BodyNotReplayable, RequestOutcome.NotRetryable, out outcome);
         }
 
         var plan = state.Plan;
@@ -69,7 +71,7 @@ internal sealed class RetryDecider
             var remaining = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), state.DeadlineTimestamp);
             if (delay >= remaining)
             {
-                return Skip(state, RetrySkipReason.Deadline, RequestOutcome.DeadlineExceeded, out outcome);
+                return Skip(route, RetrySkipReason.Deadline, RequestOutcome.DeadlineExceeded, out outcome);
             }
         }
 
@@ -86,7 +88,7 @@ internal sealed class RetryDecider
         {
             if (!_waitLimiter.TryEnter())
             {
-                return Skip(state, RetrySkipReason.BackoffCap, RequestOutcome.BudgetExhausted, out outcome);
+                return Skip(route, RetrySkipReason.BackoffCap, RequestOutcome.BudgetExhausted, out outcome);
             }
 
             holdsWaitSlot = true;
@@ -97,7 +99,7 @@ internal sealed class RetryDecider
             if (!plan.RetrySlots.TryEnter())
             {
                 ReleaseWaitSlot(holdsWaitSlot);
-                return Skip(state, RetrySkipReason.Concurrency, RequestOutcome.BudgetExhausted, out outcome);
+                return Skip(route, RetrySkipReason.Concurrency, RequestOutcome.BudgetExhausted, out outcome);
             }
 
             state.HoldsRetrySlot = true;
@@ -112,7 +114,7 @@ internal sealed class RetryDecider
 
         ReleaseWaitSlot(holdsWaitSlot);
         _metrics.RetryBudgetExhausted(plan.Cluster.ClusterName);
-        return Skip(state, RetrySkipReason.Budget, RequestOutcome.BudgetExhausted, out outcome);
+        return Skip(route, RetrySkipReason.Budget, RequestOutcome.BudgetExhausted, out outcome);
     }
 
     /// <summary>
@@ -152,10 +154,10 @@ internal sealed class RetryDecider
         }
     }
 
-    private bool Skip(RetryState state, string skipReason, string outcomeLabel, out string outcome)
+    private bool Skip(RoutePlan route, string skipReason, string outcomeLabel, out string outcome)
     {
-        _metrics.RetrySkipped(state.Route.RouteName, skipReason);
-        state.Route.Log.Skipped(skipReason);
+        _metrics.RetrySkipped(route.RouteName, skipReason);
+        route.Log.Skipped(skipReason);
         outcome = outcomeLabel;
         return false;
     }
