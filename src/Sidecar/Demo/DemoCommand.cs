@@ -211,9 +211,9 @@ internal static class DemoCommand
 
     private static SidecarHostOptions QuietHost(TimeProvider timeProvider) => new()
     {
-        // The report is the demo's output: Sidecar's per-retry Information lines, YARP's and ASP.NET Core's
-        // start-up and request logs would scroll it away.
-        LogLevel = LogLevel.Warning,
+        // The report is the demo's output: Sidecar's start-up lines and retry summaries (a warning when requests
+        // failed, which the demo makes happen), YARP's and ASP.NET Core's logs would break up the progress bar.
+        LogLevel = LogLevel.Error,
         TimeProvider = timeProvider,
         ConfigureLogging = logging =>
         {
