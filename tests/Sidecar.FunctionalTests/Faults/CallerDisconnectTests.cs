@@ -44,7 +44,7 @@ public sealed class CallerDisconnectTests
         using var cancel = new CancellationTokenSource();
 
         var call = sidecar.Proxy.GetAsync("/x", cancel.Token);
-        await Eventually.ReturnsAsync(() => Task.FromResult(sidecar.Logs.Lines.Any(l => l.EventId == 200)), waiting => waiting, TimeSpan.FromSeconds(10), "Sidecar logging its first retry");
+        await Eventually.ReturnsAsync(() => Task.FromResult(sidecar.Logs.GetSnapshot().Any(r => r.Id.Id == 200)), waiting => waiting, TimeSpan.FromSeconds(10), "Sidecar logging its first retry");
         var firstAttemptAt = upstream.Snapshot()[0].At;
         await cancel.CancelAsync();
 

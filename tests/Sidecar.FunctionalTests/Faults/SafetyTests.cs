@@ -64,7 +64,7 @@ public sealed class SafetyTests
         Assert.DoesNotContain("s3cr3t", config, StringComparison.Ordinal);
         Assert.DoesNotContain("svc-user", config, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cr3t", metricsText, StringComparison.Ordinal);
-        Assert.DoesNotContain(sidecar.Logs.Lines, l => l.Message.Contains("s3cr3t", StringComparison.Ordinal));
+        Assert.DoesNotContain(sidecar.Logs.GetSnapshot(), r => r.Message.Contains("s3cr3t", StringComparison.Ordinal));
         // The admin port proxies nothing.
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(0, upstream.Count);

@@ -97,7 +97,7 @@ public sealed class HotReloadTests
         await File.WriteAllTextAsync(sidecar.ConfigPath, sidecar.Yaml.Replace("cluster: app", "cluster: nope", StringComparison.Ordinal));
 
         await Eventually.ReturnsAsync(() => Task.FromResult(sidecar.Logs.Contains("unknown cluster 'nope'")), found => found, TimeSpan.FromSeconds(5), "the rejection log line");
-        var line = sidecar.Logs.Lines.First(l => l.Message.Contains("unknown cluster 'nope'", StringComparison.Ordinal));
+        var line = sidecar.Logs.GetSnapshot().First(l => l.Message.Contains("unknown cluster 'nope'", StringComparison.Ordinal));
         Assert.Contains(sidecar.ConfigPath + ":", line.Message, StringComparison.Ordinal);
         Assert.Contains("routes[0].cluster", line.Message, StringComparison.Ordinal);
         Assert.Equal("still here", await sidecar.Proxy.GetStringAsync("/b"));

@@ -270,7 +270,7 @@ public sealed class RetryTests
         Assert.Equal(502, problem.RootElement.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
         Assert.Equal("3", response.Headers.GetValues("x-sidecar-attempts").Single());
-        Assert.Equal(2, sidecar.Logs.Lines.Count(l => l.EventId == 200));
+        Assert.Equal(2, sidecar.Logs.GetSnapshot().Count(r => r.Id.Id == 200));
     }
 
     [Fact]
