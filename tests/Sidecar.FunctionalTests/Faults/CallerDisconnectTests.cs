@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sidecar.FunctionalTests.TestSupport;
+using WireMock.ResponseBuilders;
 
 namespace Sidecar.FunctionalTests.Faults;
 
@@ -14,16 +15,8 @@ public sealed class CallerDisconnectTests
     public async Task Proxy_CallerDisconnectsDuringBackoff_NoFurtherAttempt(string waitKind)
     {
         var serverDirected = waitKind == "retry-after";
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            context.Response.StatusCode = 503;
-            if (serverDirected)
-            {
-                context.Response.Headers.RetryAfter = ((int)Wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-            }
-
-            await context.Response.WriteAsync("busy");
-        });
+        var busy = Response.Create().WithStatusCode(503).WithBody("busy");
+        using var upstream = ScriptedUpstream.Start(serverDirected ? busy.WithHeader("Retry-After", ((int)Wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)) : busy);
         var backoff = serverDirected ? "10ms" : $"{Wait.TotalMilliseconds}ms";
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
