@@ -19,6 +19,8 @@ public sealed class ScriptedUpstream : IDisposable
 {
     private const string Scenario = "script";
 
+    private static readonly HttpClient WarmUpClient = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero });
+
     private ScriptedUpstream(WireMockServer server) => Server = server;
 
     /// <summary>The WireMock server itself, for anything a script cannot express.</summary>
@@ -34,7 +36,7 @@ public sealed class ScriptedUpstream : IDisposable
     /// <summary>Starts an upstream answering the n-th request with <paramref name="script"/>[n - 1], then the last one forever.</summary>
     public static ScriptedUpstream Start(params IResponseBuilder[] script)
     {
-        var upstream = new ScriptedUpstream(WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] }));
+        var upstream = StartServer();
         upstream.Install(script, cycle: false);
         return upstream;
     }
@@ -42,7 +44,7 @@ public sealed class ScriptedUpstream : IDisposable
     /// <summary>Starts an upstream answering with <paramref name="script"/> over and over: after the last response, the first again.</summary>
     public static ScriptedUpstream Cycle(params IResponseBuilder[] script)
     {
-        var upstream = new ScriptedUpstream(WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] }));
+        var upstream = StartServer();
         upstream.Install(script, cycle: true);
         return upstream;
     }
@@ -92,6 +94,23 @@ public sealed class ScriptedUpstream : IDisposable
     }
 
     private static string State(int step) => "step " + step;
+
+    /// <summary>
+    /// Starts a server and sends it one request before any mapping exists. A process's first WireMock request takes
+    /// seconds on a busy machine (loading and compiling its request pipeline), and a test that times hedges or waits
+    /// must not pay for that; the warm-up request is then dropped from the log.
+    /// </summary>
+    private static ScriptedUpstream StartServer()
+    {
+        var server = WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] });
+        using (var warmUp = new HttpRequestMessage(HttpMethod.Get, server.Url + "/warm-up"))
+        {
+            using var _ = WarmUpClient.Send(warmUp);
+        }
+
+        server.ResetLogEntries();
+        return new ScriptedUpstream(server);
+    }
 
     private void Install(IResponseBuilder[] script, bool cycle)
     {
