@@ -20,12 +20,14 @@ internal sealed class HedgedForwarder
 {
     private readonly IHttpForwarder _forwarder;
     private readonly TimeProvider _timeProvider;
+    private readonly IRandomSource _random;
     private readonly SidecarMetrics _metrics;
 
-    public HedgedForwarder(IHttpForwarder forwarder, TimeProvider timeProvider, SidecarMetrics metrics)
+    public HedgedForwarder(IHttpForwarder forwarder, TimeProvider timeProvider, IRandomSource random, SidecarMetrics metrics)
     {
         _forwarder = forwarder;
         _timeProvider = timeProvider;
+        _random = random;
         _metrics = metrics;
     }
 
@@ -43,7 +45,7 @@ internal sealed class HedgedForwarder
 
         var group = new HedgeGroup(Math.Min(state.MaxAttempts, 1 + hedge.MaxExtra));
         var attempts = new List<HedgeAttempt>(group.MaxAttempts);
-        var first = Random.Shared.Next(destinations.Count);
+        var first = Math.Min((int)(_random.NextDouble() * destinations.Count), destinations.Count - 1);
         // Waits of the race loop hang off this token, cancelled when the loop ends, so none outlives the request.
         using var raceEnded = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
         try
@@ -123,7 +125,6 @@ internal sealed class HedgedForwarder
     private void Start(HttpContext context, IReverseProxyFeature proxyFeature, RetryState parent, ReplayableRequestBody? body, HedgeGroup group, List<HedgeAttempt> attempts, DestinationState destination, CancellationToken requestAborted)
     {
         var number = group.Started + 1;
-        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
         var state = parent.ForHedge(number, group.MaxAttempts);
         var timeout = parent.Plan.Options.PerTryTimeout;
         if (parent.HasDeadline)
@@ -132,11 +133,7 @@ internal sealed class HedgedForwarder
             timeout = timeout is { } t && t < remaining ? t : remaining;
         }
 
-        if (timeout is { } value)
-        {
-            cancellation.CancelAfter(value > TimeSpan.Zero ? value : TimeSpan.FromTicks(1));
-        }
-
+        var cancellation = AttemptCancellationSource.Create(requestAborted, timeout, _timeProvider);
         state.AttemptTimeout = cancellation;
         var pipe = new Pipe();
         var shadow = ShadowHttpContext.Create(context, body, state, pipe, cancellation.Token);

@@ -1,10 +1,13 @@
+using System.Net.Http.Headers;
 using Microsoft.Extensions.Primitives;
 
 namespace Sidecar.Retries;
 
 /// <summary>
-/// Reads <c>Retry-After</c> (RFC 9110 §10.2.3): <c>delay-seconds</c> (a non-negative decimal integer) or an
-/// <see cref="HttpDate">HTTP-date</see>. Never throws and never allocates.
+/// Reads <c>Retry-After</c> (RFC 9110 §10.2.3): <c>delay-seconds</c> or an HTTP-date. Dates are parsed by .NET's
+/// <see cref="RetryConditionHeaderValue"/>, exactly as <c>HttpResponseMessage.Headers.RetryAfter</c> would read them
+/// (IMF-fixdate, RFC 850 and asctime, plus the lenient variants .NET accepts; a weekday that contradicts the date is
+/// rejected). Never throws.
 /// </summary>
 internal static class RetryAfterParser
 {
@@ -42,6 +45,9 @@ internal static class RetryAfterParser
         var cap = RetryConstants.MaxHeaderDuration;
         if (char.IsAsciiDigit(span[0]))
         {
+            // Seconds are read here rather than by RetryConditionHeaderValue, which rejects more than int.MaxValue:
+            // a server asking for an absurdly long wait still means "wait as long as you may", not "ignore me".
+            // This form is also the common one, and reading it allocates nothing.
             if (!HeaderSyntax.TryParseDigits(span, (long)cap.TotalSeconds, out var seconds))
             {
                 return false;
@@ -51,7 +57,7 @@ internal static class RetryAfterParser
             return true;
         }
 
-        if (!HttpDate.TryParse(span, now.UtcDateTime.Year, out var date))
+        if (!RetryConditionHeaderValue.TryParse(headerValue, out var parsed) || parsed.Date is not { } date)
         {
             return false;
         }

@@ -139,9 +139,11 @@ internal sealed class RetryBudget
 
                 next = current + 1;
             }
-            else if ((int)((uint)((ulong)current >> 32) - (uint)second) < 0)
+            else if (current == 0 || (int)((uint)((ulong)current >> 32) - (uint)second) < 0)
             {
-                // The bucket holds an older second: claim it for this one, starting at 1.
+                // The bucket is unused, or holds an older second: claim it for this one, starting at 1. (An unused
+                // bucket must not be compared: to a clock whose seconds exceed 2^31, as a time provider counting from
+                // year 1 has, second 0 looks newer, and the budget would refuse everything.)
                 next = epoch | 1;
             }
             else

@@ -164,13 +164,7 @@ internal sealed partial class RetryMiddleware
                     break;
                 }
 
-                using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
-                var timeout = AttemptTimeout(options.PerTryTimeout, state, attemptStart);
-                if (timeout is { } t)
-                {
-                    attemptTimeout.CancelAfter(t);
-                }
-
+                using var attemptTimeout = AttemptCancellationSource.Create(requestAborted, AttemptTimeout(options.PerTryTimeout, state, attemptStart), _timeProvider);
                 state.AttemptTimeout = attemptTimeout;
                 context.RequestAborted = attemptTimeout.Token;
                 using (var attemptActivity = SidecarActivitySource.StartAttempt(route.RouteName, attempt))

@@ -105,7 +105,7 @@ public sealed class AdminEndpointTests
     [Fact]
     public async Task Metrics_OnProxyPortWithCatchAllRoute_IsProxiedToUpstream()
     {
-        await using var upstream = await TestUpstream.StatusAsync(200, "upstream metrics");
+        using var upstream = ScriptedUpstream.Status(200, "upstream metrics");
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
               app: { destinations: ["{{upstream.Url}}"] }

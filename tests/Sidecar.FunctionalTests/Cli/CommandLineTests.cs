@@ -84,6 +84,8 @@ public sealed class CommandLineTests
     [Fact]
     public async Task Run_SigTerm_DrainsInFlightRequestAndExitsZero()
     {
+        // Kestrel: the test must see the request reach the upstream while its answer is pending (WireMock records a
+        // request only once its delay is over).
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
             await Task.Delay(800);

@@ -1,5 +1,6 @@
 using System.Net;
 using Sidecar.FunctionalTests.TestSupport;
+using WireMock.ResponseBuilders;
 
 namespace Sidecar.FunctionalTests.Faults;
 
@@ -62,11 +63,7 @@ public sealed class BadInputTests
     [InlineData("x-sidecar-", "?")]
     public async Task Proxy_MalformedCallerControlHeader_CleanResponse(string name, string value)
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.StatusCode = n % 2 == 1 ? 503 : 200;
-            await context.Response.WriteAsync(n % 2 == 1 ? "busy" : "ok");
-        });
+        using var upstream = ScriptedUpstream.Cycle(Response.Create().WithStatusCode(503).WithBody("busy"), Response.Create().WithBody("ok"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         foreach (var path in new[] { "/open/x", "/strict/x" })
@@ -90,7 +87,7 @@ public sealed class BadInputTests
     [InlineData("grpc-timeout")]
     public async Task Proxy_RepeatedControlHeaderLines_CleanResponse(string name)
     {
-        await using var upstream = await TestUpstream.StatusAsync(200);
+        using var upstream = ScriptedUpstream.Status(200);
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         var response = await RawHttp.ExchangeAsync(
@@ -117,12 +114,9 @@ public sealed class BadInputTests
     [InlineData("grpc-timeout", "garbage")]
     public async Task Proxy_GarbageServerDirectedDelay_CleanResponse(string name, string value)
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.StatusCode = n == 1 ? 503 : 200;
-            context.Response.Headers.TryAdd(name, value);
-            await context.Response.WriteAsync(n == 1 ? "busy" : "ok");
-        });
+        using var upstream = ScriptedUpstream.Start(
+            Response.Create().WithStatusCode(503).WithHeader(name, value).WithBody("busy"),
+            Response.Create().WithHeader(name, value).WithBody("ok"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         using var response = await sidecar.Proxy.GetAsync("/open/x");
@@ -136,7 +130,7 @@ public sealed class BadInputTests
     [Fact]
     public async Task Proxy_OversizedRequestHeaders_Returns431()
     {
-        await using var upstream = await TestUpstream.StatusAsync(200);
+        using var upstream = ScriptedUpstream.Status(200);
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         using var many = new HttpRequestMessage(HttpMethod.Get, "/open/x");
@@ -159,15 +153,8 @@ public sealed class BadInputTests
     [Fact]
     public async Task Proxy_OversizedUpstreamResponseHeaders_Returns502Problem()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            for (var i = 0; i < 200; i++)
-            {
-                context.Response.Headers["x-filler-" + i] = new string('a', 500);
-            }
-
-            await context.Response.WriteAsync("too much");
-        });
+        var filler = Enumerable.Range(0, 200).ToDictionary(i => "x-filler-" + i, _ => new string('a', 500));
+        using var upstream = ScriptedUpstream.Start(Response.Create().WithHeaders(filler).WithBody("too much"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         using var response = await sidecar.Proxy.GetAsync("/open/x");

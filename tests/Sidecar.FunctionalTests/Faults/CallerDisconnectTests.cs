@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sidecar.FunctionalTests.TestSupport;
+using WireMock.ResponseBuilders;
 
 namespace Sidecar.FunctionalTests.Faults;
 
@@ -14,16 +15,8 @@ public sealed class CallerDisconnectTests
     public async Task Proxy_CallerDisconnectsDuringBackoff_NoFurtherAttempt(string waitKind)
     {
         var serverDirected = waitKind == "retry-after";
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            context.Response.StatusCode = 503;
-            if (serverDirected)
-            {
-                context.Response.Headers.RetryAfter = ((int)Wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-            }
-
-            await context.Response.WriteAsync("busy");
-        });
+        var busy = Response.Create().WithStatusCode(503).WithBody("busy");
+        using var upstream = ScriptedUpstream.Start(serverDirected ? busy.WithHeader("Retry-After", ((int)Wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)) : busy);
         var backoff = serverDirected ? "10ms" : $"{Wait.TotalMilliseconds}ms";
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
@@ -44,7 +37,7 @@ public sealed class CallerDisconnectTests
         using var cancel = new CancellationTokenSource();
 
         var call = sidecar.Proxy.GetAsync("/x", cancel.Token);
-        await Eventually.ReturnsAsync(() => Task.FromResult(sidecar.Logs.Lines.Any(l => l.EventId == 200)), waiting => waiting, TimeSpan.FromSeconds(10), "Sidecar logging its first retry");
+        await Eventually.ReturnsAsync(() => Task.FromResult(sidecar.Logs.GetSnapshot().Any(r => r.Id.Id == 200)), waiting => waiting, TimeSpan.FromSeconds(10), "Sidecar logging its first retry");
         var firstAttemptAt = upstream.Snapshot()[0].At;
         await cancel.CancelAsync();
 

@@ -29,6 +29,8 @@ public sealed class ControlHeaderFuzzTests(ITestOutputHelper output)
     [Fact]
     public async Task Proxy_RandomControlHeaders_AlwaysCleanResponse()
     {
+        // Kestrel: each answer depends on the request's fuzzed headers, copied verbatim (WireMock would need its
+        // templating, which interprets them).
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
             // The caller asks, via test-only headers, for a retryable first answer carrying its chosen delay headers.

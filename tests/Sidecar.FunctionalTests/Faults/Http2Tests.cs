@@ -28,6 +28,7 @@ public sealed class Http2Tests
     [Fact]
     public async Task Proxy_H2cOnlyUpstreamWithProtocolHttp2_ForwardsOverHttp2AndRetries()
     {
+        // Kestrel: the upstream must speak HTTP/2 only (h2c) and report the protocol it was reached with.
         await using var upstream = await TestUpstream.StartAsync(
             async (context, n) =>
             {
@@ -48,6 +49,7 @@ public sealed class Http2Tests
     [Fact]
     public async Task Proxy_H2cCallerAndH2cUpstream_RetriesOverHttp2BothWays()
     {
+        // Kestrel: the upstream must speak HTTP/2 only (h2c) and report the protocol it was reached with.
         await using var upstream = await TestUpstream.StartAsync(
             async (context, n) =>
             {

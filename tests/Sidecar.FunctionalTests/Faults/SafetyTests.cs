@@ -29,7 +29,7 @@ public sealed class SafetyTests
     [Fact]
     public async Task Proxy_ControlHeadersWithoutAllowOverrides_IgnoredAndNotForwarded()
     {
-        await using var upstream = await TestUpstream.StatusAsync(503, "busy");
+        using var upstream = ScriptedUpstream.Status(503, "busy");
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/retried/x");
         request.Headers.Add("x-sidecar-max-attempts", "1");
@@ -51,7 +51,7 @@ public sealed class SafetyTests
     [Fact]
     public async Task Admin_DestinationWithCredentials_NeverShowsThem()
     {
-        await using var upstream = await TestUpstream.StatusAsync(200);
+        using var upstream = ScriptedUpstream.Status(200);
         var withCredentials = upstream.Url.Replace("http://", "http://svc-user:s3cr3t-t0ken@", StringComparison.Ordinal);
         await using var sidecar = await RunningSidecar.StartAsync(Config(withCredentials));
 
@@ -64,7 +64,7 @@ public sealed class SafetyTests
         Assert.DoesNotContain("s3cr3t", config, StringComparison.Ordinal);
         Assert.DoesNotContain("svc-user", config, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cr3t", metricsText, StringComparison.Ordinal);
-        Assert.DoesNotContain(sidecar.Logs.Lines, l => l.Message.Contains("s3cr3t", StringComparison.Ordinal));
+        Assert.DoesNotContain(sidecar.Logs.GetSnapshot(), r => r.Message.Contains("s3cr3t", StringComparison.Ordinal));
         // The admin port proxies nothing.
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(0, upstream.Count);
@@ -75,8 +75,8 @@ public sealed class SafetyTests
     [InlineData("/retried/x")]
     public async Task Proxy_AbsoluteFormTarget_OnlyReachesConfiguredCluster(string path)
     {
-        await using var upstream = await TestUpstream.StatusAsync(200, "configured");
-        await using var evil = await TestUpstream.StatusAsync(200, "evil");
+        using var upstream = ScriptedUpstream.Status(200, "configured");
+        using var evil = ScriptedUpstream.Status(200, "evil");
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
         var target = evil.Address.Authority;
 
@@ -103,8 +103,8 @@ public sealed class SafetyTests
     [InlineData("/retried/x")]
     public async Task Proxy_ConnectMethod_RefusedAndNeverTunnels(string route)
     {
-        await using var upstream = await TestUpstream.StatusAsync(200, "configured");
-        await using var evil = await TestUpstream.StatusAsync(200, "evil");
+        using var upstream = ScriptedUpstream.Status(200, "configured");
+        using var evil = ScriptedUpstream.Status(200, "evil");
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
         var target = evil.Address.Authority;
 
@@ -124,7 +124,7 @@ public sealed class SafetyTests
     [InlineData("/retried/x")]
     public async Task Proxy_BodyOverKestrelLimit_Returns413(string path)
     {
-        await using var upstream = await TestUpstream.StatusAsync(200);
+        using var upstream = ScriptedUpstream.Status(200);
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
         const long FortyMegabytes = 40L * 1024 * 1024;
 

@@ -28,6 +28,7 @@ public sealed class UpstreamFaultTests
     public async Task Proxy_UpstreamResetsMidBodyAfter200_CallerSeesAbortAndNoRetry()
     {
         var callerHasHeaders = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Kestrel: the connection breaks mid-body at a moment the test chooses; WireMock's faults never drop it.
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
             context.Response.ContentLength = 100_000;
@@ -107,6 +108,7 @@ public sealed class UpstreamFaultTests
     public async Task Proxy_SlowResponseHeaders_PerTryTimeoutCancelsAttemptAndRetries()
     {
         var firstCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Kestrel: the first attempt must hang until Sidecar cancels it, and the test must see the cancellation.
         await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
         {
             if (n == 1)
@@ -139,6 +141,7 @@ public sealed class UpstreamFaultTests
     [Fact]
     public async Task Proxy_SlowBodyAfterHeaders_NotCutByPerTryTimer()
     {
+        // Kestrel: the body pauses after a flushed first part, which WireMock does not do.
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
             await context.Response.WriteAsync("head|");

@@ -15,6 +15,7 @@ public sealed class WebSocketTests
 
     private static async Task EchoTwiceAsync(string perTryTimeout)
     {
+        // Kestrel: WireMock does not accept WebSocket upgrades.
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
             if (!context.WebSockets.IsWebSocketRequest)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Sidecar.FunctionalTests.TestSupport;
+using WireMock.ResponseBuilders;
 using Xunit.Abstractions;
 
 namespace Sidecar.FunctionalTests.Hosting;
@@ -24,18 +25,9 @@ public sealed class ExecutableTests
     [Fact]
     public async Task Run_RetriedGetAndReplayedPost_AnsweredAndReportedOnTheAdminPort()
     {
-        // Each path fails once with 503, then answers with the method (TestUpstream records the bodies).
-        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            if (seen.AddOrUpdate(context.Request.Path.Value!, 1, (_, n) => n + 1) == 1)
-            {
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                return;
-            }
-
-            await context.Response.WriteAsync(context.Request.Method);
-        });
+        // The requests below come one at a time, each answered 503 first and then with its method (by WireMock's
+        // response templating); the upstream records the bodies.
+        using var upstream = ScriptedUpstream.Cycle(Response.Create().WithStatusCode(503), Response.Create().WithBody("{{request.method}}").WithTransformer());
         var directory = Directory.CreateTempSubdirectory("sidecar-exe-");
         var config = Path.Combine(directory.FullName, "sidecar.yaml");
         await File.WriteAllTextAsync(config, $$"""

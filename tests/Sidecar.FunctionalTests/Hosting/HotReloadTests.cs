@@ -8,7 +8,7 @@ public sealed class HotReloadTests
     [Fact]
     public async Task Reload_FileRewritten_NewRouteServedWithinTwoSeconds()
     {
-        await using var upstream = await TestUpstream.StatusAsync(200, "hello");
+        using var upstream = ScriptedUpstream.Status(200, "hello");
         var yaml = $$"""
             clusters:
               app: { destinations: [{{upstream.Url}}] }
@@ -39,8 +39,8 @@ public sealed class HotReloadTests
     [Fact]
     public async Task Reload_KubernetesSymlinkSwap_IsPickedUp()
     {
-        await using var first = await TestUpstream.StatusAsync(200, "first");
-        await using var second = await TestUpstream.StatusAsync(200, "second");
+        using var first = ScriptedUpstream.Status(200, "first");
+        using var second = ScriptedUpstream.Status(200, "second");
         string Config(string url) => $$"""
             clusters:
               app: { destinations: [{{url}}] }
@@ -82,7 +82,7 @@ public sealed class HotReloadTests
     [Fact]
     public async Task Reload_BadFile_KeepsServingLastGoodConfigAndLogsTheError()
     {
-        await using var upstream = await TestUpstream.StatusAsync(200, "still here");
+        using var upstream = ScriptedUpstream.Status(200, "still here");
         var yaml = $$"""
             clusters:
               app: { destinations: [{{upstream.Url}}] }
@@ -97,7 +97,7 @@ public sealed class HotReloadTests
         await File.WriteAllTextAsync(sidecar.ConfigPath, sidecar.Yaml.Replace("cluster: app", "cluster: nope", StringComparison.Ordinal));
 
         await Eventually.ReturnsAsync(() => Task.FromResult(sidecar.Logs.Contains("unknown cluster 'nope'")), found => found, TimeSpan.FromSeconds(5), "the rejection log line");
-        var line = sidecar.Logs.Lines.First(l => l.Message.Contains("unknown cluster 'nope'", StringComparison.Ordinal));
+        var line = sidecar.Logs.GetSnapshot().First(l => l.Message.Contains("unknown cluster 'nope'", StringComparison.Ordinal));
         Assert.Contains(sidecar.ConfigPath + ":", line.Message, StringComparison.Ordinal);
         Assert.Contains("routes[0].cluster", line.Message, StringComparison.Ordinal);
         Assert.Equal("still here", await sidecar.Proxy.GetStringAsync("/b"));

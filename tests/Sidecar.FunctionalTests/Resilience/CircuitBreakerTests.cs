@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Sidecar.FunctionalTests.TestSupport;
+using WireMock.ResponseBuilders;
 
 namespace Sidecar.FunctionalTests.Resilience;
 
@@ -9,8 +10,8 @@ public sealed class CircuitBreakerTests
     [Fact]
     public async Task CircuitBreaker_FailingDestination_IsTakenOutAndOthersServe()
     {
-        await using var broken = await TestUpstream.StatusAsync(500, "broken");
-        await using var healthy = await TestUpstream.StatusAsync(200, "healthy");
+        using var broken = ScriptedUpstream.Status(500, "broken");
+        using var healthy = ScriptedUpstream.Status(200, "healthy");
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
               app:
@@ -37,12 +38,7 @@ public sealed class CircuitBreakerTests
     [Fact]
     public async Task CircuitBreaker_EveryDestinationOpen_FailsFastWith503ThenProbes()
     {
-        var failing = true;
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            context.Response.StatusCode = Volatile.Read(ref failing) ? 503 : 200;
-            await context.Response.WriteAsync("x");
-        });
+        using var upstream = ScriptedUpstream.Status(503, "x");
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
               app:
@@ -71,7 +67,7 @@ public sealed class CircuitBreakerTests
         Assert.Equal(3, upstream.Count);
 
         // The upstream recovers; once the break has passed a probe goes through and closes the circuit.
-        Volatile.Write(ref failing, false);
+        upstream.Replace(Response.Create().WithBody("x"));
         var status = await Eventually.ReturnsAsync(
             async () => (await sidecar.Proxy.GetAsync("/x")).StatusCode,
             s => s == HttpStatusCode.OK,

@@ -1,5 +1,6 @@
 using System.Net;
 using Sidecar.FunctionalTests.TestSupport;
+using WireMock.ResponseBuilders;
 
 namespace Sidecar.FunctionalTests.Retries;
 
@@ -25,6 +26,7 @@ public sealed class HedgingTests
     public async Task Hedge_SlowFirstAttempt_SecondAttemptWinsAndFirstIsCancelled()
     {
         var firstCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Kestrel: the first attempt must hang until Sidecar cancels it, and the test must see the cancellation.
         await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
         {
             if (n == 1)
@@ -57,7 +59,7 @@ public sealed class HedgingTests
     [Fact]
     public async Task Hedge_FastAnswer_NoExtraAttempt()
     {
-        await using var upstream = await TestUpstream.StatusAsync(200, "quick");
+        using var upstream = ScriptedUpstream.Status(200, "quick");
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "hedge: { delay: 2s, max_extra: 2 }"));
 
         for (var i = 0; i < 5; i++)
@@ -73,11 +75,7 @@ public sealed class HedgingTests
     [Fact]
     public async Task Hedge_RetryableAnswer_NextAttemptStartsAtOnceAndWins()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.StatusCode = n == 1 ? 503 : 200;
-            await context.Response.WriteAsync(n == 1 ? "busy" : "ok");
-        });
+        using var upstream = ScriptedUpstream.Start(Response.Create().WithStatusCode(503).WithBody("busy"), Response.Create().WithBody("ok"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "hedge: { delay: 5s, max_extra: 1 }"));
 
         using var response = await sidecar.Proxy.GetAsync("/x");
@@ -90,11 +88,7 @@ public sealed class HedgingTests
     [Fact]
     public async Task Hedge_EveryAttemptRetryable_LastResponseReturnedUnchanged()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.StatusCode = 503;
-            await context.Response.WriteAsync("busy " + n);
-        });
+        using var upstream = ScriptedUpstream.Start([.. Enumerable.Range(1, 3).Select(n => Response.Create().WithStatusCode(503).WithBody("busy " + n))]);
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "hedge: { delay: 5s, max_extra: 2 }"));
 
         using var response = await sidecar.Proxy.GetAsync("/x");
@@ -107,11 +101,7 @@ public sealed class HedgingTests
     [Fact]
     public async Task Hedge_PostWithoutKey_IsNotHedged()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            await Task.Delay(400);
-            await context.Response.WriteAsync("done");
-        });
+        using var upstream = ScriptedUpstream.Start(Response.Create().WithDelay(TimeSpan.FromMilliseconds(400)).WithBody("done"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         using var response = await sidecar.Proxy.PostAsync("/pay", new StringContent("{}"));
@@ -125,6 +115,7 @@ public sealed class HedgingTests
     {
         var payload = new byte[512 * 1024];
         new Random(3).NextBytes(payload);
+        // Kestrel: the first attempt must hang until Sidecar cancels it (a WireMock delay runs on regardless).
         await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
         {
             if (n == 1)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Sidecar.FunctionalTests.TestSupport;
+using WireMock.ResponseBuilders;
 
 namespace Sidecar.FunctionalTests.Retries;
 
@@ -32,11 +33,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_Two503sThen200_ReturnsSuccessWithAttemptHeaders()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.StatusCode = n < 3 ? 503 : 200;
-            await context.Response.WriteAsync(n < 3 ? "busy" : "done");
-        });
+        using var upstream = ScriptedUpstream.Start(Busy(), Busy(), Response.Create().WithBody("done"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         using var response = await sidecar.Proxy.GetAsync("/orders");
@@ -53,12 +50,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_Exhausted_ReturnsLastUpstreamResponseUnchanged()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.StatusCode = 503;
-            context.Response.Headers["x-upstream-try"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await context.Response.WriteAsync("busy " + n);
-        });
+        using var upstream = ScriptedUpstream.Start([.. Enumerable.Range(1, 3).Select(n => Busy("busy " + n).WithHeader("x-upstream-try", n.ToString(System.Globalization.CultureInfo.InvariantCulture)))]);
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         using var response = await sidecar.Proxy.GetAsync("/x");
@@ -73,7 +65,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_PostWithoutIdempotencyKey_IsNotRetried()
     {
-        await using var upstream = await TestUpstream.StatusAsync(503, "busy");
+        using var upstream = ScriptedUpstream.Status(503, "busy");
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         using var response = await sidecar.Proxy.PostAsync("/pay", new StringContent("{\"amount\":5}", Encoding.UTF8, "application/json"));
@@ -85,11 +77,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_PostWithIdempotencyKey_ReplaysIdenticalBody()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.StatusCode = n < 3 ? 503 : 201;
-            await context.Response.WriteAsync("ok");
-        });
+        using var upstream = ScriptedUpstream.Start(Busy("ok"), Busy("ok"), Response.Create().WithStatusCode(201).WithBody("ok"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
         var payload = new byte[40_000];
         new Random(42).NextBytes(payload);
@@ -108,11 +96,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_ChunkedBodyWithinLimit_IsReplayed()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.StatusCode = n < 2 ? 503 : 200;
-            await context.Response.WriteAsync("ok");
-        });
+        using var upstream = ScriptedUpstream.Start(Busy("ok"), Response.Create().WithBody("ok"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
         var payload = Encoding.UTF8.GetBytes(new string('z', 5000));
         using var request = new HttpRequestMessage(HttpMethod.Put, "/doc") { Content = new StreamContent(new MemoryStream(payload)) };
@@ -128,7 +112,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_BodyLargerThanBufferLimit_ForwardedOnceIntact()
     {
-        await using var upstream = await TestUpstream.StatusAsync(503, "busy");
+        using var upstream = ScriptedUpstream.Status(503, "busy");
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
         var payload = new byte[300 * 1024];
         new Random(7).NextBytes(payload);
@@ -143,16 +127,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_RetryAfterOneSecond_WaitsAboutASecond()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            if (n == 1)
-            {
-                context.Response.StatusCode = 503;
-                context.Response.Headers.RetryAfter = "1";
-            }
-
-            await context.Response.WriteAsync("x");
-        });
+        using var upstream = ScriptedUpstream.Start(Busy("x").WithHeader("Retry-After", "1"), Response.Create().WithBody("x"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         using var response = await sidecar.Proxy.GetAsync("/x");
@@ -166,12 +141,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_RetryAfterBeyondDeadline_ReturnsUpstreamResponseAtOnce()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            context.Response.StatusCode = 429;
-            context.Response.Headers.RetryAfter = "30";
-            await context.Response.WriteAsync("slow down");
-        });
+        using var upstream = ScriptedUpstream.Start(Response.Create().WithStatusCode(429).WithHeader("Retry-After", "30").WithBody("slow down"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, Policy.Replace("timeout: 10s", "timeout: 2s", StringComparison.Ordinal)));
 
         var clock = Stopwatch.StartNew();
@@ -186,12 +156,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_PushbackNegative_StopsRetries()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            context.Response.StatusCode = 503;
-            context.Response.Headers["x-sidecar-retry-pushback-ms"] = "-1";
-            await context.Response.WriteAsync("no");
-        });
+        using var upstream = ScriptedUpstream.Start(Busy("no").WithHeader("x-sidecar-retry-pushback-ms", "-1"));
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
 
         using var response = await sidecar.Proxy.GetAsync("/x");
@@ -203,6 +168,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_PerTryTimeout_AbandonsSlowAttempt()
     {
+        // Kestrel: the first attempt must hang until Sidecar abandons it (a WireMock delay runs on regardless).
         await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
         {
             if (n == 1)
@@ -233,6 +199,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_StreamingResponse_NotCutByPerTryTimer()
     {
+        // Kestrel: the body is streamed in flushed chunks with pauses, which WireMock does not do.
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
             await context.Response.StartAsync();
@@ -270,12 +237,13 @@ public sealed class RetryTests
         Assert.Equal(502, problem.RootElement.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
         Assert.Equal("3", response.Headers.GetValues("x-sidecar-attempts").Single());
-        Assert.Equal(2, sidecar.Logs.Lines.Count(l => l.EventId == 200));
+        Assert.Equal(2, sidecar.Logs.GetSnapshot().Count(r => r.Id.Id == 200));
     }
 
     [Fact]
     public async Task Retry_DeadlineRunsOut_Returns504()
     {
+        // Kestrel: every attempt must hang until Sidecar abandons it (a WireMock delay runs on regardless).
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
             try
@@ -299,6 +267,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_EveryAttemptTimesOut_Returns504()
     {
+        // Kestrel: every attempt must hang until Sidecar abandons it (a WireMock delay runs on regardless).
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
             try
@@ -321,7 +290,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_OverrideAbovePolicy_IsCapped()
     {
-        await using var upstream = await TestUpstream.StatusAsync(503, "busy");
+        using var upstream = ScriptedUpstream.Status(503, "busy");
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, Policy + "\n    allow_overrides: true\n"));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/x");
         request.Headers.Add("x-sidecar-max-attempts", "10");
@@ -336,7 +305,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_OverrideBelowPolicy_IgnoredUnlessAllowed()
     {
-        await using var upstream = await TestUpstream.StatusAsync(503, "busy");
+        using var upstream = ScriptedUpstream.Status(503, "busy");
         await using var strict = await RunningSidecar.StartAsync(Config(upstream.Url));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/x");
         request.Headers.Add("x-sidecar-max-attempts", "1");
@@ -349,8 +318,8 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_SeveralDestinations_RetryGoesToAnotherDestination()
     {
-        await using var bad = await TestUpstream.StatusAsync(503, "bad");
-        await using var good = await TestUpstream.StatusAsync(200, "good");
+        using var bad = ScriptedUpstream.Status(503, "bad");
+        using var good = ScriptedUpstream.Status(200, "good");
         await using var sidecar = await RunningSidecar.StartAsync(Config($"{bad.Url}, {good.Url}").Replace("destinations:", "load_balancing: FirstAlphabetical, destinations:", StringComparison.Ordinal));
 
         for (var i = 0; i < 5; i++)
@@ -367,7 +336,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_HardDownUpstreamUnderLoad_StaysWithinBudget()
     {
-        await using var upstream = await TestUpstream.StatusAsync(503, "down");
+        using var upstream = ScriptedUpstream.Status(503, "down");
         var policy = Policy.Replace("timeout: 10s", "timeout: 10s\n    budget: { ratio: 0.2, min_per_second: 1, window: 10s }", StringComparison.Ordinal);
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, policy));
         const int Requests = 400;
@@ -396,11 +365,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_RetryUntilJsonField_RetriesUntilValidAndMarksFailure()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(n < 2 ? "{\"state\":\"pending\"}" : "{\"state\":\"ready\"}");
-        });
+        using var upstream = ScriptedUpstream.Start(Json("{\"state\":\"pending\"}"), Json("{\"state\":\"ready\"}"));
         var policy = Policy + "\n    retry_until:\n      - json: { path: state, equals: ready }\n";
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, policy));
 
@@ -414,11 +379,7 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_RetryUntilNeverMet_ReturnsLastResponseWithValidationFailed()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync("{\"state\":\"pending\",\"n\":" + n + "}");
-        });
+        using var upstream = ScriptedUpstream.Start([.. Enumerable.Range(1, 3).Select(n => Json("{\"state\":\"pending\",\"n\":" + n + "}"))]);
         var policy = Policy + "\n    retry_until:\n      - json: { path: state, equals: ready }\n";
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, policy));
 
@@ -428,4 +389,8 @@ public sealed class RetryTests
         Assert.Equal("{\"state\":\"pending\",\"n\":3}", await response.Content.ReadAsStringAsync());
         Assert.Equal("failed", response.Headers.GetValues("x-sidecar-validation").Single());
     }
+
+    private static IResponseBuilder Busy(string body = "busy") => Response.Create().WithStatusCode(503).WithBody(body);
+
+    private static IResponseBuilder Json(string body) => Response.Create().WithHeader("Content-Type", "application/json").WithBody(body);
 }

@@ -8,11 +8,11 @@ public sealed class RoutingTests
     [Fact]
     public async Task Proxy_RoutesByPathMethodHostAndHeader_ToTheRightCluster()
     {
-        await using var orders = await TestUpstream.StatusAsync(200, "orders");
-        await using var users = await TestUpstream.StatusAsync(200, "users");
-        await using var writes = await TestUpstream.StatusAsync(200, "writes");
-        await using var beta = await TestUpstream.StatusAsync(200, "beta");
-        await using var admin = await TestUpstream.StatusAsync(200, "admin-host");
+        using var orders = ScriptedUpstream.Status(200, "orders");
+        using var users = ScriptedUpstream.Status(200, "users");
+        using var writes = ScriptedUpstream.Status(200, "writes");
+        using var beta = ScriptedUpstream.Status(200, "beta");
+        using var admin = ScriptedUpstream.Status(200, "admin-host");
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
               orders: { destinations: [{{orders.Url}}] }
@@ -56,8 +56,8 @@ public sealed class RoutingTests
     [Fact]
     public async Task Proxy_SeveralDestinations_SpreadsRequestsOverAll()
     {
-        await using var a = await TestUpstream.StatusAsync(200, "a");
-        await using var b = await TestUpstream.StatusAsync(200, "b");
+        using var a = ScriptedUpstream.Status(200, "a");
+        using var b = ScriptedUpstream.Status(200, "b");
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
               pair: { destinations: [{{a.Url}}, {{b.Url}}], load_balancing: RoundRobin }
@@ -82,7 +82,7 @@ public sealed class RoutingTests
     [Fact]
     public async Task Proxy_RouteWithoutPolicy_ForwardsOnceAndStripsControlHeaders()
     {
-        await using var upstream = await TestUpstream.StatusAsync(503, "down");
+        using var upstream = ScriptedUpstream.Status(503, "down");
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
               app: { destinations: [{{upstream.Url}}] }

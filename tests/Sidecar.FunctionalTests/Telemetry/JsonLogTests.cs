@@ -13,7 +13,7 @@ public sealed class JsonLogTests
     [Fact]
     public async Task Run_JsonLogsDebugConnectRefusedThenOk_OneRetryLineOneSummaryAndNoForwarderWarning()
     {
-        await using var upstream = await TestUpstream.StatusAsync(200, "ok");
+        using var upstream = ScriptedUpstream.Status(200, "ok");
         // FirstAlphabetical picks d1 (the closed port) first; the retry prefers the untried d2.
         var path = await WriteConfigAsync($$"""
             listen: { proxy: "http://127.0.0.1:0", admin: "http://127.0.0.1:0" }

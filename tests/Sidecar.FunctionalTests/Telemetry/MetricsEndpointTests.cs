@@ -189,7 +189,8 @@ public sealed class MetricsEndpointTests
     /// <summary>
     /// <c>/jobs/*</c>: 503 twice then 200, per path. <c>/after/*</c>: 503 with <c>Retry-After: 0</c>, then 200.
     /// <c>/exhausted/*</c> and <c>/post/*</c>: always 503. <c>/slow/*</c>: no answer until the caller leaves.
-    /// <c>/cancel/*</c>: 503 with <c>Retry-After: 20</c>. Anything else: 200.
+    /// <c>/cancel/*</c>: 503 with <c>Retry-After: 20</c>. Anything else: 200. Kestrel rather than WireMock: the
+    /// <c>/slow/*</c> request must stay open until the caller leaves.
     /// </summary>
     private static Task<TestUpstream> PerPathUpstreamAsync()
     {

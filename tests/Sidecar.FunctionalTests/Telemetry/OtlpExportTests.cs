@@ -4,6 +4,7 @@ using System.Text;
 using OpenTelemetry.Exporter;
 using Sidecar.FunctionalTests.TestSupport;
 using Sidecar.Telemetry;
+using WireMock.ResponseBuilders;
 
 namespace Sidecar.FunctionalTests.Telemetry;
 
@@ -88,11 +89,7 @@ public sealed class OtlpExportTests : IAsyncLifetime
     [Trait("Category", SidecarProcess.Category)]
     public async Task SidecarProcess_OtlpEnvironmentSet_ExportsRetrySpansAndMetricsByShutdown()
     {
-        await using var upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            context.Response.StatusCode = n == 1 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
-            await context.Response.WriteAsync(n == 1 ? "busy" : "done");
-        });
+        using var upstream = ScriptedUpstream.Start(Response.Create().WithStatusCode(503).WithBody("busy"), Response.Create().WithBody("done"));
         var directory = Directory.CreateTempSubdirectory("sidecar-otlp-");
         var config = Path.Combine(directory.FullName, "sidecar.yaml");
         await File.WriteAllTextAsync(config, $$"""

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Sidecar.FunctionalTests.TestSupport;
 using Sidecar.Telemetry;
+using WireMock.ResponseBuilders;
 using Xunit.Abstractions;
 
 namespace Sidecar.FunctionalTests.Telemetry;
@@ -23,7 +24,7 @@ public sealed class PrometheusServerTests : IAsyncLifetime
     private readonly StringBuilder _prometheusLog = new();
     private WebApplication? _app;
     private RunningSidecar? _sidecar;
-    private TestUpstream? _upstream;
+    private ScriptedUpstream? _upstream;
     private Process? _prometheus;
 
     public PrometheusServerTests(ITestOutputHelper output)
@@ -71,12 +72,8 @@ public sealed class PrometheusServerTests : IAsyncLifetime
             return;
         }
 
-        _upstream = await TestUpstream.StartAsync(async (context, n) =>
-        {
-            // Odd requests fail: each request of the client is answered on its second attempt.
-            context.Response.StatusCode = n % 2 == 1 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
-            await context.Response.WriteAsync("x");
-        });
+        // Odd requests fail: each request of the client is answered on its second attempt.
+        _upstream = ScriptedUpstream.Cycle(Response.Create().WithStatusCode(503).WithBody("x"), Response.Create().WithBody("x"));
         _sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
               app: { destinations: [{{_upstream.Url}}] }
@@ -142,7 +139,7 @@ public sealed class PrometheusServerTests : IAsyncLifetime
 
         if (_upstream is not null)
         {
-            await _upstream.DisposeAsync();
+            _upstream.Dispose();
         }
 
         try

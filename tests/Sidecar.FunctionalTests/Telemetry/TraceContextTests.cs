@@ -15,7 +15,7 @@ public sealed class TraceContextTests
     [Fact]
     public async Task SidecarProcess_TracingOff_ForwardsTheCallersTraceContextAndInventsNone()
     {
-        await using var upstream = await TestUpstream.StatusAsync(200);
+        using var upstream = ScriptedUpstream.Status(200);
         var directory = Directory.CreateTempSubdirectory("sidecar-trace-");
         var config = Path.Combine(directory.FullName, "sidecar.yaml");
         await File.WriteAllTextAsync(config, $$"""

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using Sidecar.Configuration;
 using Sidecar.Hosting;
 
@@ -11,7 +12,7 @@ public sealed class RunningSidecar : IAsyncDisposable
 {
     private readonly SidecarHost _host;
 
-    private RunningSidecar(SidecarHost host, string configPath, string yaml, LogCapture logs)
+    private RunningSidecar(SidecarHost host, string configPath, string yaml, FakeLogCollector logs)
     {
         Yaml = yaml;
         _host = host;
@@ -34,14 +35,18 @@ public sealed class RunningSidecar : IAsyncDisposable
     /// <summary>The YAML as written to <see cref="ConfigPath"/> (with its listen section).</summary>
     public string Yaml { get; }
 
-    public LogCapture Logs { get; }
+    /// <summary>Every log record Sidecar wrote, for asserting on what an operator would read.</summary>
+    public FakeLogCollector Logs { get; }
 
     public Uri ProxyAddress => _host.ProxyAddress;
 
     internal SidecarHost Host => _host;
 
     /// <summary>Writes <paramref name="yaml"/> (listen section added when absent) and starts Sidecar on it.</summary>
-    public static async Task<RunningSidecar> StartAsync(string yaml, TimeSpan? reloadInterval = null)
+    /// <param name="yaml">The config.</param>
+    /// <param name="reloadInterval">How often the config file is polled; 200 ms by default.</param>
+    /// <param name="timeProvider">Sidecar's clock; the system clock by default.</param>
+    public static async Task<RunningSidecar> StartAsync(string yaml, TimeSpan? reloadInterval = null, TimeProvider? timeProvider = null)
     {
         if (!yaml.Contains("listen:", StringComparison.Ordinal))
         {
@@ -57,7 +62,7 @@ public sealed class RunningSidecar : IAsyncDisposable
             throw new InvalidOperationException("Test config is invalid:\n" + string.Join('\n', result.Errors));
         }
 
-        var logs = new LogCapture();
+        var logs = new FakeLogCollector();
         var host = await SidecarHost.StartAsync(result.Config!, new SidecarHostOptions
         {
             ConfigPath = path,
@@ -65,7 +70,8 @@ public sealed class RunningSidecar : IAsyncDisposable
             ReloadInterval = reloadInterval ?? TimeSpan.FromMilliseconds(200),
             // Tests read every line Sidecar writes, the per-retry Debug detail included.
             LogLevel = LogLevel.Debug,
-            ConfigureLogging = logging => logging.AddProvider(logs),
+            ConfigureLogging = logging => logging.AddProvider(new FakeLoggerProvider(logs)),
+            TimeProvider = timeProvider ?? TimeProvider.System,
         });
         return new RunningSidecar(host, path, yaml, logs);
     }

@@ -5,8 +5,11 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Sidecar.FunctionalTests.TestSupport;
 
 /// <summary>
-/// A real Kestrel upstream on 127.0.0.1 with an ephemeral port. Each request is recorded (method, path, headers,
-/// body) and answered by the handler, which gets the 1-based number of the request this upstream has seen.
+/// A real Kestrel upstream on 127.0.0.1 with an ephemeral port, answering with a handler that gets the 1-based number
+/// of the request this upstream has seen; each request is recorded (method, path, headers, body). Scripted answers
+/// (status sequences, headers, delays) belong on <see cref="ScriptedUpstream"/>: this one is for what WireMock cannot
+/// do, such as holding a request until the proxy abandons it and seeing that happen, streaming with pauses, breaking
+/// a response mid-body, HTTP/2 only, WebSockets, or answers computed from arbitrary request headers.
 /// </summary>
 public sealed class TestUpstream : IAsyncDisposable
 {
@@ -57,14 +60,6 @@ public sealed class TestUpstream : IAsyncDisposable
         return upstream;
     }
 
-    /// <summary>Answers every request with <paramref name="status"/> and a short text body.</summary>
-    public static Task<TestUpstream> StatusAsync(int status, string body = "ok") =>
-        StartAsync(async (context, _) =>
-        {
-            context.Response.StatusCode = status;
-            await context.Response.WriteAsync(body);
-        });
-
     public RecordedRequest[] Snapshot() => Requests.ToArray();
 
     public async ValueTask DisposeAsync()
@@ -72,9 +67,4 @@ public sealed class TestUpstream : IAsyncDisposable
         await _app.StopAsync(TimeSpan.FromSeconds(2));
         await _app.DisposeAsync();
     }
-}
-
-public sealed record RecordedRequest(int Number, string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTimeOffset At)
-{
-    public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 }

@@ -1,6 +1,6 @@
+using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
 using Sidecar.Resilience;
-using Sidecar.Tests.TestSupport;
 
 namespace Sidecar.Tests.Resilience;
 
@@ -17,7 +17,7 @@ public sealed class DestinationCircuitTests
     [Fact]
     public void Record_FailuresBelowMinimumRequests_StaysClosed()
     {
-        var circuit = new DestinationCircuit(Options, new ManualTimeProvider());
+        var circuit = new DestinationCircuit(Options, new FakeTimeProvider());
 
         for (var i = 0; i < 9; i++)
         {
@@ -32,7 +32,7 @@ public sealed class DestinationCircuitTests
     [Fact]
     public void Record_RatioReachedWithMinimumRequests_OpensAndRefuses()
     {
-        var circuit = new DestinationCircuit(Options, new ManualTimeProvider());
+        var circuit = new DestinationCircuit(Options, new FakeTimeProvider());
         for (var i = 0; i < 5; i++)
         {
             circuit.Record(failure: false, wasProbe: false);
@@ -52,7 +52,7 @@ public sealed class DestinationCircuitTests
     [Fact]
     public void Record_RatioBelowThreshold_StaysClosed()
     {
-        var circuit = new DestinationCircuit(Options, new ManualTimeProvider());
+        var circuit = new DestinationCircuit(Options, new FakeTimeProvider());
         for (var i = 0; i < 20; i++)
         {
             circuit.Record(failure: i % 3 == 0, wasProbe: false);
@@ -64,7 +64,7 @@ public sealed class DestinationCircuitTests
     [Fact]
     public void Record_OldFailuresLeaveTheWindow_DoNotCount()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var circuit = new DestinationCircuit(Options, time);
         for (var i = 0; i < 9; i++)
         {
@@ -79,7 +79,7 @@ public sealed class DestinationCircuitTests
     [Fact]
     public void TryAllow_AfterBreakDuration_LetsExactlyOneProbeThrough()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var circuit = Opened(time);
 
         time.Advance(TimeSpan.FromSeconds(4.9));
@@ -95,7 +95,7 @@ public sealed class DestinationCircuitTests
     [Fact]
     public void Record_ProbeSucceeds_ClosesWithFreshWindow()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var circuit = Opened(time);
         time.Advance(TimeSpan.FromSeconds(6));
         circuit.TryAllow(out _);
@@ -110,7 +110,7 @@ public sealed class DestinationCircuitTests
     [Fact]
     public void Record_ProbeFails_OpensForAnotherBreak()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var circuit = Opened(time);
         time.Advance(TimeSpan.FromSeconds(6));
         circuit.TryAllow(out _);
@@ -127,7 +127,7 @@ public sealed class DestinationCircuitTests
     [Fact]
     public void ReleaseProbe_UnusedProbe_LetsTheNextRequestProbe()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var circuit = Opened(time);
         time.Advance(TimeSpan.FromSeconds(6));
         circuit.TryAllow(out _);
@@ -138,7 +138,7 @@ public sealed class DestinationCircuitTests
         Assert.True(isProbe);
     }
 
-    private static DestinationCircuit Opened(ManualTimeProvider time)
+    private static DestinationCircuit Opened(FakeTimeProvider time)
     {
         var circuit = new DestinationCircuit(Options, time);
         for (var i = 0; i < 10; i++)

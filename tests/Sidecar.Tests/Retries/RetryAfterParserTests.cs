@@ -64,7 +64,7 @@ public sealed class RetryAfterParserTests
     [InlineData("Sun Nov  6 08:49:37 1994")]
     [InlineData("Sun Nov 06 08:49:37 1994")]
     [InlineData("  Sun, 06 Nov 1994 08:49:37 GMT  ")]
-    [InlineData("sun, 06 nov 1994 08:49:37 gmt")]
+    [InlineData("\tSun, 06 Nov 1994 08:49:37 GMT\t")]
     public void TryParse_HttpDateInEachForm_ReturnsTimeUntilIt(string value)
     {
         Assert.True(RetryAfterParser.TryParse(value, Now, out var delay));
@@ -103,29 +103,14 @@ public sealed class RetryAfterParserTests
     [Theory]
     [InlineData("Mon, 07 Nov 1994 08:49:01 GMT")]
     [InlineData("Fri, 31 Dec 9999 23:59:59 GMT")]
-    [InlineData("Fri, 31 Dec 9999 23:59:60 GMT")]
     public void TryParse_DateMoreThanADayAhead_CapsAtOneDay(string value)
     {
         Assert.True(RetryAfterParser.TryParse(value, Now, out var delay));
         Assert.Equal(TimeSpan.FromDays(1), delay);
     }
 
-    [Fact]
-    public void TryParse_LeapSecond_IsTheNextSecond()
-    {
-        var now = new DateTimeOffset(2016, 12, 31, 23, 59, 50, TimeSpan.Zero);
-
-        Assert.True(RetryAfterParser.TryParse("Sat, 31 Dec 2016 23:59:60 GMT", now, out var delay));
-        Assert.Equal(TimeSpan.FromSeconds(10), delay);
-    }
-
     [Theory]
-    [InlineData("Sun, 06 Nov 1994 08:49:37 UTC")]
-    [InlineData("Sun, 06 Nov 1994 08:49:37")]
     [InlineData("Sun, 06 Nov 1994 08:49:37 GMT+1")]
-    [InlineData("Sun, 6 Nov 1994 08:49:37 GMT")]
-    [InlineData("Sun,  6 Nov 1994 08:49:37 GMT")]
-    [InlineData("Sun, 06 Nov 94 08:49:37 GMT")]
     [InlineData("Sun, 06 Foo 1994 08:49:37 GMT")]
     [InlineData("Xyz, 06 Nov 1994 08:49:37 GMT")]
     [InlineData("Sun, 31 Feb 2024 00:00:00 GMT")]
@@ -136,14 +121,12 @@ public sealed class RetryAfterParserTests
     [InlineData("Sun, 06 Nov 1994 08:60:00 GMT")]
     [InlineData("Sun, 06 Nov 1994 08:49:61 GMT")]
     [InlineData("Sun, 06 Nov 1994 08-49-37 GMT")]
-    [InlineData("Sun, 06 Nov 1994 8:49:37 GMT")]
     [InlineData("Sun 06 Nov 1994 08:49:37 GMT")]
     [InlineData("Sun; 06 Nov 1994 08:49:37 GMT")]
     [InlineData("Sunday, 06-Nov-1994 08:49:37 GMT")]
     [InlineData("Sun, 06-Nov-94 08:49:37 GMT")]
     [InlineData("Sundae, 06-Nov-94 08:49:37 GMT")]
     [InlineData("Sunday, 06 Nov 94 08:49:37 GMT")]
-    [InlineData("Sun Nov 6 08:49:37 1994")]
     [InlineData("Sun Nov  6 08:49:37 94")]
     [InlineData("Sun Nov  6 08:49:37 1994 GMT")]
     [InlineData("Sun,")]
@@ -155,28 +138,56 @@ public sealed class RetryAfterParserTests
         Assert.Equal(TimeSpan.Zero, delay);
     }
 
-    [Fact]
-    public void TryParse_WeekdayNotMatchingDate_IsAccepted()
+    /// <summary>
+    /// Forms outside RFC 9110's grammar that .NET's <c>RetryConditionHeaderValue</c> (and so <c>HttpResponseMessage.Headers.RetryAfter</c>)
+    /// accepts: Sidecar honours them as any .NET client would. The hand-written parser before it rejected these.
+    /// </summary>
+    [Theory]
+    [InlineData("Sun, 06 Nov 1994 08:49:37 UTC")]
+    [InlineData("Sun, 06 Nov 1994 08:49:37")]
+    [InlineData("Sun, 6 Nov 1994 08:49:37 GMT")]
+    [InlineData("Sun,  6 Nov 1994 08:49:37 GMT")]
+    [InlineData("Sun, 06 Nov 94 08:49:37 GMT")]
+    [InlineData("Sun, 06 Nov 1994 8:49:37 GMT")]
+    [InlineData("Sun Nov 6 08:49:37 1994")]
+    [InlineData("Sun, 06 Nov 1994 09:49:37 +0100")]
+    public void TryParse_LenientDateFormsDotNetAccepts_ReturnsTimeUntilIt(string value)
     {
-        Assert.True(RetryAfterParser.TryParse("Mon, 06 Nov 1994 08:49:37 GMT", Now, out var delay));
+        Assert.True(RetryAfterParser.TryParse(value, Now, out var delay));
         Assert.Equal(TimeSpan.FromSeconds(37), delay);
     }
 
+    /// <summary>
+    /// Dates the hand-written parser before <c>RetryConditionHeaderValue</c> accepted and .NET rejects: lower-case
+    /// names (RFC 9110 says they are case-sensitive), a weekday that contradicts the date, and a leap second. Such a
+    /// <c>Retry-After</c> is ignored like any other malformed one, and the policy's own backoff applies.
+    /// </summary>
     [Theory]
-    [InlineData(2025, 26, 2026)]
-    [InlineData(2025, 75, 2075)]
-    [InlineData(2025, 76, 1976)]
-    [InlineData(2025, 99, 1999)]
-    [InlineData(2025, 0, 2000)]
-    [InlineData(2090, 5, 2105)]
-    [InlineData(2090, 40, 2140)]
-    [InlineData(2090, 41, 2041)]
-    public void HttpDate_Rfc850TwoDigitYear_FollowsRfc9110FiftyYearRule(int currentYear, int twoDigitYear, int expectedYear)
+    [InlineData("sun, 06 nov 1994 08:49:37 gmt")]
+    [InlineData("Mon, 06 Nov 1994 08:49:37 GMT")]
+    [InlineData("Sat, 31 Dec 2016 23:59:60 GMT")]
+    [InlineData("Fri, 31 Dec 9999 23:59:60 GMT")]
+    public void TryParse_DatesDotNetRejects_ReturnsFalse(string value)
     {
-        var value = $"Friday, 01-Jan-{twoDigitYear:00} 00:00:00 GMT";
+        Assert.False(RetryAfterParser.TryParse(value, Now, out var delay));
+        Assert.Equal(TimeSpan.Zero, delay);
+    }
 
-        Assert.True(HttpDate.TryParse(value, currentYear, out var date));
-        Assert.Equal(new DateTimeOffset(expectedYear, 1, 1, 0, 0, 0, TimeSpan.Zero), date);
+    /// <summary>
+    /// An RFC 850 date's two-digit year is read with .NET's window (00-49 is 20xx, 50-99 is 19xx), not RFC 9110's
+    /// "at most 50 years ahead" rule the hand-written parser applied: the two differ only for years 2050 to 2076,
+    /// in a format obsolete since 1996.
+    /// </summary>
+    [Theory]
+    [InlineData("Thursday, 01-Jan-26 00:00:00 GMT", 60)]
+    [InlineData("Friday, 01-Jan-49 00:00:00 GMT", 86_400)]
+    [InlineData("Wednesday, 01-Jan-75 00:00:00 GMT", 0)]
+    public void TryParse_Rfc850TwoDigitYear_UsesDotNetWindow(string value, int seconds)
+    {
+        var now = new DateTimeOffset(2025, 12, 31, 23, 59, 0, TimeSpan.Zero);
+
+        Assert.True(RetryAfterParser.TryParse(value, now, out var delay));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), delay);
     }
 
     [Fact]

@@ -1,12 +1,12 @@
+using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
 using Sidecar.Retries;
-using Sidecar.Tests.TestSupport;
 
 namespace Sidecar.Tests.Retries;
 
 public sealed class RetryBudgetTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public void TryAcquireRetry_NoRequests_AllowsTheFloorOnly()
@@ -27,6 +27,21 @@ public sealed class RetryBudgetTests
 
         // 25 retries of 125 upstream requests are 20%: 1.25 attempts per request at most.
         Assert.Equal(25, AcquireAll(budget, options, 1000));
+    }
+
+    [Fact]
+    public void RecordRequest_ClockSecondsAboveTwoToThe31_CountsFromTheFirstRequest()
+    {
+        // FakeTimeProvider's timestamps are ticks since year 1: its seconds do not fit 31 bits, and an unused bucket
+        // (second 0) must still be taken for the current second rather than read as one from the future.
+        Assert.True(_time.GetTimestamp() / _time.TimestampFrequency % (1L << 32) >= 1L << 31);
+        var budget = new RetryBudget(_time);
+        var options = Budget(ratio: 0.2, minPerSecond: 0, windowSeconds: 10);
+
+        Record(budget, 5);
+
+        Assert.Equal(5, budget.RequestsInWindow(options.Window));
+        Assert.True(budget.TryAcquireRetry(options));
     }
 
     [Theory]
