@@ -13,8 +13,9 @@ internal sealed class RequestTargetTransform : RequestTransform
     {
         var request = context.HttpContext.Request;
         // Only while no transform has set the URL or changed the path (Sidecar has none; YARP's own X-Forwarded
-        // transforms touch neither).
+        // transforms touch neither), and with no path base, which YARP leaves out of the URL but the raw target holds.
         if (context.ProxyRequest.RequestUri is null
+            && !request.PathBase.HasValue
             && string.Equals(context.Path.Value, request.Path.Value, StringComparison.Ordinal)
             && RawRequestTarget.TryGet(context.HttpContext, out var target))
         {
