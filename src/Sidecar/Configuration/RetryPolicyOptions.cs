@@ -123,12 +123,19 @@ internal sealed record ResponseHeaderMatcher
     public IReadOnlyList<string> Values { get; init; } = [];
 }
 
-/// <summary><c>retry_after:</c> honouring the upstream's <c>Retry-After</c> on 429 and 503.</summary>
+/// <summary>
+/// <c>retry_after:</c> honouring the upstream's <c>Retry-After</c> on 429 and 503, and its
+/// <c>x-sidecar-retry-pushback-ms</c> on any status.
+/// </summary>
 internal sealed record RetryAfterOptions
 {
+    /// <summary>
+    /// Wait as the upstream asks instead of the backoff. Default true. A negative pushback ("do not retry") is obeyed
+    /// either way: it can only lower the load on the upstream.
+    /// </summary>
     public bool Honor { get; init; } = true;
 
-    /// <summary>Longest wait accepted; a longer one is capped here. Default 30s.</summary>
+    /// <summary>Longest wait accepted from <c>Retry-After</c> or pushback; a longer one is capped here. Default 30s.</summary>
     public TimeSpan Max { get; init; } = ConfigDefaults.RetryAfterMax;
 }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sidecar.Admin;
 using Sidecar.Configuration;
+using Sidecar.Forwarding;
 using Sidecar.Logging;
 using Sidecar.Resilience;
 using Sidecar.Retries;
@@ -142,6 +143,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<CircuitBreakerRegistry>(), sp.GetRequiredService<RetryLog>(), sp.GetRequiredService<SidecarMetrics>()));
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<SidecarConfigStore>());
         services.AddSidecarRetries();
+        services.AddSingleton<RequestTargetTransform>();
+        services.AddSingleton<UpstreamResponseTransform>();
         services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();
 
         if (options.ConfigPath is { } path)

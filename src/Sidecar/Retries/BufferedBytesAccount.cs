@@ -4,8 +4,9 @@ using Sidecar.Telemetry;
 namespace Sidecar.Retries;
 
 /// <summary>
-/// The process-wide cap on request bytes held for replay (<c>limits.max_buffered_bytes</c>). A body that does not fit
-/// is streamed once and not retried: bounded memory beats a retry.
+/// The process-wide cap on request bytes held for replay (<c>limits.max_buffered_bytes</c>), charged as the bytes
+/// arrive (<see cref="ReplayableRequestBody"/>), so it and the <c>sidecar_buffered_bytes</c> gauge count bytes held,
+/// not bytes promised. A body that does not fit is streamed once and not retried: bounded memory beats a retry.
 /// </summary>
 internal sealed class BufferedBytesAccount
 {

@@ -12,4 +12,7 @@ internal sealed class ClusterRetryState
     public string ClusterName { get; }
 
     public RetryBudget Budget { get; }
+
+    /// <summary>This cluster's requests waiting in backoff, held within its share by <see cref="BackoffWaitLimiter"/>.</summary>
+    public ConcurrencyLimiter WaitingRetries { get; } = new(int.MaxValue);
 }

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Sidecar.Forwarding;
 using Sidecar.Hosting;
 using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Forwarder;
@@ -90,6 +91,12 @@ internal sealed class HedgedForwarder
 
                 if (group.InFlight == 0 && !group.HasWinner)
                 {
+                    if (AnyInvalid(attempts))
+                    {
+                        await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, InvalidUpstreamResponse.ProblemTitle, state.Route.RouteName, group.Started, InvalidUpstreamResponse.ProblemReason);
+                        return (RequestOutcome.NotRetryable, group.Started);
+                    }
+
                     await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No usable response from any hedged attempt", state.Route.RouteName, group.Started, RequestOutcome.Exhausted);
                     return (RequestOutcome.Exhausted, group.Started);
                 }
@@ -159,10 +166,25 @@ internal sealed class HedgedForwarder
         finally
         {
             await attempt.Body.Writer.CompleteAsync();
-            var result = error == ForwarderError.None && state.ResponseStatus > 0 ? StatusClass.Of(state.ResponseStatus) : attempt.Cancellation.IsCancellationRequested ? "cancelled" : "error";
+            var result = attempt.Context.Features.Get<InvalidUpstreamResponse>() is not null ? InvalidUpstreamResponse.AttemptResult
+                : error == ForwarderError.None && state.ResponseStatus > 0 ? StatusClass.Of(state.ResponseStatus)
+                : attempt.Cancellation.IsCancellationRequested ? "cancelled" : "error";
             _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, _timeProvider.GetElapsedTime(start));
             attempt.Group.OnFinished(attempt);
         }
+    }
+
+    private static bool AnyInvalid(List<HedgeAttempt> attempts)
+    {
+        foreach (var attempt in attempts)
+        {
+            if (attempt.Context.Features.Get<InvalidUpstreamResponse>() is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Copies the winner's status and headers to the caller and streams its body through.</summary>

@@ -1,19 +1,19 @@
-using System.Buffers;
-
 namespace Sidecar.Retries;
 
-/// <summary>A read-only stream of already-read bytes (from a pooled buffer it returns when done) followed by the rest of another stream.</summary>
+/// <summary>
+/// A read-only stream of already-read bytes followed by the rest of another stream. It does not own the prefix's
+/// memory: the <see cref="ReplayableRequestBody"/> that read it keeps it (and its charge to the buffer pool) until the
+/// request ends.
+/// </summary>
 internal sealed class PrefixedStream : Stream
 {
     private readonly Stream _rest;
-    private byte[]? _prefix;
-    private readonly int _prefixLength;
+    private readonly ReadOnlyMemory<byte> _prefix;
     private int _position;
 
-    public PrefixedStream(byte[] pooledPrefix, int prefixLength, Stream rest)
+    public PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest)
     {
-        _prefix = pooledPrefix;
-        _prefixLength = prefixLength;
+        _prefix = prefix;
         _rest = rest;
     }
 
@@ -66,51 +66,18 @@ internal sealed class PrefixedStream : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    protected override void Dispose(bool disposing)
-    {
-        ReturnPrefix();
-        base.Dispose(disposing);
-    }
-
     private bool TryReadPrefix(Span<byte> destination, out int read)
     {
-        var prefix = _prefix;
-        if (prefix is null)
+        var left = _prefix.Length - _position;
+        if (left <= 0)
         {
             read = 0;
             return false;
         }
 
-        if (_position >= _prefixLength)
-        {
-            ReturnPrefix();
-            read = 0;
-            return false;
-        }
-
-        if (destination.IsEmpty)
-        {
-            read = 0;
-            return true;
-        }
-
-        read = Math.Min(destination.Length, _prefixLength - _position);
-        prefix.AsSpan(_position, read).CopyTo(destination);
+        read = Math.Min(destination.Length, left);
+        _prefix.Span.Slice(_position, read).CopyTo(destination);
         _position += read;
-        if (_position >= _prefixLength)
-        {
-            ReturnPrefix();
-        }
-
         return true;
-    }
-
-    private void ReturnPrefix()
-    {
-        var prefix = Interlocked.Exchange(ref _prefix, null);
-        if (prefix is not null)
-        {
-            ArrayPool<byte>.Shared.Return(prefix);
-        }
     }
 }

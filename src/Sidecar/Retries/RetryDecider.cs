@@ -86,7 +86,7 @@ internal sealed class RetryDecider
         var holdsWaitSlot = false;
         if (delay > TimeSpan.Zero)
         {
-            if (!_waitLimiter.TryEnter())
+            if (!_waitLimiter.TryEnter(plan.Cluster))
             {
                 return Skip(route, RetrySkipReason.BackoffCap, RequestOutcome.BudgetExhausted, out outcome);
             }
@@ -98,7 +98,7 @@ internal sealed class RetryDecider
         {
             if (!plan.RetrySlots.TryEnter())
             {
-                ReleaseWaitSlot(holdsWaitSlot);
+                ReleaseWaitSlot(plan.Cluster, holdsWaitSlot);
                 return Skip(route, RetrySkipReason.Concurrency, RequestOutcome.BudgetExhausted, out outcome);
             }
 
@@ -112,7 +112,7 @@ internal sealed class RetryDecider
             return true;
         }
 
-        ReleaseWaitSlot(holdsWaitSlot);
+        ReleaseWaitSlot(plan.Cluster, holdsWaitSlot);
         _metrics.RetryBudgetExhausted(plan.Cluster.ClusterName);
         return Skip(route, RetrySkipReason.Budget, RequestOutcome.BudgetExhausted, out outcome);
     }
@@ -140,17 +140,17 @@ internal sealed class RetryDecider
         }
         finally
         {
-            _waitLimiter.Exit();
+            _waitLimiter.Exit(state.Plan.Cluster);
         }
 
         return !requestAborted.IsCancellationRequested;
     }
 
-    private void ReleaseWaitSlot(bool held)
+    private void ReleaseWaitSlot(ClusterRetryState cluster, bool held)
     {
         if (held)
         {
-            _waitLimiter.Exit();
+            _waitLimiter.Exit(cluster);
         }
     }
 

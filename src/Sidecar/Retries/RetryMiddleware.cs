@@ -1,4 +1,5 @@
 using Sidecar.Configuration;
+using Sidecar.Forwarding;
 using Sidecar.Hosting;
 using Sidecar.Resilience;
 using Sidecar.Routing;
@@ -10,8 +11,9 @@ namespace Sidecar.Retries;
 
 /// <summary>
 /// The attempt loop, placed in YARP's proxy pipeline before load balancing. For each request:
-/// 1. Strip the caller's <c>x-sidecar-*</c> headers (after reading overrides the policy allows).
-/// 2. No policy: forward once, nothing buffered, no per-request state.
+/// 1. Remove the fields the caller's <c>Connection</c> header names (they are for this hop), and strip the caller's
+///    <c>x-sidecar-*</c> headers (after reading overrides the policy allows).
+/// 2. No policy: forward once, nothing buffered, no per-request state; a failure is answered with problem+json.
 /// 3. Policy: work out the deadline and attempt limit, buffer a replayable body, then per attempt restore the
 ///    destinations (preferring ones not yet tried), arm the per-try timer, and run the rest of the pipeline.
 /// 4. The response transform has either committed the response (done) or suppressed it and scheduled a retry (wait,
@@ -43,6 +45,11 @@ internal sealed partial class RetryMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
+        if (context.Request.Headers.Connection.Count != 0)
+        {
+            ConnectionOptions.RemoveNamedIn(context.Request.Headers);
+        }
+
         var proxyFeature = context.GetReverseProxyFeature();
         var route = _store.RouteTable.Find(proxyFeature.Route.Config.RouteId);
         if (route?.Retry is { } plan)
@@ -87,17 +94,29 @@ internal sealed partial class RetryMiddleware
             SidecarActivitySource.SetAttemptResult(attemptActivity, StatusClass.Of(context.Response.StatusCode), context.Response.StatusCode);
         }
 
+        var duration = _timeProvider.GetElapsedTime(start);
+        var upstreamStatus = context.Response.StatusCode;
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        var invalid = context.Features.Get<InvalidUpstreamResponse>();
+        var outcome = context.RequestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled
+            : error is null && invalid is null ? RequestOutcome.Success : RequestOutcome.NotRetryable;
+        if (invalid is not null)
+        {
+            await WriteInvalidResponseAsync(context, route?.RouteName, 1);
+        }
+        else if (error is not null && outcome != RequestOutcome.ClientCancelled)
+        {
+            await WriteNoResponseAsync(context, route?.RouteName, 1, outcome, error.Error, timedOut: error.Error == ForwarderError.RequestTimedOut);
+        }
+
         if (route is not null)
         {
-            var duration = _timeProvider.GetElapsedTime(start);
-            var error = context.Features.Get<IForwarderErrorFeature>();
-            var result = error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, context.RequestAborted, timedOut: false);
+            var result = invalid is not null ? InvalidUpstreamResponse.AttemptResult
+                : error is null ? StatusClass.Of(upstreamStatus) : ErrorResult(error, context.RequestAborted, timedOut: false);
             _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
-            var outcome = context.RequestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled
-                : error is null ? RequestOutcome.Success : RequestOutcome.NotRetryable;
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, outcome, 1, duration);
             SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, 1, context.Response.StatusCode);
-            RecordCircuit(context, proxyFeature, route, context.Response.StatusCode, error, probe);
+            RecordCircuit(context, proxyFeature, route, invalid is null ? upstreamStatus : StatusCodes.Status502BadGateway, error, probe);
         }
     }
 
@@ -142,7 +161,7 @@ internal sealed partial class RetryMiddleware
                     context.Response.Clear();
                     context.Features.Set<IForwarderErrorFeature>(null);
                     proxyFeature.AvailableDestinations = Untried(destinations, tried);
-                    if (body is not null)
+                    if (body is not null && state.BodyReplayable)
                     {
                         request.Body = body.OpenStream();
                     }
@@ -187,9 +206,19 @@ internal sealed partial class RetryMiddleware
                     (tried ??= []).Add(destination);
                 }
 
+                var attemptDuration = _timeProvider.GetElapsedTime(attemptStart);
+                if (context.Features.Get<InvalidUpstreamResponse>() is not null)
+                {
+                    // Not retried: the upstream answered, so it may have acted, and what it answered was broken.
+                    RecordCircuit(context, proxyFeature, route, StatusCodes.Status502BadGateway, null, probe);
+                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, InvalidUpstreamResponse.AttemptResult, attemptDuration);
+                    outcome = RequestOutcome.NotRetryable;
+                    await WriteInvalidResponseAsync(context, route.RouteName, attempt);
+                    break;
+                }
+
                 RecordCircuit(context, proxyFeature, route, state.ResponseStatus, context.Features.Get<IForwarderErrorFeature>(), probe);
 
-                var attemptDuration = _timeProvider.GetElapsedTime(attemptStart);
                 if (state.Verdict == AttemptVerdict.Commit)
                 {
                     _metrics.AttemptCompleted(route.RouteName, route.ClusterName, StatusClass.Of(state.ResponseStatus), attemptDuration);
@@ -314,19 +343,32 @@ internal sealed partial class RetryMiddleware
         var route = state.Route.RouteName;
         state.Route.Log.NoResponse();
         LogGaveUp(route, state.Attempt, error.Error, error.Exception?.Message ?? string.Empty);
-        if (outcome == RequestOutcome.DeadlineExceeded || Classify(error, state.AttemptTimedOut).Kind == RetryableErrors.PerTryTimeout || IsTimeoutStatus(context))
-        {
-            await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, state.Attempt, outcome, error.Error.ToString());
-        }
-        else if (error.Error == ForwarderError.NoAvailableDestinations)
-        {
-            await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, state.Attempt, outcome, error.Error.ToString());
-        }
-        else
-        {
-            await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, state.Attempt, outcome, error.Error.ToString());
-        }
+        var timedOut = outcome == RequestOutcome.DeadlineExceeded || Classify(error, state.AttemptTimedOut).Kind == RetryableErrors.PerTryTimeout;
+        await WriteNoResponseAsync(context, route, state.Attempt, outcome, error.Error, timedOut);
     }
+
+    /// <summary>
+    /// The problem+json for a forwarding error, on routes with and without a policy: 504 when the attempt ran out of
+    /// time (YARP's own timeout answers 504 too), 503 with no healthy destination, 400 when the caller's body broke
+    /// off, else 502. YARP itself would leave a bare status with an empty body.
+    /// </summary>
+    private static Task WriteNoResponseAsync(HttpContext context, string? route, int attempts, string outcome, ForwarderError error, bool timedOut)
+    {
+        if (timedOut || IsTimeoutStatus(context))
+        {
+            return ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, attempts, outcome, error.ToString());
+        }
+
+        return error switch
+        {
+            ForwarderError.NoAvailableDestinations => ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, attempts, outcome, error.ToString()),
+            ForwarderError.RequestBodyClient => ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, "The request body could not be read", route, attempts, "bad_request", error.ToString()),
+            _ => ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, attempts, outcome, error.ToString()),
+        };
+    }
+
+    private static Task WriteInvalidResponseAsync(HttpContext context, string? route, int attempts) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, InvalidUpstreamResponse.ProblemTitle, route, attempts, InvalidUpstreamResponse.ProblemReason);
 
     /// <summary>Narrows the attempt's destinations to those whose circuit admits a request; false when none does.</summary>
     private static bool TryApplyCircuits(IReverseProxyFeature proxyFeature, ClusterCircuitBreaker breaker, IReadOnlyList<DestinationState> candidates, out DestinationState? probe)
@@ -462,9 +504,15 @@ internal sealed partial class RetryMiddleware
             return true;
         }
 
-        // An Idempotency-Key makes POST and PATCH safe to repeat (draft-ietf-httpapi-idempotency-key-header).
-        return (HttpMethods.IsPost(request.Method) || HttpMethods.IsPatch(request.Method))
-            && request.Headers.ContainsKey(SidecarHeaders.IdempotencyKey);
+        // An Idempotency-Key makes POST and PATCH safe to repeat (draft-ietf-httpapi-idempotency-key-header), as long
+        // as it names one operation: a blank or repeated key lets the upstream deduplicate nothing.
+        if (!HttpMethods.IsPost(request.Method) && !HttpMethods.IsPatch(request.Method))
+        {
+            return false;
+        }
+
+        var key = request.Headers[SidecarHeaders.IdempotencyKey];
+        return key.Count == 1 && !string.IsNullOrWhiteSpace(key[0]);
     }
 
     /// <summary>Envoy's <c>previous_hosts</c>: a retry prefers destinations not tried yet, falling back to all of them.</summary>

@@ -27,7 +27,8 @@ internal sealed class RetryResponseTransform : ResponseTransform
     {
         var state = context.HttpContext.Features.Get<RetryState>();
         var response = context.ProxyResponse;
-        if (state is null || response is null)
+        // Suppressed already: the upstream's response was invalid (UpstreamResponseTransform), nothing to decide on.
+        if (state is null || response is null || context.SuppressResponseBody)
         {
             return;
         }
@@ -122,25 +123,33 @@ internal sealed class RetryResponseTransform : ResponseTransform
         state.Attempt > 1 ? RequestOutcome.SuccessAfterRetry : RequestOutcome.Success;
 
     /// <summary>
-    /// The delay the upstream asked for: <c>x-sidecar-retry-pushback-ms</c> first (it is specific to us), then
-    /// <c>Retry-After</c> on 429/503 when the policy honours it, capped by <c>retry_after.max</c>.
+    /// The delay the upstream asked for, under the policy's <c>retry_after</c> (<c>honor</c>, capped by <c>max</c>):
+    /// <c>x-sidecar-retry-pushback-ms</c> first (it is specific to us), then <c>Retry-After</c> on 429/503. A negative
+    /// pushback ("do not retry") is obeyed even when <c>honor</c> is false: it can only lower the load on the upstream.
     /// </summary>
     private (TimeSpan? Delay, bool Forbids) ServerDirectedDelay(RetryState state, HttpResponseMessage response, int status)
     {
+        var retryAfter = state.Plan.Options.RetryAfter;
         if (response.Headers.NonValidated.TryGetValues(SidecarHeaders.RetryPushbackMs, out var pushback)
             && PushbackParser.TryParse(pushback.ToString(), out var pushbackDelay, out var stop))
         {
-            return (stop ? null : pushbackDelay, stop);
+            if (stop)
+            {
+                return (null, true);
+            }
+
+            return (retryAfter.Honor ? Cap(pushbackDelay, retryAfter.Max) : null, false);
         }
 
-        var retryAfter = state.Plan.Options.RetryAfter;
         if (retryAfter.Honor && status is 429 or 503
             && response.Headers.NonValidated.TryGetValues("Retry-After", out var values)
             && RetryAfterParser.TryParse(values.ToString(), _decider.TimeProvider.GetUtcNow(), out var delay))
         {
-            return (delay > retryAfter.Max ? retryAfter.Max : delay, false);
+            return (Cap(delay, retryAfter.Max), false);
         }
 
         return (null, false);
     }
+
+    private static TimeSpan Cap(TimeSpan delay, TimeSpan max) => delay > max ? max : delay;
 }

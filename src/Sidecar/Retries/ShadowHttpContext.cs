@@ -22,6 +22,8 @@ internal static class ShadowHttpContext
         request.Path = source.Path;
         request.QueryString = source.QueryString;
         request.Protocol = source.Protocol;
+        // The raw target travels too, so a hedged attempt sends the path exactly as the caller did (RawRequestTarget).
+        shadow.Features.Get<IHttpRequestFeature>()!.RawTarget = original.Features.Get<IHttpRequestFeature>()?.RawTarget ?? string.Empty;
         foreach (var header in source.Headers)
         {
             request.Headers[header.Key] = header.Value;

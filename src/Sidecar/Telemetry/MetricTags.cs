@@ -2,7 +2,8 @@ namespace Sidecar.Telemetry;
 
 /// <summary>
 /// Tag (Prometheus label) names used by <see cref="SidecarMetrics"/>. Every value is bounded:
-/// route, cluster and policy names come from the configuration, never from a raw request path.
+/// route, cluster and policy names come from the configuration, never from a raw request path; the method is a
+/// known one or <c>_OTHER</c> (<see cref="HttpMethodLabel"/>); status codes appear only as classes.
 /// </summary>
 internal static class MetricTags
 {

@@ -18,6 +18,7 @@ internal static class SidecarActivitySource
     /// <summary>
     /// Starts the span of a proxied request, named <c>{method} {route}</c> after the OpenTelemetry
     /// HTTP server span convention (the route name stands for the route template: bounded, no raw path).
+    /// The method is the caller's: only a known one is shown (see <see cref="HttpMethodLabel"/>).
     /// </summary>
     public static Activity? StartRequest(string route, string method)
     {
@@ -26,10 +27,11 @@ internal static class SidecarActivitySource
             return null;
         }
 
-        var activity = Source.StartActivity(ActivityKind.Server, name: method + " " + route);
+        var label = HttpMethodLabel.Of(method);
+        var activity = Source.StartActivity(ActivityKind.Server, name: HttpMethodLabel.SpanPrefix(label) + " " + route);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(SemanticConventions.HttpRequestMethod, method);
+            activity.SetTag(SemanticConventions.HttpRequestMethod, label);
             activity.SetTag(SemanticConventions.SidecarRoute, route);
         }
 

@@ -110,6 +110,7 @@ internal sealed class SidecarMetrics
         }
     }
 
+    /// <summary>Counts a finished request; <paramref name="method"/> is the caller's, labelled through <see cref="HttpMethodLabel"/>.</summary>
     public void RequestCompleted(string route, string policy, string method, string outcome, int attempts, TimeSpan duration)
     {
         if (_requests.Enabled)
@@ -118,7 +119,7 @@ internal sealed class SidecarMetrics
             {
                 { MetricTags.Route, route },
                 { MetricTags.Policy, policy },
-                { MetricTags.Method, method },
+                { MetricTags.Method, HttpMethodLabel.Of(method) },
                 { MetricTags.Outcome, outcome },
             };
             _requests.Add(1, tags);

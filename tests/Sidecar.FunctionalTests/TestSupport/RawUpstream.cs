@@ -114,6 +114,16 @@ public sealed class RawConnection : IDisposable
         return head.ToString();
     }
 
+    /// <summary>Reads the request head and, when it declares a <c>Content-Length</c>, that many body bytes.</summary>
+    public async Task<(string Head, byte[] Body)> ReadRequestAsync()
+    {
+        var head = await ReadRequestHeadAsync();
+        var length = RawResponse.HeaderIn(head, "Content-Length") is { } declared ? int.Parse(declared, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        var body = new byte[length];
+        await _stream.ReadExactlyAsync(body, _stopping);
+        return (head, body);
+    }
+
     public async Task WriteAsync(string text) => await _stream.WriteAsync(Encoding.ASCII.GetBytes(text), _stopping);
 
     /// <summary>Ends the connection: a FIN, or with <paramref name="reset"/> an RST (linger 0).</summary>

@@ -50,6 +50,9 @@ public sealed class HotPathAllocationTests
             _ = DeadlineHeaderParser.TryParseTimeoutMs("1500", out _);
             _ = DeadlineHeaderParser.TryParseGrpcTimeout("100m", out _);
             _ = StatusClass.Of(503);
+            _ = Sidecar.Telemetry.HttpMethodLabel.Of("GET");
+            _ = Sidecar.Telemetry.HttpMethodLabel.Of("post");
+            _ = Sidecar.Telemetry.HttpMethodLabel.Of("HOSTILE-METHOD-OF-ANY-LENGTH");
         }
 
         Run();

@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using Sidecar.FunctionalTests.TestSupport;
+
+namespace Sidecar.FunctionalTests.Faults;
+
+/// <summary>
+/// What a caller sends that must not reach the upstream as sent (hop-by-hop headers), must reach it exactly as sent
+/// (the path), or must not change what Sidecar does (a blank <c>Idempotency-Key</c>), on routes with and without a
+/// policy. Requests are written by hand on raw sockets and a raw upstream records what it received.
+/// </summary>
+public sealed class CallerInputTests
+{
+    private static string Config(string destination) => $$"""
+        clusters:
+          app: { destinations: [{{destination}}] }
+        policies:
+          p:
+            max_attempts: 3
+            backoff: { algorithm: constant, base: 5ms, max: 5ms, jitter: none }
+            retry_on: { status: [503] }
+            timeout: 10s
+          h:
+            max_attempts: 2
+            retry_on: { status: [503] }
+            timeout: 10s
+            hedge: { delay: 5s, max_extra: 1 }
+        routes:
+          - name: policy
+            match: { path: "/p/{**rest}" }
+            cluster: app
+            policy: p
+          - name: hedged
+            match: { path: "/h/{**rest}" }
+            cluster: app
+            policy: h
+          - name: plain
+            match: { path: "/n/{**rest}" }
+            cluster: app
+        """;
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public async Task Retry_PostWithBlankIdempotencyKey_IsNotRetried(string key)
+    {
+        await using var upstream = RawUpstream.Start(async (n, connection) =>
+        {
+            await connection.ReadRequestAsync();
+            await connection.WriteAsync(n == 1
+                ? "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy"
+                : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+
+        var response = await RawHttp.ExchangeAsync(
+            sidecar.ProxyAddress,
+            $"POST /p/pay HTTP/1.1\r\nHost: sidecar\r\nIdempotency-Key:{key}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}");
+
+        // A blank key names no operation to deduplicate: the POST may not be repeated.
+        Assert.Equal(503, response.Status);
+        Assert.Equal("busy", response.Body);
+        Assert.Equal("1", response.Header("x-sidecar-attempts"));
+        Assert.Equal(1, upstream.Connections);
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Theory]
+    [InlineData("/p/x")]
+    [InlineData("/h/x")]
+    [InlineData("/n/x")]
+    public async Task Proxy_HeadersNamedInCallersConnection_NotForwarded(string path)
+    {
+        var heads = new ConcurrentQueue<string>();
+        await using var upstream = RawUpstream.Start(async (_, connection) =>
+        {
+            heads.Enqueue((await connection.ReadRequestAsync()).Head);
+            await connection.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+
+        // Without "close" or "keep-alive" beside them: Kestrel replaces a Connection header that holds one of those
+        // (or "Upgrade") and unknown names with that one token before any application code runs, so the names are lost.
+        var response = await RawHttp.ExchangeAsync(
+            sidecar.ProxyAddress,
+            $"GET {path} HTTP/1.1\r\nHost: sidecar\r\nConnection: X-Drop, x-also-DROP\r\nConnection: x-third\r\nX-Drop: 1\r\nX-Also-Drop: 2\r\nX-Third: 3\r\nX-Keep: 4\r\n\r\n");
+
+        Assert.Equal(200, response.Status);
+        var head = Assert.Single(heads);
+        // RFC 9110 §7.6.1: the fields a Connection header names are for this hop only.
+        Assert.Null(RawResponse.HeaderIn(head, "X-Drop"));
+        Assert.Null(RawResponse.HeaderIn(head, "X-Also-Drop"));
+        Assert.Null(RawResponse.HeaderIn(head, "X-Third"));
+        Assert.Equal("4", RawResponse.HeaderIn(head, "X-Keep"));
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Theory]
+    [InlineData("/p/", "a%2Fb")]
+    [InlineData("/h/", "a%2Fb")]
+    [InlineData("/n/", "a%2Fb")]
+    [InlineData("/p/", "a%2fb?q=%2F&r=a%20b")]
+    [InlineData("/n/", "a%2fb?q=%2F&r=a%20b")]
+    [InlineData("/p/", "a%252Fb")]
+    [InlineData("/n/", "a%252Fb")]
+    [InlineData("/n/", "caf%C3%A9/x%20y/%41%7e")]
+    [InlineData("/p/", "x/%2E%2Fy")]
+    public async Task Proxy_EncodedPath_ReachesUpstreamAsTheCallerSentIt(string prefix, string rest)
+    {
+        var requestLines = new ConcurrentQueue<string>();
+        await using var upstream = RawUpstream.Start(async (_, connection) =>
+        {
+            requestLines.Enqueue((await connection.ReadRequestAsync()).Head.Split("\r\n")[0]);
+            await connection.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+
+        var response = await RawHttp.ExchangeAsync(sidecar.ProxyAddress, $"GET {prefix}{rest} HTTP/1.1\r\nHost: sidecar\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal($"GET {prefix}{rest} HTTP/1.1", Assert.Single(requestLines));
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Fact]
+    public async Task Proxy_PathWithDotSegments_ForwardsThePathThatWasRouted()
+    {
+        var requestLines = new ConcurrentQueue<string>();
+        await using var upstream = RawUpstream.Start(async (_, connection) =>
+        {
+            requestLines.Enqueue((await connection.ReadRequestAsync()).Head.Split("\r\n")[0]);
+            await connection.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+
+        // Routing saw "/n/b" (Kestrel removes dot segments): the upstream must get that path, not the raw one that
+        // could resolve elsewhere on its side.
+        var response = await RawHttp.ExchangeAsync(sidecar.ProxyAddress, "GET /p/../n/a/%2E%2E/b HTTP/1.1\r\nHost: sidecar\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("GET /n/b HTTP/1.1", Assert.Single(requestLines));
+    }
+}
