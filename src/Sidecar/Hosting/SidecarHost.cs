@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry.Metrics;
 using Sidecar.Admin;
 using Sidecar.Configuration;
 using Sidecar.Resilience;
@@ -17,8 +17,6 @@ namespace Sidecar.Hosting;
 /// </summary>
 internal sealed partial class SidecarHost : IAsyncDisposable
 {
-    private const string AdminActivitySourceName = "Sidecar.Admin";
-
     private readonly WebApplication _proxy;
     private readonly WebApplication _admin;
     private readonly ReadinessState _readiness;
@@ -134,7 +132,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSingleton<IRandomSource, SharedRandomSource>();
         services.AddSingleton<ReadinessState>();
         services.AddSingleton<DrainSignal>();
-        services.AddSidecarTelemetry();
+        services.AddSidecarTelemetry(builder.Configuration, config.Telemetry);
         services.AddSingleton<ClusterRetryStateRegistry>();
         services.AddSingleton<CircuitBreakerRegistry>();
         services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<CircuitBreakerRegistry>(), sp.GetRequiredService<SidecarMetrics>()));
@@ -179,12 +177,10 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             ListenAddress.Bind(kestrel, config.Listen.Admin);
         });
-        // Probes and scrapes are not traced: the OTLP export samples ASP.NET Core's "Microsoft.AspNetCore" request
-        // activities (see OpenTelemetryExport), so the admin host gets its own, differently named source.
-        builder.Services.Replace(ServiceDescriptor.Singleton(new System.Diagnostics.ActivitySource(AdminActivitySourceName)));
         builder.Services.AddSingleton(shared.GetRequiredService<ReadinessState>());
         builder.Services.AddSingleton(shared.GetRequiredService<SidecarConfigStore>());
-        builder.Services.AddSingleton(shared.GetRequiredService<PrometheusExporter>());
+        // /metrics reads the proxy's meters: the MeterProvider of its OpenTelemetry SDK holds the Prometheus exporter.
+        builder.Services.AddSingleton(shared.GetRequiredService<MeterProvider>());
 
         var app = builder.Build();
         app.MapAdminEndpoints();
@@ -213,8 +209,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         // the log, so its forwarder category is raised and Sidecar logs one line per retry and per final failure.
         logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error);
         // ASP.NET Core starts an Activity for every request while this category logs at any level, only to scope its
-        // "Request starting/finished" lines, which are Information anyway. Off, a request costs no Activity unless a
-        // tracer listens (OTLP export samples "Microsoft.AspNetCore", which starts them again).
+        // "Request starting/finished" lines, which are Information anyway. Off, a request costs no Activity: traces
+        // start at Sidecar's own request span (SidecarActivitySource), never at ASP.NET Core's.
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         options.ConfigureLogging?.Invoke(logging);
     }

@@ -72,7 +72,9 @@ internal sealed partial class RetryMiddleware
         _metrics.RequestStarted();
         context.Response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(1);
         // Both are null (and free) unless a tracer listens to the Sidecar source.
-        using var requestActivity = route is null ? null : SidecarActivitySource.StartRequest(route.RouteName, context.Request.Method);
+        using var requestActivity = route is null ? null : SidecarActivitySource.StartRequest(route.RouteName, context.Request.Method, context.Request.Headers);
+        var result = string.Empty;
+        IForwarderErrorFeature? error;
         using (var attemptActivity = route is null ? null : SidecarActivitySource.StartAttempt(route.RouteName, 1))
         {
             try
@@ -84,14 +86,17 @@ internal sealed partial class RetryMiddleware
                 _metrics.RequestEnded();
             }
 
-            SidecarActivitySource.SetAttemptResult(attemptActivity, StatusClass.Of(context.Response.StatusCode), context.Response.StatusCode);
+            error = context.Features.Get<IForwarderErrorFeature>();
+            if (route is not null)
+            {
+                result = error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, context.RequestAborted, timedOut: false);
+                SidecarActivitySource.SetAttemptResult(attemptActivity, result, error is null ? context.Response.StatusCode : 0);
+            }
         }
 
         if (route is not null)
         {
             var duration = _timeProvider.GetElapsedTime(start);
-            var error = context.Features.Get<IForwarderErrorFeature>();
-            var result = error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, context.RequestAborted, timedOut: false);
             _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
             var outcome = context.RequestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled
                 : error is null ? RequestOutcome.Success : RequestOutcome.NotRetryable;
@@ -117,7 +122,7 @@ internal sealed partial class RetryMiddleware
         context.Features.Set(state);
         plan.Cluster.Budget.RecordRequest();
         _metrics.RequestStarted();
-        using var requestActivity = SidecarActivitySource.StartRequest(route.RouteName, request.Method);
+        using var requestActivity = SidecarActivitySource.StartRequest(route.RouteName, request.Method, request.Headers);
         var requestAborted = context.RequestAborted;
         ReplayableRequestBody? body = null;
         var outcome = RequestOutcome.Success;
@@ -173,6 +178,7 @@ internal sealed partial class RetryMiddleware
 
                 state.AttemptTimeout = attemptTimeout;
                 context.RequestAborted = attemptTimeout.Token;
+                string attemptResult;
                 using (var attemptActivity = SidecarActivitySource.StartAttempt(route.RouteName, attempt))
                 {
                     try
@@ -185,7 +191,11 @@ internal sealed partial class RetryMiddleware
                         state.AttemptTimeout = null;
                     }
 
-                    SidecarActivitySource.SetAttemptResult(attemptActivity, state.Verdict == AttemptVerdict.Pending ? "error" : StatusClass.Of(state.ResponseStatus), state.ResponseStatus);
+                    // One label for the span and for sidecar_upstream_attempts_total, per-try timeouts included.
+                    attemptResult = state.Verdict == AttemptVerdict.Pending
+                        ? TransportResult(context, attemptTimeout)
+                        : StatusClass.Of(state.ResponseStatus);
+                    SidecarActivitySource.SetAttemptResult(attemptActivity, attemptResult, state.Verdict == AttemptVerdict.Pending ? 0 : state.ResponseStatus);
                 }
 
                 if (proxyFeature.ProxiedDestination is { } destination)
@@ -198,7 +208,7 @@ internal sealed partial class RetryMiddleware
                 var attemptDuration = _timeProvider.GetElapsedTime(attemptStart);
                 if (state.Verdict == AttemptVerdict.Commit)
                 {
-                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, StatusClass.Of(state.ResponseStatus), attemptDuration);
+                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, attemptResult, attemptDuration);
                     outcome = requestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled : state.Outcome;
                     if (!requestAborted.IsCancellationRequested && attemptTimeout.IsCancellationRequested && !context.Response.HasStarted)
                     {
@@ -213,9 +223,9 @@ internal sealed partial class RetryMiddleware
 
                 if (state.Verdict == AttemptVerdict.Retry)
                 {
-                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, StatusClass.Of(state.ResponseStatus), attemptDuration);
+                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, attemptResult, attemptDuration);
                 }
-                else if (!TryScheduleAfterError(context, state, attemptTimeout, attemptDuration, out outcome))
+                else if (!TryScheduleAfterError(context, state, attemptTimeout, attemptResult, attemptDuration, out outcome))
                 {
                     await FinishWithoutResponseAsync(context, state, outcome);
                     break;
@@ -259,14 +269,14 @@ internal sealed partial class RetryMiddleware
     /// A transport error (no response reached the transform). Connect failures never reached the upstream and are
     /// safe to retry for any method; resets and timeouts may have been processed, so they need an idempotent request.
     /// </summary>
-    private bool TryScheduleAfterError(HttpContext context, RetryState state, CancellationTokenSource attemptTimeout, TimeSpan attemptDuration, out string outcome)
+    private bool TryScheduleAfterError(HttpContext context, RetryState state, CancellationTokenSource attemptTimeout, string attemptResult, TimeSpan attemptDuration, out string outcome)
     {
         var requestAborted = context.RequestAborted;
         var error = context.Features.Get<IForwarderErrorFeature>();
         var timedOut = attemptTimeout.IsCancellationRequested && !requestAborted.IsCancellationRequested;
         state.AttemptTimedOut = timedOut;
         var route = state.Route;
-        _metrics.AttemptCompleted(route.RouteName, route.ClusterName, error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, requestAborted, timedOut), attemptDuration);
+        _metrics.AttemptCompleted(route.RouteName, route.ClusterName, attemptResult, attemptDuration);
 
         if (requestAborted.IsCancellationRequested)
         {
@@ -414,6 +424,15 @@ internal sealed partial class RetryMiddleware
         }
 
         return false;
+    }
+
+    /// <summary>The result label of an attempt that reached no verdict: a transport error, a timeout, or the caller leaving.</summary>
+    private static string TransportResult(HttpContext context, CancellationTokenSource attemptTimeout)
+    {
+        var requestAborted = context.RequestAborted;
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        var timedOut = attemptTimeout.IsCancellationRequested && !requestAborted.IsCancellationRequested;
+        return error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, requestAborted, timedOut);
     }
 
     private static string ErrorResult(IForwarderErrorFeature error, CancellationToken requestAborted, bool timedOut)
