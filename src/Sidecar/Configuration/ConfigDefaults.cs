@@ -55,8 +55,9 @@ internal static class ConfigDefaults
     public static readonly IReadOnlyList<StatusMatcher> RetryStatuses = [new(429, 429), new(503, 503)];
 
     /// <summary>
-    /// Off: the runtime, Kestrel and HTTP client meters add about a hundred series per pod that most dashboards never
-    /// read; Sidecar's own series answer "what did the retries do". Operators who want them opt in.
+    /// Off: the runtime, Kestrel and HTTP client meters add 27 metric families (about 140 samples per scrape after a
+    /// few requests, more per upstream destination and status) that most dashboards of a sidecar never read; Sidecar's
+    /// own series answer "what did the retries do". Operators who want them opt in.
     /// </summary>
     public const bool DotnetMetrics = false;
 

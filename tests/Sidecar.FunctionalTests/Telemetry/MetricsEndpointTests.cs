@@ -130,6 +130,42 @@ public sealed class MetricsEndpointTests
         Assert.True(exitCode == 0, $"promtool check metrics failed ({exitCode}):\n{output}\n--- input ---\n{text}");
     }
 
+    [Fact]
+    public async Task Metrics_DotnetMetricsOn_AlsoServeKestrelHttpClientAndRuntimeSeries()
+    {
+        await using var upstream = await PerPathUpstreamAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, FreePort.Get()) + "\ntelemetry: { dotnet_metrics: true }\n");
+        using (var response = await sidecar.Proxy.GetAsync("/orders/1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var text = await sidecar.Admin.GetStringAsync("/metrics");
+
+        Assert.Contains("# TYPE kestrel_active_connections gauge\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE http_client_request_duration_seconds histogram\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE dotnet_gc_collections_total counter\n", text, StringComparison.Ordinal);
+        Assert.Equal(1, PrometheusText.Value(text, "http_client_request_duration_seconds_count", "http_response_status_code=200", $"server_port={upstream.Address.Port}"));
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=orders", "outcome=success"));
+    }
+
+    [Fact]
+    public async Task Metrics_DotnetMetricsDefault_ServeOnlySidecarSeries()
+    {
+        await using var upstream = await PerPathUpstreamAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, FreePort.Get()));
+        using (var response = await sidecar.Proxy.GetAsync("/orders/1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var text = await sidecar.Admin.GetStringAsync("/metrics");
+
+        var families = text.Split('\n').Where(line => line.StartsWith("# TYPE ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(families);
+        Assert.All(families, line => Assert.StartsWith("# TYPE sidecar_", line, StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// One sidecar config with a route per scenario. The upstream answers by path (see <see cref="PerPathUpstreamAsync"/>);
     /// <c>down</c> points at a closed port with a zero retry budget.

@@ -108,6 +108,9 @@ public sealed class PrometheusServerTests : IAsyncLifetime
 
         var afterRetry = await WaitForSampleAsync(client, prometheusPort, "sum by (route) (sidecar_requests_total{outcome=\"success_after_retry\"})", "4");
         Assert.Equal("orders-read", afterRetry.GetProperty("metric").GetProperty("route").GetString());
+
+        // Prometheus asks for OpenMetrics, whose counters and histograms carry a _created sample: stored as series too.
+        await WaitForSampleAsync(client, prometheusPort, "count(sidecar_retries_created)", "1");
     }
 
     public async Task DisposeAsync()
