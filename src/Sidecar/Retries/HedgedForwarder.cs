@@ -143,10 +143,10 @@ internal sealed class HedgedForwarder
         state.Hedge = attempt;
         group.OnStarted();
         attempts.Add(attempt);
-        attempt.Forwarding = RunAsync(attempt, proxyFeature, state);
+        attempt.Forwarding = RunAsync(attempt, proxyFeature, state, requestAborted);
     }
 
-    private async Task<ForwarderError> RunAsync(HedgeAttempt attempt, IReverseProxyFeature proxyFeature, RetryState state)
+    private async Task<ForwarderError> RunAsync(HedgeAttempt attempt, IReverseProxyFeature proxyFeature, RetryState state, CancellationToken requestAborted)
     {
         var start = _timeProvider.GetTimestamp();
         var cluster = proxyFeature.Cluster;
@@ -166,7 +166,11 @@ internal sealed class HedgedForwarder
         {
             await attempt.Body.Writer.CompleteAsync();
             var responded = error == ForwarderError.None && state.ResponseStatus > 0;
-            var result = responded ? StatusClass.Of(state.ResponseStatus) : attempt.Cancellation.IsCancellationRequested ? "cancelled" : "error";
+            var result = responded ? StatusClass.Of(state.ResponseStatus)
+                : !attempt.Cancellation.IsCancellationRequested ? "error"
+                // Cancelled with no winner and the caller still there: only its own per-try (or deadline) timer did it.
+                : !requestAborted.IsCancellationRequested && !attempt.Group.HasWinner ? RetryReason.PerTryTimeout
+                : "cancelled";
             SidecarActivitySource.SetAttemptResult(activity, result, responded ? state.ResponseStatus : 0);
             activity?.Dispose();
             _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, _timeProvider.GetElapsedTime(start));

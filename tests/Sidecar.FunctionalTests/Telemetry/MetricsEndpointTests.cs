@@ -131,6 +131,53 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task Metrics_HedgedAttemptHitsPerTryTimeout_CountedAsPerTryTimeoutNotCancelled()
+    {
+        // The first attempt hangs until Sidecar gives up on it; its per-try timeout (long before the hedge delay)
+        // starts the second, which answers.
+        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
+        {
+            if (context.Request.Headers["x-sidecar-attempt"] == "1")
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            await context.Response.WriteAsync("ok");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync($$"""
+            clusters:
+              app: { destinations: [{{upstream.Url}}] }
+            policies:
+              h:
+                max_attempts: 2
+                per_try_timeout: 200ms
+                hedge: { delay: 10s, max_extra: 1 }
+            routes:
+              - name: hedged
+                cluster: app
+                policy: h
+            """);
+
+        using (var response = await sidecar.Proxy.GetAsync("/report"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("2", response.Headers.GetValues("x-sidecar-attempts").Single());
+        }
+
+        var text = await MetricAsync(sidecar, "sidecar_upstream_attempts_total", 1, "route=hedged", "result=per_try_timeout");
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_upstream_attempts_total", "route=hedged", "result=2xx"));
+        Assert.Null(PrometheusText.Value(text, "sidecar_upstream_attempts_total", "route=hedged", "result=cancelled"));
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_retries_total", "route=hedged", "reason=hedge"));
+    }
+
+    [Fact]
     public async Task Metrics_DotnetMetricsOn_AlsoServeKestrelHttpClientAndRuntimeSeries()
     {
         await using var upstream = await PerPathUpstreamAsync();
