@@ -1,5 +1,4 @@
 using Sidecar.Hosting;
-using Sidecar.Telemetry;
 
 namespace Sidecar.Admin;
 
@@ -17,6 +16,10 @@ internal static class AdminEndpoints
 
         endpoints.MapGet("/config", static (HttpContext context, SidecarConfigStore store) => EffectiveConfigWriter.WriteAsync(context, store.Config));
 
-        endpoints.MapPrometheusMetrics("/metrics");
+        // The OpenTelemetry Prometheus exporter of the proxy's meters (TelemetryServiceCollectionExtensions): the text
+        // format by default, OpenMetrics when the scraper asks for it, as Prometheus does.
+        endpoints.MapPrometheusScrapingEndpoint("/metrics")
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]))
+            .WithDisplayName("Prometheus metrics");
     }
 }

@@ -125,6 +125,10 @@ internal static class EffectiveConfigWriter
         json.WriteString("drain_timeout", Duration(config.Limits.DrainTimeout));
         json.WriteString("drain_delay", Duration(config.Limits.DrainDelay));
         json.WriteEndObject();
+
+        json.WriteStartObject("telemetry");
+        json.WriteBoolean("dotnet_metrics", config.Telemetry.DotnetMetrics);
+        json.WriteEndObject();
         json.WriteEndObject();
     }
 

@@ -54,6 +54,13 @@ internal static class ConfigDefaults
     /// <summary>429 (rate limited) and 503 (unavailable) mean "not done, try later"; 502/504 may have done the work.</summary>
     public static readonly IReadOnlyList<StatusMatcher> RetryStatuses = [new(429, 429), new(503, 503)];
 
+    /// <summary>
+    /// Off: the runtime, Kestrel and HTTP client meters add 27 metric families (about 140 samples per scrape after a
+    /// few requests, more per upstream destination and status) that most dashboards of a sidecar never read; Sidecar's
+    /// own series answer "what did the retries do". Operators who want them opt in.
+    /// </summary>
+    public const bool DotnetMetrics = false;
+
     /// <summary>RFC 9110 §9.2.2 idempotent methods.</summary>
     public static readonly FrozenSet<string> IdempotentMethods =
         FrozenSet.Create(StringComparer.OrdinalIgnoreCase, "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");

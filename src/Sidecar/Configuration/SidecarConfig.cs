@@ -22,4 +22,7 @@ internal sealed record SidecarConfig
 
     /// <summary>Process-wide caps that protect the host.</summary>
     public LimitsOptions Limits { get; init; } = new();
+
+    /// <summary>Which metrics are published besides Sidecar's own.</summary>
+    public TelemetryOptions Telemetry { get; init; } = new();
 }

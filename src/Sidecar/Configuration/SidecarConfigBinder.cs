@@ -13,7 +13,7 @@ namespace Sidecar.Configuration;
 /// <remarks>
 /// Flow of <see cref="Bind"/>:
 /// 1. check the root keys;
-/// 2. bind <c>limits</c> and <c>listen</c>;
+/// 2. bind <c>limits</c>, <c>listen</c> and <c>telemetry</c>;
 /// 3. bind each cluster and policy (each checks its own values, e.g. <c>backoff.max</c> ≥ <c>backoff.base</c>);
 /// 4. bind the routes and check their cluster and policy names against the declared ones;
 /// 5. cross-check values that span sections (<c>buffer_limit</c> ≤ <c>limits.max_buffered_bytes</c>).
@@ -26,13 +26,14 @@ internal sealed partial class SidecarConfigBinder
     /// </summary>
     private static readonly TimeSpan MaxDuration = TimeSpan.FromHours(24);
 
-    private static readonly string[] RootKeys = ["listen", "clusters", "policies", "routes", "limits"];
+    private static readonly string[] RootKeys = ["listen", "clusters", "policies", "routes", "limits", "telemetry"];
     private static readonly string[] ListenKeys = ["proxy", "admin", "proxy_protocol"];
     private static readonly string[] ClusterKeys = ["destinations", "load_balancing", "protocol", "health", "circuit_breaker"];
     private static readonly string[] HealthKeys = ["passive", "reactivation_period", "active"];
     private static readonly string[] ActiveHealthKeys = ["interval", "timeout", "path"];
     private static readonly string[] CircuitBreakerKeys = ["failure_ratio", "minimum_requests", "window", "break_duration"];
     private static readonly string[] LimitsKeys = ["max_buffered_bytes", "max_waiting_retries", "drain_timeout", "drain_delay"];
+    private static readonly string[] TelemetryKeys = ["dotnet_metrics"];
 
     private static readonly string[] PolicyKeys =
     [
@@ -138,6 +139,7 @@ internal sealed partial class SidecarConfigBinder
 
         var limits = map.TryGet("limits", out var limitsNode) ? BindLimits(limitsNode, map.PathOf("limits")) : new LimitsOptions();
         var listen = map.TryGet("listen", out var listenNode) ? BindListen(listenNode, map.PathOf("listen")) : new ListenOptions();
+        var telemetry = map.TryGet("telemetry", out var telemetryNode) ? BindTelemetry(telemetryNode, map.PathOf("telemetry")) : new TelemetryOptions();
 
         var clusters = new OrderedDictionary<string, ClusterOptions>(StringComparer.Ordinal);
         var clusterNames = new List<string>();
@@ -200,6 +202,7 @@ internal sealed partial class SidecarConfigBinder
             Policies = policies,
             Routes = routes,
             Limits = limits,
+            Telemetry = telemetry,
         };
     }
 
@@ -260,6 +263,17 @@ internal sealed partial class SidecarConfigBinder
             DrainTimeout = _reader.Duration(map, "drain_timeout", ConfigDefaults.DrainTimeout, MaxDuration, allowZero: true),
             DrainDelay = _reader.Duration(map, "drain_delay", ConfigDefaults.DrainDelay, MaxDuration, allowZero: true),
         };
+    }
+
+    private TelemetryOptions BindTelemetry(YamlNode node, string path)
+    {
+        var map = _reader.ReadMapping(node, path, TelemetryKeys);
+        if (map is null)
+        {
+            return new TelemetryOptions();
+        }
+
+        return new TelemetryOptions { DotnetMetrics = _reader.Bool(map, "dotnet_metrics", ConfigDefaults.DotnetMetrics) };
     }
 
     private ClusterOptions? BindCluster(string name, YamlNode node)

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry.Metrics;
 using Sidecar.Admin;
 using Sidecar.Configuration;
 using Sidecar.Forwarding;
@@ -19,8 +19,6 @@ namespace Sidecar.Hosting;
 /// </summary>
 internal sealed partial class SidecarHost : IAsyncDisposable
 {
-    private const string AdminActivitySourceName = "Sidecar.Admin";
-
     private readonly WebApplication _proxy;
     private readonly WebApplication _admin;
     private readonly ReadinessState _readiness;
@@ -136,7 +134,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSingleton<IRandomSource, SharedRandomSource>();
         services.AddSingleton<ReadinessState>();
         services.AddSingleton<DrainSignal>();
-        services.AddSidecarTelemetry();
+        services.AddSidecarTelemetry(builder.Configuration, config.Telemetry);
         services.AddSingleton<ClusterRetryStateRegistry>();
         services.AddSingleton<CircuitBreakerRegistry>();
         services.AddSidecarLogSummaries(options.LogSummaryInterval);
@@ -184,12 +182,10 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             ListenAddress.Bind(kestrel, config.Listen.Admin);
         });
-        // Probes and scrapes are not traced: the OTLP export samples ASP.NET Core's "Microsoft.AspNetCore" request
-        // activities (see OpenTelemetryExport), so the admin host gets its own, differently named source.
-        builder.Services.Replace(ServiceDescriptor.Singleton(new System.Diagnostics.ActivitySource(AdminActivitySourceName)));
         builder.Services.AddSingleton(shared.GetRequiredService<ReadinessState>());
         builder.Services.AddSingleton(shared.GetRequiredService<SidecarConfigStore>());
-        builder.Services.AddSingleton(shared.GetRequiredService<PrometheusExporter>());
+        // /metrics reads the proxy's meters: the MeterProvider of its OpenTelemetry SDK holds the Prometheus exporter.
+        builder.Services.AddSingleton(shared.GetRequiredService<MeterProvider>());
 
         var app = builder.Build();
         app.MapAdminEndpoints();

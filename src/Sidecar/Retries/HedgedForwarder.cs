@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Sidecar.Forwarding;
 using Sidecar.Hosting;
@@ -148,27 +149,37 @@ internal sealed class HedgedForwarder
         state.Hedge = attempt;
         group.OnStarted();
         attempts.Add(attempt);
-        attempt.Forwarding = RunAsync(attempt, proxyFeature, state);
+        attempt.Forwarding = RunAsync(attempt, proxyFeature, state, requestAborted);
     }
 
-    private async Task<ForwarderError> RunAsync(HedgeAttempt attempt, IReverseProxyFeature proxyFeature, RetryState state)
+    private async Task<ForwarderError> RunAsync(HedgeAttempt attempt, IReverseProxyFeature proxyFeature, RetryState state, CancellationToken requestAborted)
     {
         var start = _timeProvider.GetTimestamp();
         var cluster = proxyFeature.Cluster;
         var error = ForwarderError.None;
+        Activity? activity = null;
         try
         {
             // Yield first: the caller's loop must not run the forwarder's synchronous part inline.
             await Task.Yield();
+            // A child of the request span (current in the caller's loop), and current while this attempt is forwarded,
+            // so its context is what the upstream receives. Null unless a tracer listens.
+            activity = SidecarActivitySource.StartAttempt(state.Route.RouteName, attempt.Number);
             error = await _forwarder.SendAsync(attempt.Context, attempt.Destination.Model.Config.Address, cluster.HttpClient, cluster.Config.HttpRequest ?? ForwarderRequestConfig.Empty, proxyFeature.Route.Transformer);
             return error;
         }
         finally
         {
             await attempt.Body.Writer.CompleteAsync();
+            var responded = error == ForwarderError.None && state.ResponseStatus > 0;
             var result = attempt.Context.Features.Get<InvalidUpstreamResponse>() is not null ? InvalidUpstreamResponse.AttemptResult
-                : error == ForwarderError.None && state.ResponseStatus > 0 ? StatusClass.Of(state.ResponseStatus)
-                : attempt.Cancellation.IsCancellationRequested ? "cancelled" : "error";
+                : responded ? StatusClass.Of(state.ResponseStatus)
+                : !attempt.Cancellation.IsCancellationRequested ? "error"
+                // Cancelled with no winner and the caller still there: only its own per-try (or deadline) timer did it.
+                : !requestAborted.IsCancellationRequested && !attempt.Group.HasWinner ? RetryReason.PerTryTimeout
+                : "cancelled";
+            SidecarActivitySource.SetAttemptResult(activity, result, responded ? state.ResponseStatus : 0);
+            activity?.Dispose();
             _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, _timeProvider.GetElapsedTime(start));
             attempt.Group.OnFinished(attempt);
         }

@@ -79,7 +79,11 @@ internal sealed partial class RetryMiddleware
         _metrics.RequestStarted();
         context.Response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(1);
         // Both are null (and free) unless a tracer listens to the Sidecar source.
-        using var requestActivity = route is null ? null : SidecarActivitySource.StartRequest(route.RouteName, context.Request.Method);
+        using var requestActivity = route is null ? null : SidecarActivitySource.StartRequest(route.RouteName, context.Request.Method, context.Request.Headers);
+        var result = string.Empty;
+        IForwarderErrorFeature? error;
+        InvalidUpstreamResponse? invalid;
+        var upstreamStatus = 0;
         using (var attemptActivity = route is null ? null : SidecarActivitySource.StartAttempt(route.RouteName, 1))
         {
             try
@@ -91,13 +95,18 @@ internal sealed partial class RetryMiddleware
                 _metrics.RequestEnded();
             }
 
-            SidecarActivitySource.SetAttemptResult(attemptActivity, StatusClass.Of(context.Response.StatusCode), context.Response.StatusCode);
+            upstreamStatus = context.Response.StatusCode;
+            error = context.Features.Get<IForwarderErrorFeature>();
+            invalid = context.Features.Get<InvalidUpstreamResponse>();
+            if (route is not null)
+            {
+                result = invalid is not null ? InvalidUpstreamResponse.AttemptResult
+                    : error is null ? StatusClass.Of(upstreamStatus) : ErrorResult(error, context.RequestAborted, timedOut: false);
+                SidecarActivitySource.SetAttemptResult(attemptActivity, result, error is null && invalid is null ? upstreamStatus : 0);
+            }
         }
 
         var duration = _timeProvider.GetElapsedTime(start);
-        var upstreamStatus = context.Response.StatusCode;
-        var error = context.Features.Get<IForwarderErrorFeature>();
-        var invalid = context.Features.Get<InvalidUpstreamResponse>();
         var outcome = context.RequestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled
             : error is null && invalid is null ? RequestOutcome.Success : RequestOutcome.NotRetryable;
         if (invalid is not null)
@@ -111,8 +120,6 @@ internal sealed partial class RetryMiddleware
 
         if (route is not null)
         {
-            var result = invalid is not null ? InvalidUpstreamResponse.AttemptResult
-                : error is null ? StatusClass.Of(upstreamStatus) : ErrorResult(error, context.RequestAborted, timedOut: false);
             _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, outcome, 1, duration);
             SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, 1, context.Response.StatusCode);
@@ -136,7 +143,7 @@ internal sealed partial class RetryMiddleware
         context.Features.Set(state);
         plan.Cluster.Budget.RecordRequest();
         _metrics.RequestStarted();
-        using var requestActivity = SidecarActivitySource.StartRequest(route.RouteName, request.Method);
+        using var requestActivity = SidecarActivitySource.StartRequest(route.RouteName, request.Method, request.Headers);
         var requestAborted = context.RequestAborted;
         ReplayableRequestBody? body = null;
         var outcome = RequestOutcome.Success;
@@ -186,6 +193,7 @@ internal sealed partial class RetryMiddleware
                 using var attemptTimeout = AttemptCancellationSource.Create(requestAborted, AttemptTimeout(options.PerTryTimeout, state, attemptStart), _timeProvider);
                 state.AttemptTimeout = attemptTimeout;
                 context.RequestAborted = attemptTimeout.Token;
+                string attemptResult;
                 using (var attemptActivity = SidecarActivitySource.StartAttempt(route.RouteName, attempt))
                 {
                     try
@@ -198,7 +206,12 @@ internal sealed partial class RetryMiddleware
                         state.AttemptTimeout = null;
                     }
 
-                    SidecarActivitySource.SetAttemptResult(attemptActivity, state.Verdict == AttemptVerdict.Pending ? "error" : StatusClass.Of(state.ResponseStatus), state.ResponseStatus);
+                    // One label for the span and for sidecar_upstream_attempts_total, per-try timeouts included.
+                    var invalidResponse = context.Features.Get<InvalidUpstreamResponse>() is not null;
+                    attemptResult = invalidResponse ? InvalidUpstreamResponse.AttemptResult
+                        : state.Verdict == AttemptVerdict.Pending ? TransportResult(context, attemptTimeout)
+                        : StatusClass.Of(state.ResponseStatus);
+                    SidecarActivitySource.SetAttemptResult(attemptActivity, attemptResult, state.Verdict == AttemptVerdict.Pending || invalidResponse ? 0 : state.ResponseStatus);
                 }
 
                 if (proxyFeature.ProxiedDestination is { } destination)
@@ -211,7 +224,7 @@ internal sealed partial class RetryMiddleware
                 {
                     // Not retried: the upstream answered, so it may have acted, and what it answered was broken.
                     RecordCircuit(context, proxyFeature, route, StatusCodes.Status502BadGateway, null, probe);
-                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, InvalidUpstreamResponse.AttemptResult, attemptDuration);
+                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, attemptResult, attemptDuration);
                     outcome = RequestOutcome.NotRetryable;
                     await WriteInvalidResponseAsync(context, route.RouteName, attempt);
                     break;
@@ -221,7 +234,7 @@ internal sealed partial class RetryMiddleware
 
                 if (state.Verdict == AttemptVerdict.Commit)
                 {
-                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, StatusClass.Of(state.ResponseStatus), attemptDuration);
+                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, attemptResult, attemptDuration);
                     outcome = requestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled : state.Outcome;
                     if (!requestAborted.IsCancellationRequested && attemptTimeout.IsCancellationRequested && !context.Response.HasStarted)
                     {
@@ -236,9 +249,9 @@ internal sealed partial class RetryMiddleware
 
                 if (state.Verdict == AttemptVerdict.Retry)
                 {
-                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, StatusClass.Of(state.ResponseStatus), attemptDuration);
+                    _metrics.AttemptCompleted(route.RouteName, route.ClusterName, attemptResult, attemptDuration);
                 }
-                else if (!TryScheduleAfterError(context, state, attemptTimeout, attemptDuration, out outcome))
+                else if (!TryScheduleAfterError(context, state, attemptTimeout, attemptResult, attemptDuration, out outcome))
                 {
                     await FinishWithoutResponseAsync(context, state, outcome);
                     break;
@@ -288,14 +301,14 @@ internal sealed partial class RetryMiddleware
     /// A transport error (no response reached the transform). Connect failures never reached the upstream and are
     /// safe to retry for any method; resets and timeouts may have been processed, so they need an idempotent request.
     /// </summary>
-    private bool TryScheduleAfterError(HttpContext context, RetryState state, CancellationTokenSource attemptTimeout, TimeSpan attemptDuration, out string outcome)
+    private bool TryScheduleAfterError(HttpContext context, RetryState state, CancellationTokenSource attemptTimeout, string attemptResult, TimeSpan attemptDuration, out string outcome)
     {
         var requestAborted = context.RequestAborted;
         var error = context.Features.Get<IForwarderErrorFeature>();
         var timedOut = attemptTimeout.IsCancellationRequested && !requestAborted.IsCancellationRequested;
         state.AttemptTimedOut = timedOut;
         var route = state.Route;
-        _metrics.AttemptCompleted(route.RouteName, route.ClusterName, error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, requestAborted, timedOut), attemptDuration);
+        _metrics.AttemptCompleted(route.RouteName, route.ClusterName, attemptResult, attemptDuration);
 
         if (requestAborted.IsCancellationRequested)
         {
@@ -457,6 +470,15 @@ internal sealed partial class RetryMiddleware
         }
 
         return false;
+    }
+
+    /// <summary>The result label of an attempt that reached no verdict: a transport error, a timeout, or the caller leaving.</summary>
+    private static string TransportResult(HttpContext context, CancellationTokenSource attemptTimeout)
+    {
+        var requestAborted = context.RequestAborted;
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        var timedOut = attemptTimeout.IsCancellationRequested && !requestAborted.IsCancellationRequested;
+        return error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, requestAborted, timedOut);
     }
 
     private static string ErrorResult(IForwarderErrorFeature error, CancellationToken requestAborted, bool timedOut)

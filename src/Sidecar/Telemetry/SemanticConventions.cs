@@ -6,6 +6,9 @@ internal static class SemanticConventions
     public const string HttpRequestMethod = "http.request.method";
     public const string HttpResponseStatusCode = "http.response.status_code";
 
+    /// <summary>Why an operation failed: for an attempt without a response, its result label (<c>per_try_timeout</c>, ...).</summary>
+    public const string ErrorType = "error.type";
+
     /// <summary>
     /// The ordinal number of request resending attempt (for any reason); set on retries only.
     /// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#http-client-span

@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace Sidecar.Telemetry;
 
 /// <summary>
-/// Spans of SPEC §5: one per proxied request and a child per upstream attempt. The helpers return
-/// null, without allocating, when no listener samples the source.
+/// Sidecar's spans: one per proxied request and a child per upstream attempt, whose context is what the upstream
+/// receives (<see cref="TraceContextTransform"/>). The helpers return null, without allocating, when nothing listens
+/// to the source: only an OTLP traces endpoint adds a listener (<see cref="OtlpExport"/>).
 /// </summary>
 internal static class SidecarActivitySource
 {
@@ -16,19 +17,29 @@ internal static class SidecarActivitySource
     public static readonly ActivitySource Source = new(Name, typeof(SidecarActivitySource).Assembly.GetName().Version?.ToString());
 
     /// <summary>
-    /// Starts the span of a proxied request, named <c>{method} {route}</c> after the OpenTelemetry
-    /// HTTP server span convention (the route name stands for the route template: bounded, no raw path).
-    /// The method is the caller's: only a known one is shown (see <see cref="HttpMethodLabel"/>).
+    /// Starts the span of a proxied request, named <c>{method} {route}</c> after the OpenTelemetry HTTP server span
+    /// convention (the route name stands for the route template: bounded, no raw path). It is the root of Sidecar's
+    /// trace, or continues the caller's when the request carries a <c>traceparent</c>. The method is the caller's:
+    /// only a known one is shown (see <see cref="HttpMethodLabel"/>).
     /// </summary>
-    public static Activity? StartRequest(string route, string method)
+    public static Activity? StartRequest(string route, string method, IHeaderDictionary requestHeaders)
     {
         if (!Source.HasListeners())
         {
             return null;
         }
 
+        DistributedContextPropagator.Current.ExtractTraceIdAndState(requestHeaders, ReadHeader, out var traceParent, out var traceState);
+        ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
+        if (Activity.Current is not null)
+        {
+            // ASP.NET Core starts a request activity of its own only while its hosting diagnostics are logged
+            // (SidecarHost turns them off); it is never exported, so the caller's context is the parent to keep.
+            Activity.Current = null;
+        }
+
         var label = HttpMethodLabel.Of(method);
-        var activity = Source.StartActivity(ActivityKind.Server, name: HttpMethodLabel.SpanPrefix(label) + " " + route);
+        var activity = Source.StartActivity(ActivityKind.Server, parent, name: HttpMethodLabel.SpanPrefix(label) + " " + route);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(SemanticConventions.HttpRequestMethod, label);
@@ -63,7 +74,11 @@ internal static class SidecarActivitySource
         return activity;
     }
 
-    /// <summary>Records how an attempt ended (<c>2xx</c>, <c>connect_failure</c>, ...) and its status code if any.</summary>
+    /// <summary>
+    /// Records how an attempt ended, with the result label of <c>sidecar_upstream_attempts_total</c> (<c>2xx</c>,
+    /// <c>connect_failure</c>, <c>per_try_timeout</c>, ...) and the status code if a response came. An attempt without
+    /// a response also carries its result as <c>error.type</c>.
+    /// </summary>
     public static void SetAttemptResult(Activity? activity, string result, int statusCode = 0)
     {
         if (activity is not { IsAllDataRequested: true })
@@ -75,6 +90,10 @@ internal static class SidecarActivitySource
         if (statusCode > 0)
         {
             activity.SetTag(SemanticConventions.HttpResponseStatusCode, statusCode);
+        }
+        else
+        {
+            activity.SetTag(SemanticConventions.ErrorType, result);
         }
 
         // Client spans: 4xx is an error too (OpenTelemetry HTTP span status rules); 0 = no response at all.
@@ -103,5 +122,11 @@ internal static class SidecarActivitySource
         {
             activity.SetStatus(ActivityStatusCode.Error, outcome);
         }
+    }
+
+    private static void ReadHeader(object? carrier, string fieldName, out string? fieldValue, out IEnumerable<string>? fieldValues)
+    {
+        fieldValues = null;
+        fieldValue = ((IHeaderDictionary)carrier!)[fieldName];
     }
 }

@@ -10,11 +10,10 @@ namespace Sidecar.Telemetry;
 /// </summary>
 /// <remarks>
 /// Instrument names follow OpenTelemetry conventions (dotted, no unit, no <c>_total</c>); the unit is
-/// declared separately. Prometheus names come from the OpenTelemetry → Prometheus rules that
-/// <see cref="PrometheusNaming"/> applies (and that any OTLP → Prometheus pipeline applies too):
-/// dots become underscores, the unit is appended (<c>s</c> → <c>_seconds</c>, <c>By</c> → <c>_bytes</c>,
-/// <c>{annotations}</c> dropped) and counters get <c>_total</c>. So <c>sidecar.requests</c> is
-/// <c>sidecar_requests_total</c> and <c>sidecar.request.duration</c> (unit <c>s</c>) is
+/// declared separately. The Prometheus exporter of the OpenTelemetry SDK (and any OTLP → Prometheus pipeline)
+/// derives the Prometheus names: dots become underscores, the unit is appended (<c>s</c> → <c>_seconds</c>,
+/// <c>By</c> → <c>_bytes</c>, <c>{annotations}</c> dropped) and counters get <c>_total</c>. So <c>sidecar.requests</c>
+/// is <c>sidecar_requests_total</c> and <c>sidecar.request.duration</c> (unit <c>s</c>) is
 /// <c>sidecar_request_duration_seconds</c>.
 /// </remarks>
 internal sealed class SidecarMetrics
@@ -86,8 +85,8 @@ internal sealed class SidecarMetrics
         // Istio/Envoy users complain that retry metrics are missing (or read 0 by default) until the
         // first event, so an alert such as `increase(sidecar_config_reloads_total{result="failure"}[5m]) > 0`
         // never fires on the first failure and dashboards show "no data". Series that operators alert
-        // on start at 0 here; listeners that exist before this instance (the Prometheus exporter and
-        // the OTLP export, see TelemetryServiceCollectionExtensions) see them.
+        // on start at 0 here; the host's metric listeners exist before this instance (see
+        // TelemetryServiceCollectionExtensions), so the Prometheus exporter and the OTLP export see them.
         _configReloads.Add(0, new KeyValuePair<string, object?>(MetricTags.Result, MetricValues.Success));
         _configReloads.Add(0, new KeyValuePair<string, object?>(MetricTags.Result, MetricValues.Failure));
         _inflightRequests.Add(0);

@@ -86,6 +86,7 @@ public sealed class AdminEndpointTests
         Assert.Equal("PowerOfTwoChoices", root.GetProperty("clusters").GetProperty("app").GetProperty("load_balancing").GetString());
         Assert.Equal("api", root.GetProperty("routes")[0].GetProperty("name").GetString());
         Assert.Equal(1000, root.GetProperty("limits").GetProperty("max_waiting_retries").GetInt32());
+        Assert.False(root.GetProperty("telemetry").GetProperty("dotnet_metrics").GetBoolean());
     }
 
     [Fact]

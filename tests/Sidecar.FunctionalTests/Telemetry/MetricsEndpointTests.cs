@@ -130,6 +130,89 @@ public sealed class MetricsEndpointTests
         Assert.True(exitCode == 0, $"promtool check metrics failed ({exitCode}):\n{output}\n--- input ---\n{text}");
     }
 
+    [Fact]
+    public async Task Metrics_HedgedAttemptHitsPerTryTimeout_CountedAsPerTryTimeoutNotCancelled()
+    {
+        // The first attempt hangs until Sidecar gives up on it; its per-try timeout (long before the hedge delay)
+        // starts the second, which answers.
+        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
+        {
+            if (context.Request.Headers["x-sidecar-attempt"] == "1")
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            await context.Response.WriteAsync("ok");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync($$"""
+            clusters:
+              app: { destinations: [{{upstream.Url}}] }
+            policies:
+              h:
+                max_attempts: 2
+                per_try_timeout: 200ms
+                hedge: { delay: 10s, max_extra: 1 }
+            routes:
+              - name: hedged
+                cluster: app
+                policy: h
+            """);
+
+        using (var response = await sidecar.Proxy.GetAsync("/report"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("2", response.Headers.GetValues("x-sidecar-attempts").Single());
+        }
+
+        var text = await MetricAsync(sidecar, "sidecar_upstream_attempts_total", 1, "route=hedged", "result=per_try_timeout");
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_upstream_attempts_total", "route=hedged", "result=2xx"));
+        Assert.Null(PrometheusText.Value(text, "sidecar_upstream_attempts_total", "route=hedged", "result=cancelled"));
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_retries_total", "route=hedged", "reason=hedge"));
+    }
+
+    [Fact]
+    public async Task Metrics_DotnetMetricsOn_AlsoServeKestrelHttpClientAndRuntimeSeries()
+    {
+        await using var upstream = await PerPathUpstreamAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, FreePort.Get()) + "\ntelemetry: { dotnet_metrics: true }\n");
+        using (var response = await sidecar.Proxy.GetAsync("/orders/1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var text = await sidecar.Admin.GetStringAsync("/metrics");
+
+        Assert.Contains("# TYPE kestrel_active_connections gauge\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE http_client_request_duration_seconds histogram\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE dotnet_gc_collections_total counter\n", text, StringComparison.Ordinal);
+        Assert.Equal(1, PrometheusText.Value(text, "http_client_request_duration_seconds_count", "http_response_status_code=200", $"server_port={upstream.Address.Port}"));
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=orders", "outcome=success"));
+    }
+
+    [Fact]
+    public async Task Metrics_DotnetMetricsDefault_ServeOnlySidecarSeries()
+    {
+        await using var upstream = await PerPathUpstreamAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, FreePort.Get()));
+        using (var response = await sidecar.Proxy.GetAsync("/orders/1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var text = await sidecar.Admin.GetStringAsync("/metrics");
+
+        var families = text.Split('\n').Where(line => line.StartsWith("# TYPE ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(families);
+        Assert.All(families, line => Assert.StartsWith("# TYPE sidecar_", line, StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// One sidecar config with a route per scenario. The upstream answers by path (see <see cref="PerPathUpstreamAsync"/>);
     /// <c>down</c> points at a closed port with a zero retry budget.

@@ -1,95 +1,111 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text;
-using OpenTelemetry.Exporter;
 using Sidecar.FunctionalTests.TestSupport;
-using Sidecar.Telemetry;
-using WireMock.ResponseBuilders;
 
 namespace Sidecar.FunctionalTests.Telemetry;
 
 /// <summary>
-/// <see cref="OpenTelemetryExport"/> sends metrics and traces over OTLP/HTTP to a loopback receiver: directly, and from
-/// the real <c>sidecar</c> process configured by the standard <c>OTEL_*</c> environment variables.
+/// The real <c>sidecar</c> process configured only by the standard <c>OTEL_*</c> environment variables exports to a
+/// real OTLP receiver on loopback: each endpoint variable on its own, and <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>.
+/// Everything is read after SIGTERM, whose drain stops the host and flushes the OpenTelemetry SDK.
 /// </summary>
+[Trait("Category", SidecarProcess.Category)]
 public sealed class OtlpExportTests : IAsyncLifetime
 {
-    private readonly ConcurrentQueue<(string Path, string ContentType, byte[] Body)> _received = new();
-    private WebApplication? _receiver;
-    private Uri? _baseAddress;
+    private OtlpReceiver _receiver = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _receiver = await OtlpReceiver.StartAsync();
+
+    [Fact]
+    public async Task SidecarProcess_EndpointWithHttpProtobuf_ExportsSpansAndMetricsOnSignalPaths()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        _receiver = builder.Build();
-        _receiver.MapPost("/v1/{signal}", async context =>
+        await using var upstream = await RetryOnceUpstreamAsync();
+
+        await RunAsync(upstream, new()
         {
-            using var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-            _received.Enqueue((context.Request.Path.Value!, context.Request.ContentType ?? string.Empty, body.ToArray()));
-            context.Response.ContentType = "application/x-protobuf";
-            context.Response.StatusCode = StatusCodes.Status200OK;
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = _receiver.HttpAddress,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_SERVICE_NAME"] = "sidecar-otlp-test",
         });
-        await _receiver.StartAsync();
-        var address = _receiver.Urls.Single();
-        _baseAddress = new Uri(address);
+
+        var spans = _receiver.Spans("/v1/traces");
+        Assert.Contains(spans, s => s.Name == "GET orders-read" && s.ServiceName == "sidecar-otlp-test");
+        Assert.Contains(spans, s => s.Name == "sidecar.attempt" && Equals(s.Attribute("http.request.resend_count"), 1L));
+        var metrics = _receiver.Metrics("/v1/metrics");
+        Assert.Contains(("sidecar-otlp-test", "sidecar.retries"), metrics);
+        Assert.Contains(("sidecar-otlp-test", "sidecar.requests"), metrics);
+        // The SDK's UseOtlpExporter sends logs too (the "listening" line, at the configured levels).
+        Assert.Contains("/v1/logs", _receiver.Paths());
+        Assert.All(_receiver.Exports, e => Assert.Equal("application/x-protobuf", e.ContentType));
     }
 
     [Fact]
-    public void Dispose_AfterMetricsAndSpans_ExportsBothSignals()
+    public async Task SidecarProcess_TracesEndpointAlone_ExportsSpansToThatUrlAsGiven()
     {
-        var options = new OpenTelemetryExportOptions
+        await using var upstream = await RetryOnceUpstreamAsync();
+
+        await RunAsync(upstream, new()
         {
-            ExportMetrics = true,
-            ExportTraces = true,
-            MetricsEndpoint = new Uri(_baseAddress!, "/v1/metrics"),
-            TracesEndpoint = new Uri(_baseAddress!, "/v1/traces"),
-            Protocol = OtlpExportProtocol.HttpProtobuf,
-        };
+            ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = _receiver.HttpAddress + "/collector/spans",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        });
 
-        using (var services = new ServiceCollection().AddMetrics().BuildServiceProvider())
-        using (var export = new OpenTelemetryExport(options))
-        {
-            Assert.True(export.ExportsMetrics);
-            Assert.True(export.ExportsTraces);
-            var metrics = new SidecarMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-            using (var request = SidecarActivitySource.StartRequest("orders-read", "GET"))
-            {
-                Assert.NotNull(request);
-                using (var first = SidecarActivitySource.StartAttempt("orders-read", 1))
-                {
-                    SidecarActivitySource.SetAttemptResult(first, "5xx", 503);
-                }
-
-                metrics.AttemptCompleted("orders-read", "orders", "5xx", TimeSpan.FromMilliseconds(8));
-                metrics.Retried("orders-read", "503");
-                metrics.BackoffSlept("orders-read", TimeSpan.FromMilliseconds(50));
-                using (var second = SidecarActivitySource.StartAttempt("orders-read", 2))
-                {
-                    SidecarActivitySource.SetAttemptResult(second, "2xx", 200);
-                }
-
-                metrics.AttemptCompleted("orders-read", "orders", "2xx", TimeSpan.FromMilliseconds(5));
-                metrics.RequestCompleted("orders-read", "default", "GET", "success_after_retry", 2, TimeSpan.FromMilliseconds(70));
-                SidecarActivitySource.SetRequestOutcome(request, "success_after_retry", 2, 200);
-            }
-        }
-
-        var metricsBodies = Bodies("/v1/metrics");
-        var traceBodies = Bodies("/v1/traces");
-        Assert.Contains(metricsBodies, body => Contains(body, "sidecar.requests") && Contains(body, "sidecar.retries") && Contains(body, "orders-read"));
-        Assert.Contains(metricsBodies, body => Contains(body, "sidecar"));
-        Assert.Contains(traceBodies, body => Contains(body, "http.request.resend_count") && Contains(body, "sidecar.attempt"));
-        Assert.Contains(traceBodies, body => Contains(body, "GET orders-read"));
-        Assert.All(_received, r => Assert.Equal("application/x-protobuf", r.ContentType));
+        Assert.Contains(_receiver.Spans("/collector/spans"), s => s.Name == "GET orders-read" && s.ServiceName == "sidecar");
+        // Metrics have no endpoint of their own here: none reach this receiver, and none are sent to the traces URL.
+        Assert.Equal(["/collector/spans"], _receiver.Paths());
+        Assert.All(upstream.Snapshot(), request => Assert.NotNull(request.Header("traceparent")));
     }
 
     [Fact]
-    [Trait("Category", SidecarProcess.Category)]
-    public async Task SidecarProcess_OtlpEnvironmentSet_ExportsRetrySpansAndMetricsByShutdown()
+    public async Task SidecarProcess_MetricsEndpointAlone_ExportsMetricsThereAndRecordsNoSpans()
     {
-        using var upstream = ScriptedUpstream.Start(Response.Create().WithStatusCode(503).WithBody("busy"), Response.Create().WithBody("done"));
+        await using var upstream = await RetryOnceUpstreamAsync();
+
+        await RunAsync(upstream, new()
+        {
+            ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = _receiver.HttpAddress + "/collector/metrics",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+        });
+
+        Assert.Contains(("sidecar", "sidecar.upstream.attempts"), _receiver.Metrics("/collector/metrics"));
+        Assert.Equal(["/collector/metrics"], _receiver.Paths());
+        // Traces have no endpoint: no span is recorded, so none is sent upstream either.
+        Assert.All(upstream.Snapshot(), request => Assert.Null(request.Header("traceparent")));
+    }
+
+    [Fact]
+    public async Task SidecarProcess_EndpointWithoutProtocol_ExportsOverGrpcTheDefault()
+    {
+        await using var upstream = await RetryOnceUpstreamAsync();
+
+        await RunAsync(upstream, new()
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = _receiver.GrpcAddress,
+        });
+
+        Assert.Contains(_receiver.Spans("/opentelemetry.proto.collector.trace.v1.TraceService/Export"), s => s.Name == "GET orders-read");
+        Assert.Contains(("sidecar", "sidecar.requests"), _receiver.Metrics("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"));
+        Assert.All(_receiver.Exports, e => Assert.StartsWith("application/grpc", e.ContentType, StringComparison.Ordinal));
+    }
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    /// <summary>Per path: 503 first, then 200, so each request is retried once.</summary>
+    private static Task<TestUpstream> RetryOnceUpstreamAsync()
+    {
+        var seen = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        return TestUpstream.StartAsync(async (context, _) =>
+        {
+            var n = seen.AddOrUpdate(context.Request.Path.Value ?? string.Empty, 1, static (_, count) => count + 1);
+            context.Response.StatusCode = n == 1 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+            await context.Response.WriteAsync(n == 1 ? "busy" : "done");
+        });
+    }
+
+    /// <summary>Runs <c>sidecar</c> with <paramref name="environment"/>, sends one retried request, then SIGTERM.</summary>
+    private static async Task RunAsync(TestUpstream upstream, Dictionary<string, string> environment)
+    {
         var directory = Directory.CreateTempSubdirectory("sidecar-otlp-");
         var config = Path.Combine(directory.FullName, "sidecar.yaml");
         await File.WriteAllTextAsync(config, $$"""
@@ -106,25 +122,10 @@ public sealed class OtlpExportTests : IAsyncLifetime
                 policy: p
             limits: { drain_delay: 0s, drain_timeout: 5s }
             """);
-        var environment = new Dictionary<string, string>
-        {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = _baseAddress!.ToString().TrimEnd('/'),
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-            ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
-            ["OTEL_SERVICE_NAME"] = "sidecar-otlp-test",
-        };
-
         try
         {
             using var sidecar = SidecarProcess.Start(environment, "run", "--config", config);
-            var (proxy, admin) = await sidecar.WaitUntilListeningAsync(TimeSpan.FromSeconds(20));
-            using (var adminClient = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = admin, Timeout = TimeSpan.FromSeconds(10) })
-            {
-                Assert.Equal("ok\n", await adminClient.GetStringAsync("/healthz"));
-                Assert.Equal("ready\n", await adminClient.GetStringAsync("/readyz"));
-                Assert.Contains("sidecar_", await adminClient.GetStringAsync("/metrics"), StringComparison.Ordinal);
-            }
-
+            var (proxy, _) = await sidecar.WaitUntilListeningAsync(TimeSpan.FromSeconds(20));
             using (var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = proxy, Timeout = TimeSpan.FromSeconds(10) })
             using (var response = await client.GetAsync("/orders/1"))
             {
@@ -132,10 +133,6 @@ public sealed class OtlpExportTests : IAsyncLifetime
                 Assert.Equal("2", response.Headers.GetValues("x-sidecar-attempts").Single());
             }
 
-            // Traced, every attempt carries the trace context upstream.
-            Assert.All(upstream.Snapshot(), request => Assert.NotNull(request.Header("traceparent")));
-
-            // SIGTERM: the drain stops the host, whose shutdown flushes both providers.
             sidecar.Signal(15);
             Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(20)));
         }
@@ -143,38 +140,5 @@ public sealed class OtlpExportTests : IAsyncLifetime
         {
             directory.Delete(recursive: true);
         }
-
-        var traceBodies = Bodies("/v1/traces");
-        Assert.Contains(traceBodies, body => Contains(body, "http.request.resend_count") && Contains(body, "sidecar.attempt"));
-        Assert.Contains(traceBodies, body => Contains(body, "GET orders-read") && Contains(body, "sidecar-otlp-test"));
-        // One server span: the proxied request. Probes and scrapes on the admin port are not traced.
-        Assert.Equal(1, traceBodies.Sum(body => Occurrences(body, "Microsoft.AspNetCore.Hosting.HttpRequestIn")));
-        Assert.Contains(Bodies("/v1/metrics"), body => Contains(body, "sidecar.retries") && Contains(body, "orders-read"));
-        Assert.All(_received, r => Assert.Equal("application/x-protobuf", r.ContentType));
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_receiver is not null)
-        {
-            await _receiver.StopAsync();
-            await _receiver.DisposeAsync();
-        }
-    }
-
-    private List<byte[]> Bodies(string path) => [.. _received.Where(r => r.Path == path).Select(r => r.Body)];
-
-    private static bool Contains(byte[] body, string text) => body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text)) >= 0;
-
-    private static int Occurrences(byte[] body, string text)
-    {
-        var needle = Encoding.UTF8.GetBytes(text);
-        var count = 0;
-        for (var rest = body.AsSpan(); rest.IndexOf(needle) is var at and >= 0; rest = rest[(at + needle.Length)..])
-        {
-            count++;
-        }
-
-        return count;
     }
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Sidecar.Configuration;
 using Sidecar.FunctionalTests.TestSupport;
 using Sidecar.Telemetry;
 using WireMock.ResponseBuilders;
@@ -12,8 +13,8 @@ using Xunit.Abstractions;
 namespace Sidecar.FunctionalTests.Telemetry;
 
 /// <summary>
-/// A real Prometheus server scrapes a real Kestrel app serving <see cref="PrometheusEndpoint.MapPrometheusMetrics"/>,
-/// and the admin port of the real Sidecar after retried traffic.
+/// A real Prometheus server scrapes a real Kestrel app serving Sidecar's metrics through the OpenTelemetry Prometheus
+/// exporter as the admin port does, and the admin port of the real Sidecar after retried traffic.
 /// </summary>
 public sealed class PrometheusServerTests : IAsyncLifetime
 {
@@ -104,6 +105,9 @@ public sealed class PrometheusServerTests : IAsyncLifetime
 
         var afterRetry = await WaitForSampleAsync(client, prometheusPort, "sum by (route) (sidecar_requests_total{outcome=\"success_after_retry\"})", "4");
         Assert.Equal("orders-read", afterRetry.GetProperty("metric").GetProperty("route").GetString());
+
+        // Prometheus asks for OpenMetrics, whose counters and histograms carry a _created sample: stored as series too.
+        await WaitForSampleAsync(client, prometheusPort, "count(sidecar_retries_created)", "1");
     }
 
     public async Task DisposeAsync()
@@ -158,9 +162,9 @@ public sealed class PrometheusServerTests : IAsyncLifetime
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddSidecarTelemetry();
+        builder.Services.AddSidecarTelemetry(builder.Configuration, new TelemetryOptions());
         _app = builder.Build();
-        _app.MapPrometheusMetrics();
+        _app.MapPrometheusScrapingEndpoint("/metrics");
         await _app.StartAsync();
 
         var address = _app.Urls.Single();

@@ -196,6 +196,20 @@ public sealed class SidecarConfigLoaderTests
         Assert.Equal(Enum.Parse<UpstreamProtocol>(expected), result.Config!.Clusters["orders"].Protocol);
     }
 
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("telemetry: {}", false)]
+    [InlineData("telemetry: { dotnet_metrics: false }", false)]
+    [InlineData("telemetry: { dotnet_metrics: true }", true)]
+    public void Parse_TelemetryDotnetMetrics_BindsOffByDefault(string section, bool expected)
+    {
+        var result = SidecarConfigLoader.Parse(Minimal + "\n" + section, File);
+
+        Assert.True(result.Succeeded, string.Join(Environment.NewLine, result.Errors));
+        Assert.Equal(expected, result.Config!.Telemetry.DotnetMetrics);
+        Assert.False(ConfigDefaults.DotnetMetrics);
+    }
+
     [Fact]
     public void Parse_UnknownClusterProtocol_ReportsAllowedValues()
     {

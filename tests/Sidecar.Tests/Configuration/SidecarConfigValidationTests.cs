@@ -107,7 +107,7 @@ public sealed class SidecarConfigValidationTests
     public void Parse_UnknownTopLevelKey_ListsAllowedKeys() =>
         AssertErrors(
             Format(TopLevelTemplate, "tracing: {}"),
-            "config/sidecar.yaml:1:1 tracing: unknown key 'tracing'; allowed keys: listen, clusters, policies, routes, limits");
+            "config/sidecar.yaml:1:1 tracing: unknown key 'tracing'; allowed keys: listen, clusters, policies, routes, limits, telemetry");
 
     [Fact]
     public void Parse_DuplicateKey_ReportsSecondOccurrenceAndKeepsValidating()
@@ -254,6 +254,8 @@ public sealed class SidecarConfigValidationTests
     [InlineData("limits: { max_waiting_retries: -1 }", "1:32 limits.max_waiting_retries: must be at least 0, got -1")]
     [InlineData("limits: { drain_timeout: 2d }", "1:26 limits.drain_timeout: unknown duration unit 'd' (allowed: ms, s, m, h)")]
     [InlineData("limits: { drain_delay: 25h }", "1:24 limits.drain_delay: must be at most 24h, got 25h")]
+    [InlineData("telemetry: { dotnet_metrics: sometimes }", "1:30 telemetry.dotnet_metrics: expected true or false, got 'sometimes'")]
+    [InlineData("telemetry: { runtime_metrics: true }", "1:14 telemetry.runtime_metrics: unknown key 'runtime_metrics'; allowed keys: dotnet_metrics")]
     public void Parse_InvalidTopLevelValue_ReportsLocation(string line, string expected) =>
         AssertErrors(Format(TopLevelTemplate, line), $"{File}:{expected}");
 

@@ -1,45 +1,50 @@
-using System.Buffers;
-using System.Diagnostics.Metrics;
 using System.Text;
+using OpenTelemetry.Metrics;
+using Sidecar.Configuration;
 using Sidecar.Telemetry;
 
 namespace Sidecar.Tests.Telemetry;
 
 /// <summary>
-/// A private meter factory (so parallel tests never see each other's series), a Prometheus exporter
-/// on it, and <see cref="SidecarMetrics"/> created after the exporter, as in production.
+/// Sidecar's telemetry registered in a container of its own, as the proxy host registers it (so parallel tests never
+/// see each other's series), and the admin port's scrape pipeline run in memory on it.
 /// </summary>
 internal sealed class MetricsTestContext : IDisposable
 {
     private readonly ServiceProvider _services;
+    private readonly RequestDelegate _scrape;
 
-    public MetricsTestContext()
+    public MetricsTestContext(TelemetryOptions? telemetry = null)
     {
-        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        MeterFactory = _services.GetRequiredService<IMeterFactory>();
-        Exporter = new PrometheusExporter(MeterFactory);
-        Metrics = new SidecarMetrics(MeterFactory);
+        _services = new ServiceCollection()
+            .AddLogging()
+            .AddSidecarTelemetry(new ConfigurationBuilder().Build(), telemetry ?? new TelemetryOptions())
+            .BuildServiceProvider();
+        Metrics = _services.GetRequiredService<SidecarMetrics>();
+        var app = new ApplicationBuilder(_services);
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(_services.GetRequiredService<MeterProvider>(), predicate: null, path: "/metrics", configureBranchedPipeline: null, optionsName: null);
+        _scrape = app.Build();
     }
-
-    public IMeterFactory MeterFactory { get; }
-
-    public PrometheusExporter Exporter { get; }
 
     public SidecarMetrics Metrics { get; }
 
-    /// <summary>The "Sidecar" meter of this context's factory, for instruments a test defines itself.</summary>
-    public Meter Meter => MeterFactory.Create(SidecarMetrics.MeterName);
-
-    public string Render()
+    /// <summary>What a scrape of <c>/metrics</c> answers now, as Prometheus text.</summary>
+    public string Render(string? accept = null)
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        Exporter.WriteTo(buffer);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var context = new DefaultHttpContext { RequestServices = _services };
+        context.Request.Method = HttpMethods.Get;
+        context.Request.Path = "/metrics";
+        if (accept is not null)
+        {
+            context.Request.Headers.Accept = accept;
+        }
+
+        using var body = new MemoryStream();
+        context.Response.Body = body;
+        _scrape(context).GetAwaiter().GetResult();
+        Assert.Equal(StatusCodes.Status200OK, context.Response.StatusCode);
+        return Encoding.UTF8.GetString(body.ToArray());
     }
 
-    public void Dispose()
-    {
-        Exporter.Dispose();
-        _services.Dispose();
-    }
+    public void Dispose() => _services.Dispose();
 }

@@ -3,13 +3,15 @@ using Sidecar.Telemetry;
 
 namespace Sidecar.Tests.Telemetry;
 
+// Listeners on the "Sidecar" source are process-wide: the classes that add one share a collection, so they never run
+// at the same time as the test that expects none.
+[Collection(nameof(SidecarActivitySource))]
 public sealed class SidecarActivitySourceTests
 {
     [Fact]
     public void StartRequestAndAttempt_NoListener_ReturnNull()
     {
-        // Only this class adds listeners to the "Sidecar" source in this assembly, and its tests run one at a time.
-        Assert.Null(SidecarActivitySource.StartRequest("orders-read", "GET"));
+        Assert.Null(SidecarActivitySource.StartRequest("orders-read", "GET", new HeaderDictionary()));
         Assert.Null(SidecarActivitySource.StartAttempt("orders-read", 2));
     }
 
@@ -33,7 +35,7 @@ public sealed class SidecarActivitySourceTests
 
         Activity? first;
         Activity? second;
-        using (var request = SidecarActivitySource.StartRequest("orders-read", "GET"))
+        using (var request = SidecarActivitySource.StartRequest("orders-read", "GET", new HeaderDictionary()))
         {
             Assert.NotNull(request);
             Assert.Equal(ActivityKind.Server, request.Kind);
@@ -59,5 +61,65 @@ public sealed class SidecarActivitySourceTests
         Assert.Equal(1, second.GetTagItem("http.request.resend_count"));
         Assert.Equal(2, second.GetTagItem("sidecar.attempt"));
         Assert.Equal(ActivityStatusCode.Unset, second.Status);
+    }
+
+    [Fact]
+    public void StartRequest_CallerSentTraceparent_ContinuesTheCallersTrace()
+    {
+        using var listener = Listen();
+        var headers = new HeaderDictionary
+        {
+            ["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ["tracestate"] = "vendor=abc",
+        };
+
+        using var request = SidecarActivitySource.StartRequest("orders-read", "GET", headers);
+
+        Assert.NotNull(request);
+        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", request.TraceId.ToHexString());
+        Assert.Equal("00f067aa0ba902b7", request.ParentSpanId.ToHexString());
+        Assert.True(request.HasRemoteParent);
+        Assert.Equal("vendor=abc", request.TraceStateString);
+    }
+
+    [Fact]
+    public void StartRequest_AnotherActivityIsCurrent_StartsItsOwnRootInstead()
+    {
+        using var listener = Listen();
+        using var aspNetCore = new Activity("Microsoft.AspNetCore.Hosting.HttpRequestIn").Start();
+
+        using var request = SidecarActivitySource.StartRequest("orders-read", "GET", new HeaderDictionary());
+
+        Assert.NotNull(request);
+        Assert.Null(request.Parent);
+        Assert.Equal(default, request.ParentSpanId);
+        Assert.NotEqual(aspNetCore.TraceId, request.TraceId);
+    }
+
+    [Fact]
+    public void SetAttemptResult_PerTryTimeout_IsAnErrorNamedAsInMetrics()
+    {
+        using var listener = Listen();
+        using var attempt = SidecarActivitySource.StartAttempt("orders-read", 1);
+
+        SidecarActivitySource.SetAttemptResult(attempt, "per_try_timeout");
+
+        Assert.NotNull(attempt);
+        Assert.Equal("per_try_timeout", attempt.GetTagItem("sidecar.result"));
+        Assert.Equal("per_try_timeout", attempt.GetTagItem("error.type"));
+        Assert.Null(attempt.GetTagItem("http.response.status_code"));
+        Assert.Equal(ActivityStatusCode.Error, attempt.Status);
+        Assert.Equal("per_try_timeout", attempt.StatusDescription);
+    }
+
+    private static ActivityListener Listen()
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == SidecarActivitySource.Name,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
     }
 }
