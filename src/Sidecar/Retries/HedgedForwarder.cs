@@ -166,9 +166,9 @@ internal sealed class HedgedForwarder
         finally
         {
             await attempt.Body.Writer.CompleteAsync();
-            var result = attempt.Context.Features.Get<InvalidUpstreamResponse>() is not null ? InvalidUpstreamResponse.AttemptResult
+            var result = attempt.Context.Features.Get<InvalidUpstreamResponse>() is not null ? AttemptResult.InvalidResponse
                 : error == ForwarderError.None && state.ResponseStatus > 0 ? StatusClass.Of(state.ResponseStatus)
-                : attempt.Cancellation.IsCancellationRequested ? "cancelled" : "error";
+                : attempt.Cancellation.IsCancellationRequested ? AttemptResult.Cancelled : AttemptResult.Error;
             _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, _timeProvider.GetElapsedTime(start));
             attempt.Group.OnFinished(attempt);
         }

@@ -71,7 +71,7 @@ public sealed class OtlpExportTests : IAsyncLifetime
                 }
 
                 metrics.AttemptCompleted("orders-read", "orders", "2xx", TimeSpan.FromMilliseconds(5));
-                metrics.RequestCompleted("orders-read", "default", "GET", "success_after_retry", 2, TimeSpan.FromMilliseconds(70));
+                metrics.RequestCompleted("orders-read", "default", "GET", "success_after_retry", "2xx", 2, TimeSpan.FromMilliseconds(70));
                 SidecarActivitySource.SetRequestOutcome(request, "success_after_retry", 2, 200);
             }
         }

@@ -110,7 +110,7 @@ public sealed class PrometheusExporterTests
     {
         using var context = new MetricsTestContext();
 
-        context.Metrics.RequestCompleted("orders-read", "default", "GET", "success_after_retry", 3, TimeSpan.FromMilliseconds(120));
+        context.Metrics.RequestCompleted("orders-read", "default", "GET", "success_after_retry", "2xx", 3, TimeSpan.FromMilliseconds(120));
 
         var text = context.Render();
 
@@ -132,7 +132,7 @@ public sealed class PrometheusExporterTests
         Assert.Contains("sidecar_request_duration_seconds_bucket{route=\"orders-read\",le=\"30\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("sidecar_request_duration_seconds_sum{route=\"orders-read\"} 0.12\n", text, StringComparison.Ordinal);
         Assert.Contains(
-            "sidecar_requests_total{method=\"GET\",outcome=\"success_after_retry\",policy=\"default\",route=\"orders-read\"} 1\n",
+            "sidecar_requests_total{method=\"GET\",outcome=\"success_after_retry\",policy=\"default\",route=\"orders-read\",status_class=\"2xx\"} 1\n",
             text,
             StringComparison.Ordinal);
     }
@@ -282,7 +282,7 @@ public sealed class PrometheusExporterTests
         metrics.BackoffSlept("orders-read", elapsed);
         metrics.RetryAfterHonored("orders-read");
         metrics.AttemptCompleted("orders-read", "orders", "2xx", elapsed);
-        metrics.RequestCompleted("orders-read", "default", "GET", "success_after_retry", 2, elapsed);
+        metrics.RequestCompleted("orders-read", "default", "GET", "success_after_retry", "2xx", 2, elapsed);
         metrics.RequestEnded();
     }
 }

@@ -25,7 +25,7 @@ public sealed class SidecarMetricsTests
         var elapsed = TimeSpan.FromMilliseconds(20);
 
         metrics.RequestStarted();
-        metrics.RequestCompleted("r", "p", "GET", "success", 1, elapsed);
+        metrics.RequestCompleted("r", "p", "GET", "success", "2xx", 1, elapsed);
         metrics.AttemptCompleted("r", "c", "2xx", elapsed);
         metrics.Retried("r", "503");
         metrics.RetrySkipped("r", "budget");
