@@ -31,6 +31,36 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Validate_DestinationWithCredentials_NeverPrintsThem()
+    {
+        var good = await WriteTempAsync("""
+            clusters:
+              orders: { destinations: ["http://svc:tok3n@orders:8080"] }
+            routes:
+              - name: r
+                match: { path: "/{**rest}" }
+                cluster: orders
+            """);
+        var bad = await WriteTempAsync("""
+            clusters:
+              orders: { destinations: ["http://svc:tok3n@orders:8080/?sig=tok3n"] }
+            routes:
+              - name: r
+                match: { path: "/{**rest}" }
+                cluster: orders
+            """);
+
+        var (goodCode, goodOut, goodErr) = await SidecarProcess.RunAsync("validate", "--config", good);
+        var (badCode, badOut, badErr) = await SidecarProcess.RunAsync("validate", "--config", bad);
+
+        Assert.Equal(0, goodCode);
+        Assert.Contains("-> cluster orders (http://REDACTED@orders:8080)", goodOut, StringComparison.Ordinal);
+        Assert.Equal(1, badCode);
+        Assert.Contains("invalid destination 'http://REDACTED@orders:8080/?REDACTED'", badErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("tok3n", goodOut + goodErr + badOut + badErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_GoodConfig_PrintsRoutesPoliciesAndDelaySchedule()
     {
         var path = await WriteTempAsync("""
