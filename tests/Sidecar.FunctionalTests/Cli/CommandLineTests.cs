@@ -111,6 +111,36 @@ public sealed class CommandLineTests
         Assert.Contains("unknown cluster 'nope'", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("proxy")]
+    [InlineData("admin")]
+    public async Task Run_PortTaken_PrintsOneCleanLineAndNoStackTrace(string taken)
+    {
+        using var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var proxy = taken == "proxy" ? $"http://127.0.0.1:{port}" : "http://127.0.0.1:0";
+        var admin = taken == "admin" ? $"http://127.0.0.1:{port}" : "http://127.0.0.1:0";
+        var path = await WriteTempAsync($$"""
+            listen: { proxy: "{{proxy}}", admin: "{{admin}}" }
+            clusters:
+              app: { destinations: [http://127.0.0.1:1] }
+            routes:
+              - name: r
+                match: { path: "/{**rest}" }
+                cluster: app
+            """);
+
+        var (code, stdout, stderr) = await SidecarProcess.RunAsync("run", "--config", path);
+
+        Assert.Equal(1, code);
+        var all = stdout + "\n" + stderr;
+        var line = Assert.Single(all.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.StartsWith("sidecar: cannot listen: ", line, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.Contains("address already in use", line, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task Run_SigTerm_DrainsInFlightRequestAndExitsZero()
     {
