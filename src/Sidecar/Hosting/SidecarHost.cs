@@ -155,6 +155,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
                 path,
                 options.ConfigText,
                 options.ReloadInterval,
+                options.InPlaceQuietPeriod,
                 sp.GetRequiredService<SidecarConfigStore>(),
                 sp.GetRequiredService<SidecarMetrics>(),
                 sp.GetRequiredService<TimeProvider>(),
