@@ -43,7 +43,8 @@ internal static class ExternalTool
     /// <param name="name">The program, e.g. <c>promtool</c>.</param>
     /// <param name="output">The test's output.</param>
     /// <param name="package">The Debian package that provides it, for the message; defaults to <paramref name="name"/>.</param>
-    public static string? Require(string name, ITestOutputHelper output, string? package = null)
+    /// <param name="installHint">How to install it when no Debian package does (replaces the apt-get hint).</param>
+    public static string? Require(string name, ITestOutputHelper output, string? package = null, string? installHint = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         var found = Find(name);
@@ -52,7 +53,7 @@ internal static class ExternalTool
             return found;
         }
 
-        var message = $"{name} missing: apt-get install {package ?? name}";
+        var message = $"{name} missing: {installHint ?? "apt-get install " + (package ?? name)}";
         if (IsCi)
         {
             Assert.Fail(message);

@@ -4,13 +4,11 @@ using Sidecar.Configuration;
 namespace Sidecar.Admin;
 
 /// <summary>
-/// Renders the configuration in force as JSON for <c>/config</c>, with every default filled in. URLs lose their
-/// user-info and query string, the places a credential can hide in this config (e.g. <c>http://user:token@host</c>).
+/// Renders the configuration in force as JSON for <c>/config</c>, with every default filled in. URLs go through
+/// <see cref="UrlRedaction"/>, as everywhere Sidecar shows one.
 /// </summary>
 internal static class EffectiveConfigWriter
 {
-    private const string Redacted = "REDACTED";
-
     public static async Task WriteAsync(HttpContext context, SidecarConfig config)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
@@ -29,8 +27,8 @@ internal static class EffectiveConfigWriter
         json.WriteStartObject();
         json.WriteString("source", config.SourcePath);
         json.WriteStartObject("listen");
-        json.WriteString("proxy", RedactUrl(config.Listen.Proxy));
-        json.WriteString("admin", RedactUrl(config.Listen.Admin));
+        json.WriteString("proxy", UrlRedaction.Redact(config.Listen.Proxy));
+        json.WriteString("admin", UrlRedaction.Redact(config.Listen.Admin));
         json.WriteString("proxy_protocol", config.Listen.ProxyProtocol == ProxyProtocol.H2c ? "h2c" : "http1");
         json.WriteEndObject();
 
@@ -41,7 +39,7 @@ internal static class EffectiveConfigWriter
             json.WriteStartArray("destinations");
             foreach (var destination in cluster.Destinations)
             {
-                json.WriteStringValue(RedactUrl(destination));
+                json.WriteStringValue(UrlRedaction.Redact(destination));
             }
 
             json.WriteEndArray();
@@ -223,27 +221,4 @@ internal static class EffectiveConfigWriter
 
     internal static string Duration(TimeSpan value) =>
         value.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + "ms";
-
-    /// <summary>Drops user-info and query string from a URL.</summary>
-    internal static string RedactUrl(string url)
-    {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
-        {
-            return Redacted;
-        }
-
-        var builder = new UriBuilder(uri);
-        if (builder.UserName.Length > 0 || builder.Password.Length > 0)
-        {
-            builder.UserName = Redacted;
-            builder.Password = string.Empty;
-        }
-
-        if (builder.Query.Length > 0)
-        {
-            builder.Query = Redacted;
-        }
-
-        return builder.Uri.GetComponents(UriComponents.AbsoluteUri, UriFormat.UriEscaped).TrimEnd('/');
-    }
 }

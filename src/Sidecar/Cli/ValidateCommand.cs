@@ -18,13 +18,13 @@ internal static class ValidateCommand
 
         var config = result.Config!;
         output.WriteLine($"{path ?? ConfigSource.EmbeddedName}: valid ({config.Routes.Count} routes, {config.Clusters.Count} clusters, {config.Policies.Count} policies)");
-        output.WriteLine($"listen: proxy {config.Listen.Proxy}, admin {config.Listen.Admin}");
+        output.WriteLine($"listen: proxy {UrlRedaction.Redact(config.Listen.Proxy)}, admin {UrlRedaction.Redact(config.Listen.Admin)}");
         foreach (var route in config.Routes)
         {
             var match = route.Match;
             var methods = match.Methods.Count == 0 ? "any method" : string.Join(",", match.Methods);
             output.WriteLine();
-            output.WriteLine($"route {route.Name}: {methods} {match.Path} -> cluster {route.Cluster} ({string.Join(", ", config.Clusters[route.Cluster].Destinations)})");
+            output.WriteLine($"route {route.Name}: {methods} {match.Path} -> cluster {route.Cluster} ({string.Join(", ", config.Clusters[route.Cluster].Destinations.Select(UrlRedaction.Redact))})");
             if (match.Hosts.Count > 0)
             {
                 output.WriteLine($"  hosts: {string.Join(", ", match.Hosts)}");

@@ -306,7 +306,7 @@ internal sealed partial class SidecarConfigBinder
                 }
                 else if (destinations.Contains(url, StringComparer.OrdinalIgnoreCase))
                 {
-                    _reader.Error(item, itemPath, $"duplicate destination '{url}'");
+                    _reader.Error(item, itemPath, $"duplicate destination '{UrlRedaction.Redact(url)}'");
                 }
                 else
                 {

@@ -1,6 +1,9 @@
 namespace Sidecar.Configuration;
 
-/// <summary>What makes a listen address or a destination URL acceptable; each method returns the problem or <c>null</c>.</summary>
+/// <summary>
+/// What makes a listen address or a destination URL acceptable; each method returns the problem or <c>null</c>.
+/// A message shows the URL through <see cref="UrlRedaction"/>: errors are printed and logged.
+/// </summary>
 internal static class UrlRules
 {
     /// <summary>
@@ -13,13 +16,13 @@ internal static class UrlRules
         var schemeEnd = address.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd < 0)
         {
-            return $"invalid listen address '{address}': {Expected}";
+            return $"invalid listen address '{UrlRedaction.Redact(address)}': {Expected}";
         }
 
         var authority = address[(schemeEnd + 3)..].TrimEnd('/');
         if (authority.Contains('/', StringComparison.Ordinal) || authority.Contains('?', StringComparison.Ordinal) || authority.Contains('#', StringComparison.Ordinal))
         {
-            return $"invalid listen address '{address}': a listen address has no path or query; {Expected}";
+            return $"invalid listen address '{UrlRedaction.Redact(address)}': a listen address has no path or query; {Expected}";
         }
 
         // Uri does not parse Kestrel's wildcard hosts; they bind every interface like 0.0.0.0.
@@ -28,18 +31,18 @@ internal static class UrlRules
             : address;
         if (!Uri.TryCreate(forUri, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
         {
-            return $"invalid listen address '{address}': {Expected}";
+            return $"invalid listen address '{UrlRedaction.Redact(address)}': {Expected}";
         }
 
         if (uri.UserInfo.Length > 0)
         {
-            return $"invalid listen address '{address}': user info is not allowed; {Expected}";
+            return $"invalid listen address '{UrlRedaction.Redact(address)}': user info is not allowed; {Expected}";
         }
 
         var portSeparator = authority.LastIndexOf(':');
         if (portSeparator < 0 || portSeparator < authority.LastIndexOf(']') || portSeparator == authority.Length - 1)
         {
-            return $"listen address '{address}' needs an explicit port; {Expected}";
+            return $"listen address '{UrlRedaction.Redact(address)}' needs an explicit port; {Expected}";
         }
 
         return null;
@@ -51,12 +54,12 @@ internal static class UrlRules
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0
             || !url.Contains("://", StringComparison.Ordinal))
         {
-            return $"invalid destination '{url}': expected an absolute http(s) URL such as 'http://orders:8080'";
+            return $"invalid destination '{UrlRedaction.Redact(url)}': expected an absolute http(s) URL such as 'http://orders:8080'";
         }
 
         if (uri.Query.Length > 0 || uri.Fragment.Length > 0)
         {
-            return $"invalid destination '{url}': a destination has no query or fragment";
+            return $"invalid destination '{UrlRedaction.Redact(url)}': a destination has no query or fragment";
         }
 
         return null;

@@ -20,6 +20,12 @@ internal sealed record DemoColumn
     /// <summary>Requests that got a retryable status (429, 503) back before the attempt limit: a retry was refused (budget, deadline).</summary>
     public required int RefusedRetries { get; init; }
 
+    /// <summary>The route's requests in <c>sidecar_requests_total</c> whose caller got an answer (<c>status_class</c> not <c>none</c>).</summary>
+    public int MetricAnswered { get; init; }
+
+    /// <summary>The route's requests in <c>sidecar_requests_total</c> with <c>status_class="5xx"</c>.</summary>
+    public int MetricFailed { get; init; }
+
     public TimeSpan? P50 { get; init; }
 
     public TimeSpan? P99 { get; init; }

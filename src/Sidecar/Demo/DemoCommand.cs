@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging.Console;
@@ -19,6 +20,7 @@ namespace Sidecar.Demo;
 internal static class DemoCommand
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan WarmUpCountBound = TimeSpan.FromSeconds(2);
 
     public static Command Create()
     {
@@ -122,7 +124,12 @@ internal static class DemoCommand
 
             var traffic = new DemoTraffic(client, options, timeProvider);
             var bar = new DemoProgress(progress, interactiveProgress, options.Duration);
+            using var counted = new DemoRequestCounter(sidecar.Services.GetRequiredService<IMeterFactory>());
             await traffic.WarmUpAsync(cancellationToken);
+            // The warm-up is not reported: wait (briefly: a warm-up request that never reached Sidecar is never
+            // counted) until Sidecar has counted all of it, then count from 0.
+            await Task.WhenAny(counted.WhenTotalReachesAsync(traffic.WarmUpRequests), Task.Delay(WarmUpCountBound, timeProvider, cancellationToken));
+            counted.Reset();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             stop.CancelAfter(options.Duration);
             var start = timeProvider.GetTimestamp();
@@ -137,12 +144,19 @@ internal static class DemoCommand
             var elapsed = Min(timeProvider.GetElapsedTime(start), options.Duration);
             bar.Complete(elapsed, traffic.Completed);
 
+            // Stopped, Sidecar has counted every request it answered: its counts are final.
+            await sidecar.DisposeAsync();
+            sidecar = null;
             var samples = traffic.Samples;
+            var (withAnswered, withFailed) = counted.For(withRetries: true);
+            var (withoutAnswered, withoutFailed) = counted.For(withRetries: false);
             var result = new DemoResult(
                 options,
                 elapsed,
-                DemoColumn.From(samples.Where(s => s.WithRetries), upstream.WithRetries.Requests, upstream.WithRetries.Successes, DemoPolicy.MaxAttempts),
-                DemoColumn.From(samples.Where(s => !s.WithRetries), upstream.WithoutRetries.Requests, upstream.WithoutRetries.Successes, DemoPolicy.MaxAttempts),
+                DemoColumn.From(samples.Where(s => s.WithRetries), upstream.WithRetries.Requests, upstream.WithRetries.Successes, DemoPolicy.MaxAttempts)
+                    with { MetricAnswered = withAnswered, MetricFailed = withFailed },
+                DemoColumn.From(samples.Where(s => !s.WithRetries), upstream.WithoutRetries.Requests, upstream.WithoutRetries.Successes, DemoPolicy.MaxAttempts)
+                    with { MetricAnswered = withoutAnswered, MetricFailed = withoutFailed },
                 Interrupted: cancellationToken.IsCancellationRequested);
             await output.WriteLineAsync();
             DemoReport.Render(result, output);

@@ -11,6 +11,8 @@ internal static class DemoPolicy
 {
     public const string WithRetriesPrefix = "/with-retries";
     public const string WithoutRetriesPrefix = "/without-retries";
+    public const string WithRetriesRoute = "with-retries";
+    public const string WithoutRetriesRoute = "without-retries";
     public const int MaxAttempts = 3;
     public const double BudgetRatio = 0.2;
     public const int BudgetMinPerSecond = 10;
@@ -42,11 +44,11 @@ internal static class DemoPolicy
             retry_after: { honor: true, max: 1s }
             budget: { ratio: {{BudgetRatio}}, min_per_second: {{BudgetMinPerSecond}}, window: 10s }
         routes:
-          - name: with-retries
+          - name: {{WithRetriesRoute}}
             match: { path: "{{WithRetriesPrefix}}/{**rest}" }
             cluster: flaky
             policy: demo
-          - name: without-retries
+          - name: {{WithoutRetriesRoute}}
             match: { path: "{{WithoutRetriesPrefix}}/{**rest}" }
             cluster: flaky
         """);

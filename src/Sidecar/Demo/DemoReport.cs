@@ -46,6 +46,7 @@ internal static class DemoReport
         Row(output, string.Empty, "with retries", "without retries");
         Row(output, "caller success (2xx)", Ratio(with.Successes, with.Requests), Ratio(without.Successes, without.Requests));
         Row(output, "caller requests", Count(with.Requests), Count(without.Requests));
+        Row(output, "5xx (sidecar_requests_total)", Ratio(with.MetricFailed, with.MetricAnswered), Ratio(without.MetricFailed, without.MetricAnswered));
         Row(output, "upstream success (2xx)", Ratio(with.UpstreamSuccesses, with.UpstreamRequests), Ratio(without.UpstreamSuccesses, without.UpstreamRequests));
         Row(output, "upstream requests", Count(with.UpstreamRequests), Count(without.UpstreamRequests));
         Row(output, "upstream requests per call", PerCall(with), PerCall(without));

@@ -26,6 +26,9 @@ internal sealed class DemoTraffic
         _timeProvider = timeProvider;
     }
 
+    /// <summary>How many requests <see cref="WarmUpAsync"/> sends.</summary>
+    public int WarmUpRequests => WarmUpRounds * _options.Concurrency * 2;
+
     /// <summary>Requests answered so far (for the progress bar).</summary>
     public int Completed => Volatile.Read(ref _completed);
 

@@ -60,8 +60,10 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             host.LogListening(host.ProxyAddress, host.AdminAddress, config.SourcePath, config.Routes.Count);
             return host;
         }
-        catch
+        catch (Exception ex)
         {
+            // The caller reports a failed start in one line (sidecar run: "cannot listen: ..."); the trace is for Debug.
+            host.LogStartFailed(ex);
             await host.DisposeAsync();
             throw;
         }
@@ -151,6 +153,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
                 path,
                 options.ConfigText,
                 options.ReloadInterval,
+                options.InPlaceQuietPeriod,
                 sp.GetRequiredService<SidecarConfigStore>(),
                 sp.GetRequiredService<SidecarMetrics>(),
                 sp.GetRequiredService<TimeProvider>(),
@@ -206,4 +209,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Sidecar stopped")]
     private partial void LogStopped();
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Sidecar could not start")]
+    private partial void LogStartFailed(Exception exception);
 }

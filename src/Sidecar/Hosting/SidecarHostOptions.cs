@@ -9,8 +9,18 @@ internal sealed record SidecarHostOptions
     /// <summary>The text the initial config was parsed from, so the first poll does not re-apply it.</summary>
     public string? ConfigText { get; init; }
 
-    /// <summary>How often the config file is checked for changes. Default 500ms: a change applies after two equal reads, within 1s.</summary>
+    /// <summary>
+    /// How often the config file is checked for changes. Default 500ms: a file replaced whole (rename, symlink swap)
+    /// applies after two equal reads, within 1s.
+    /// </summary>
     public TimeSpan ReloadInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How long new content written into the config file in place (the same file, not a new one renamed over it) must
+    /// stay unchanged before it is applied. Default 2s: a writer that pauses for less between two parts of a write is
+    /// never caught half done, where a 500ms-apart pair of equal reads would take a valid first part.
+    /// </summary>
+    public TimeSpan InPlaceQuietPeriod { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Log as JSON lines instead of text.</summary>
     public bool JsonLogs { get; init; }

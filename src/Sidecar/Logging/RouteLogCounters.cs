@@ -20,7 +20,7 @@ internal sealed class RouteLogCounters
     private static readonly string[] SkipReasons =
     [
         "other", RetrySkipReason.Concurrency, RetrySkipReason.BackoffCap, RetrySkipReason.BodyNotReplayable,
-        RetrySkipReason.Deadline, RetrySkipReason.Method, RetrySkipReason.Pushback, RetrySkipReason.Draining,
+        RetrySkipReason.Deadline, RetrySkipReason.Method, RetrySkipReason.Pushback,
     ];
 
     private readonly long[] _retries = new long[StatusSlots];
@@ -142,7 +142,6 @@ internal sealed class RouteLogCounters
         RetrySkipReason.Deadline => 4,
         RetrySkipReason.Method => 5,
         RetrySkipReason.Pushback => 6,
-        RetrySkipReason.Draining => 7,
         _ => 0,
     };
 }

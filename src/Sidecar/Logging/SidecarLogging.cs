@@ -35,6 +35,11 @@ internal static class SidecarLogging
         // log, so its forwarder category is raised and Sidecar counts retries and failures itself.
         ("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error),
 
+        // The generic host logs a failed start ("Hosting failed to start", e.g. a port in use) at Error with the whole
+        // stack trace, just before the exception reaches SidecarHost.StartAsync, which logs it at Debug while the CLI
+        // prints one line. A background service that faults is still logged, at Critical with its exception.
+        ("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical),
+
         // ASP.NET Core starts an Activity for every request while this category logs at any level, only to scope its
         // "Request starting/finished" lines, which are Information anyway. Off, a request costs no Activity unless a
         // tracer listens (OTLP export samples "Microsoft.AspNetCore", which starts them again).

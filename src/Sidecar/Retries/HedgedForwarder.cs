@@ -172,12 +172,12 @@ internal sealed class HedgedForwarder
         {
             await attempt.Body.Writer.CompleteAsync();
             var responded = error == ForwarderError.None && state.ResponseStatus > 0;
-            var result = attempt.Context.Features.Get<InvalidUpstreamResponse>() is not null ? InvalidUpstreamResponse.AttemptResult
+            var result = attempt.Context.Features.Get<InvalidUpstreamResponse>() is not null ? AttemptResult.InvalidResponse
                 : responded ? StatusClass.Of(state.ResponseStatus)
-                : !attempt.Cancellation.IsCancellationRequested ? "error"
+                : !attempt.Cancellation.IsCancellationRequested ? AttemptResult.Error
                 // Cancelled with no winner and the caller still there: only its own per-try (or deadline) timer did it.
-                : !requestAborted.IsCancellationRequested && !attempt.Group.HasWinner ? RetryReason.PerTryTimeout
-                : "cancelled";
+                : !requestAborted.IsCancellationRequested && !attempt.Group.HasWinner ? AttemptResult.PerTryTimeout
+                : AttemptResult.Cancelled;
             SidecarActivitySource.SetAttemptResult(activity, result, responded ? state.ResponseStatus : 0);
             activity?.Dispose();
             _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, _timeProvider.GetElapsedTime(start));

@@ -71,7 +71,7 @@ internal sealed partial class RetryMiddleware
         DestinationState? probe = null;
         if (route?.Breaker is { } breaker && !TryApplyCircuits(proxyFeature, breaker, proxyFeature.AvailableDestinations, out probe))
         {
-            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.CircuitOpen, 0, _timeProvider.GetElapsedTime(start));
+            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.CircuitOpen, StatusClass.Of(StatusCodes.Status503ServiceUnavailable), 0, _timeProvider.GetElapsedTime(start));
             await WriteCircuitOpenAsync(context, route, 0);
             return;
         }
@@ -100,15 +100,16 @@ internal sealed partial class RetryMiddleware
             invalid = context.Features.Get<InvalidUpstreamResponse>();
             if (route is not null)
             {
-                result = invalid is not null ? InvalidUpstreamResponse.AttemptResult
+                result = invalid is not null ? AttemptResult.InvalidResponse
                     : error is null ? StatusClass.Of(upstreamStatus) : ErrorResult(error, context.RequestAborted, timedOut: false);
                 SidecarActivitySource.SetAttemptResult(attemptActivity, result, error is null && invalid is null ? upstreamStatus : 0);
             }
         }
 
         var duration = _timeProvider.GetElapsedTime(start);
+        // No policy, no retry: a 5xx, a transport error or an invalid response is a failure Sidecar passed on.
         var outcome = context.RequestAborted.IsCancellationRequested ? RequestOutcome.ClientCancelled
-            : error is null && invalid is null ? RequestOutcome.Success : RequestOutcome.NotRetryable;
+            : error is null && invalid is null && upstreamStatus < StatusCodes.Status500InternalServerError ? RequestOutcome.Success : RequestOutcome.NotRetryable;
         if (invalid is not null)
         {
             await WriteInvalidResponseAsync(context, route?.RouteName, 1);
@@ -121,7 +122,7 @@ internal sealed partial class RetryMiddleware
         if (route is not null)
         {
             _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
-            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, outcome, 1, duration);
+            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, outcome, CallerStatusClass(context, outcome), 1, duration);
             SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, 1, context.Response.StatusCode);
             RecordCircuit(context, proxyFeature, route, invalid is null ? upstreamStatus : StatusCodes.Status502BadGateway, error, probe);
         }
@@ -208,7 +209,7 @@ internal sealed partial class RetryMiddleware
 
                     // One label for the span and for sidecar_upstream_attempts_total, per-try timeouts included.
                     var invalidResponse = context.Features.Get<InvalidUpstreamResponse>() is not null;
-                    attemptResult = invalidResponse ? InvalidUpstreamResponse.AttemptResult
+                    attemptResult = invalidResponse ? AttemptResult.InvalidResponse
                         : state.Verdict == AttemptVerdict.Pending ? TransportResult(context, attemptTimeout)
                         : StatusClass.Of(state.ResponseStatus);
                     SidecarActivitySource.SetAttemptResult(attemptActivity, attemptResult, state.Verdict == AttemptVerdict.Pending || invalidResponse ? 0 : state.ResponseStatus);
@@ -287,7 +288,7 @@ internal sealed partial class RetryMiddleware
             }
 
             _metrics.RequestEnded();
-            _metrics.RequestCompleted(route.RouteName, plan.Name, request.Method, outcome, state.Attempt, _timeProvider.GetElapsedTime(start));
+            _metrics.RequestCompleted(route.RouteName, plan.Name, request.Method, outcome, CallerStatusClass(context, outcome), state.Attempt, _timeProvider.GetElapsedTime(start));
             if (outcome == RequestOutcome.Exhausted)
             {
                 route.Log.Exhausted();
@@ -442,6 +443,10 @@ internal sealed partial class RetryMiddleware
         context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true
         || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 
+    /// <summary>The <c>status_class</c> label: the class of the status the caller got, <c>none</c> when it left before any response went out.</summary>
+    private static string CallerStatusClass(HttpContext context, string outcome) =>
+        outcome == RequestOutcome.ClientCancelled && !context.Response.HasStarted ? StatusClass.None : StatusClass.Of(context.Response.StatusCode);
+
     private static bool IsTimeoutStatus(HttpContext context) => context.Response.StatusCode == StatusCodes.Status504GatewayTimeout;
 
     private static (RetryableErrors Kind, string Reason) Classify(IForwarderErrorFeature error, bool timedOut)
@@ -485,11 +490,11 @@ internal sealed partial class RetryMiddleware
     {
         if (requestAborted.IsCancellationRequested)
         {
-            return "cancelled";
+            return AttemptResult.Cancelled;
         }
 
         var (kind, reason) = Classify(error, timedOut);
-        return kind == RetryableErrors.None ? "error" : reason;
+        return kind == RetryableErrors.None ? AttemptResult.Error : reason;
     }
 
     private long Deadline(long start, TimeSpan? policyTimeout, TimeSpan? callerTimeout)

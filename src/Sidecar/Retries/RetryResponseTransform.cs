@@ -119,8 +119,13 @@ internal sealed class RetryResponseTransform : ResponseTransform
         state.Commit(reason is null ? Succeeded(state) : RequestOutcome.Exhausted);
     }
 
+    /// <summary>
+    /// The outcome of a response the policy does not retry: a success only below 500. A 5xx outside <c>retry_on</c>
+    /// still reaches the caller as a failure, and the outcome must say so.
+    /// </summary>
     private static string Succeeded(RetryState state) =>
-        state.Attempt > 1 ? RequestOutcome.SuccessAfterRetry : RequestOutcome.Success;
+        state.ResponseStatus >= StatusCodes.Status500InternalServerError ? RequestOutcome.NotRetryable
+        : state.Attempt > 1 ? RequestOutcome.SuccessAfterRetry : RequestOutcome.Success;
 
     /// <summary>
     /// The delay the upstream asked for, under the policy's <c>retry_after</c> (<c>honor</c>, capped by <c>max</c>):

@@ -10,5 +10,4 @@ internal static class RetrySkipReason
     public const string Deadline = "deadline";
     public const string Method = "method";
     public const string Pushback = "pushback";
-    public const string Draining = "draining";
 }

@@ -12,6 +12,7 @@ internal static class MetricTags
     public const string Policy = "policy";
     public const string Method = "method";
     public const string Outcome = "outcome";
+    public const string StatusClass = "status_class";
     public const string Result = "result";
     public const string Reason = "reason";
     public const string Destination = "destination";

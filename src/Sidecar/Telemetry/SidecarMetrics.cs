@@ -21,6 +21,9 @@ internal sealed class SidecarMetrics
     /// <summary>The name of the meter, for listeners and for <c>AddMeter</c>.</summary>
     public const string MeterName = "Sidecar";
 
+    /// <summary>The instrument behind <c>sidecar_requests_total</c>, for listeners that read it in process (the demo).</summary>
+    public const string RequestsInstrumentName = "sidecar.requests";
+
     /// <summary>Bucket boundaries, in seconds, of every duration histogram: 1 ms to 30 s.</summary>
     public static readonly IReadOnlyList<double> DurationBuckets =
         [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -52,7 +55,7 @@ internal sealed class SidecarMetrics
         _inflightRequests = meter.CreateUpDownCounter<long>(
             "sidecar.inflight_requests", "{request}", "Requests currently being proxied, retries included.");
         _requests = meter.CreateCounter<long>(
-            "sidecar.requests", "{request}", "Requests proxied, by route, policy, method and outcome.");
+            RequestsInstrumentName, "{request}", "Requests proxied, by route, policy, method, outcome and the class of the status the caller got.");
         _requestAttempts = meter.CreateHistogram<int>(
             "sidecar.request.attempts", "{attempt}", "Upstream attempts made per request.",
             tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = AttemptBuckets });
@@ -109,8 +112,15 @@ internal sealed class SidecarMetrics
         }
     }
 
-    /// <summary>Counts a finished request; <paramref name="method"/> is the caller's, labelled through <see cref="HttpMethodLabel"/>.</summary>
-    public void RequestCompleted(string route, string policy, string method, string outcome, int attempts, TimeSpan duration)
+    /// <summary>Counts a finished request.</summary>
+    /// <param name="route">The route's name.</param>
+    /// <param name="policy">The policy's name, or <c>none</c>.</param>
+    /// <param name="method">The caller's method, labelled through <see cref="HttpMethodLabel"/>.</param>
+    /// <param name="outcome">What Sidecar did (<c>RequestOutcome</c>).</param>
+    /// <param name="statusClass">The class of the status the caller got (<c>StatusClass</c>), <c>none</c> when it left first.</param>
+    /// <param name="attempts">Upstream attempts made.</param>
+    /// <param name="duration">From receiving the request to its last upstream response.</param>
+    public void RequestCompleted(string route, string policy, string method, string outcome, string statusClass, int attempts, TimeSpan duration)
     {
         if (_requests.Enabled)
         {
@@ -120,6 +130,7 @@ internal sealed class SidecarMetrics
                 { MetricTags.Policy, policy },
                 { MetricTags.Method, HttpMethodLabel.Of(method) },
                 { MetricTags.Outcome, outcome },
+                { MetricTags.StatusClass, statusClass },
             };
             _requests.Add(1, tags);
         }

@@ -31,6 +31,36 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Validate_DestinationWithCredentials_NeverPrintsThem()
+    {
+        var good = await WriteTempAsync("""
+            clusters:
+              orders: { destinations: ["http://svc:tok3n@orders:8080"] }
+            routes:
+              - name: r
+                match: { path: "/{**rest}" }
+                cluster: orders
+            """);
+        var bad = await WriteTempAsync("""
+            clusters:
+              orders: { destinations: ["http://svc:tok3n@orders:8080/?sig=tok3n"] }
+            routes:
+              - name: r
+                match: { path: "/{**rest}" }
+                cluster: orders
+            """);
+
+        var (goodCode, goodOut, goodErr) = await SidecarProcess.RunAsync("validate", "--config", good);
+        var (badCode, badOut, badErr) = await SidecarProcess.RunAsync("validate", "--config", bad);
+
+        Assert.Equal(0, goodCode);
+        Assert.Contains("-> cluster orders (http://REDACTED@orders:8080)", goodOut, StringComparison.Ordinal);
+        Assert.Equal(1, badCode);
+        Assert.Contains("invalid destination 'http://REDACTED@orders:8080/?REDACTED'", badErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("tok3n", goodOut + goodErr + badOut + badErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_GoodConfig_PrintsRoutesPoliciesAndDelaySchedule()
     {
         var path = await WriteTempAsync("""
@@ -79,6 +109,36 @@ public sealed class CommandLineTests
         Assert.Contains("clusters.app.destinations[0]", stderr, StringComparison.Ordinal);
         Assert.Contains("policies.p.max_attempts", stderr, StringComparison.Ordinal);
         Assert.Contains("unknown cluster 'nope'", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("proxy")]
+    [InlineData("admin")]
+    public async Task Run_PortTaken_PrintsOneCleanLineAndNoStackTrace(string taken)
+    {
+        using var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var proxy = taken == "proxy" ? $"http://127.0.0.1:{port}" : "http://127.0.0.1:0";
+        var admin = taken == "admin" ? $"http://127.0.0.1:{port}" : "http://127.0.0.1:0";
+        var path = await WriteTempAsync($$"""
+            listen: { proxy: "{{proxy}}", admin: "{{admin}}" }
+            clusters:
+              app: { destinations: [http://127.0.0.1:1] }
+            routes:
+              - name: r
+                match: { path: "/{**rest}" }
+                cluster: app
+            """);
+
+        var (code, stdout, stderr) = await SidecarProcess.RunAsync("run", "--config", path);
+
+        Assert.Equal(1, code);
+        var all = stdout + "\n" + stderr;
+        var line = Assert.Single(all.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.StartsWith("sidecar: cannot listen: ", line, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.Contains("address already in use", line, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -79,12 +79,50 @@ public sealed class MetricsEndpointTests
         Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=slow", "outcome=deadline_exceeded"));
         Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=post", "outcome=not_retryable", "method=POST"));
         Assert.Null(PrometheusText.Value(text, "sidecar_retries_total", "route=post"));
-        Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=cancel", "outcome=client_cancelled"));
-        Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=down", "outcome=budget_exhausted"));
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=cancel", "outcome=client_cancelled", "status_class=none"));
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=down", "outcome=budget_exhausted", "status_class=5xx"));
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=after", "status_class=2xx"));
+        Assert.Equal(1, PrometheusText.Value(text, "sidecar_requests_total", "route=slow", "status_class=5xx"));
         Assert.Equal(1, PrometheusText.Value(text, "sidecar_retry_budget_exhausted_total", "cluster=down"));
         Assert.Equal(0, PrometheusText.Value(text, "sidecar_retry_budget_exhausted_total", "cluster=app"));
         Assert.Equal(1, PrometheusText.Value(text, "sidecar_upstream_attempts_total", "route=down", "cluster=down", "result=connect_failure"));
         Assert.Equal(0, PrometheusText.Value(text, "sidecar_inflight_requests"));
+    }
+
+    [Fact]
+    public async Task Metrics_UpstreamFailuresNotRetried_CountedAsFailuresWithTheirStatusClass()
+    {
+        await using var upstream = await PerPathUpstreamAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, FreePort.Get()));
+
+        // A route without a policy whose upstream answers 503 to every third request, and a policy route whose
+        // upstream answers 500, a status outside its retry_on: Sidecar forwards both failures as they are.
+        var callerFailures = 0;
+        for (var i = 1; i <= 9; i++)
+        {
+            using var response = await sidecar.Proxy.GetAsync($"/plain/{i}");
+            callerFailures += (int)response.StatusCode >= 500 ? 1 : 0;
+        }
+
+        for (var i = 1; i <= 2; i++)
+        {
+            using var response = await sidecar.Proxy.GetAsync($"/broken/{i}");
+            Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        }
+
+        var text = await MetricAsync(sidecar, "sidecar_requests_total", 2, "route=broken");
+
+        Assert.Equal(3, callerFailures);
+        Assert.Equal(3, PrometheusText.Sum(text, "sidecar_requests_total", "route=plain", "outcome=not_retryable"));
+        Assert.Equal(0, PrometheusText.Sum(text, "sidecar_requests_total", "route=broken", "outcome=success"));
+        Assert.Equal(6, PrometheusText.Value(text, "sidecar_requests_total", "route=plain", "policy=none", "outcome=success", "status_class=2xx"));
+        Assert.Equal(3, PrometheusText.Value(text, "sidecar_requests_total", "route=plain", "policy=none", "outcome=not_retryable", "status_class=5xx"));
+        Assert.Equal(2, PrometheusText.Value(text, "sidecar_requests_total", "route=broken", "policy=p", "outcome=not_retryable", "status_class=5xx"));
+        Assert.Equal(0, PrometheusText.Sum(text, "sidecar_requests_total", "outcome=success", "status_class=5xx"));
+
+        // README's error-ratio SLO query, evaluated on the scrape: what the callers saw.
+        Assert.Equal(3, PrometheusText.Sum(text, "sidecar_requests_total", "route=plain", "status_class=5xx"));
+        Assert.Equal(9, PrometheusText.Sum(text, "sidecar_requests_total", "route=plain"));
     }
 
     [Fact]
@@ -267,13 +305,21 @@ public sealed class MetricsEndpointTests
             match: { path: "/orders/{**rest}" }
             cluster: app
             policy: p
+          - name: plain
+            match: { path: "/plain/{**rest}" }
+            cluster: app
+          - name: broken
+            match: { path: "/broken/{**rest}" }
+            cluster: app
+            policy: p
         """;
 
     /// <summary>
     /// <c>/jobs/*</c>: 503 twice then 200, per path. <c>/after/*</c>: 503 with <c>Retry-After: 0</c>, then 200.
     /// <c>/exhausted/*</c> and <c>/post/*</c>: always 503. <c>/slow/*</c>: no answer until the caller leaves.
-    /// <c>/cancel/*</c>: 503 with <c>Retry-After: 20</c>. Anything else: 200. Kestrel rather than WireMock: the
-    /// <c>/slow/*</c> request must stay open until the caller leaves.
+    /// <c>/cancel/*</c>: 503 with <c>Retry-After: 20</c>. <c>/plain/N</c>: 503 when N is a multiple of 3.
+    /// <c>/broken/*</c>: 500. Anything else: 200. Kestrel rather than WireMock: the <c>/slow/*</c> request must stay
+    /// open until the caller leaves.
     /// </summary>
     private static Task<TestUpstream> PerPathUpstreamAsync()
     {
@@ -302,6 +348,14 @@ public sealed class MetricsEndpointTests
                 || path.StartsWith("/cancel/", StringComparison.Ordinal))
             {
                 response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            }
+            else if (path.StartsWith("/plain/", StringComparison.Ordinal) && int.TryParse(path.AsSpan("/plain/".Length), out var i) && i % 3 == 0)
+            {
+                response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            }
+            else if (path.StartsWith("/broken/", StringComparison.Ordinal))
+            {
+                response.StatusCode = StatusCodes.Status500InternalServerError;
             }
 
             if (path.StartsWith("/after/", StringComparison.Ordinal))

@@ -40,6 +40,29 @@ public static partial class PrometheusText
         return found;
     }
 
+    /// <summary>The sum of every sample named <paramref name="name"/> whose labels include every pair in <paramref name="labels"/>; 0 when none does.</summary>
+    public static double Sum(string text, string name, params string[] labels)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var sum = 0d;
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var match = SampleLine().Match(line);
+            if (line.StartsWith('#') || !match.Success || match.Groups["name"].Value != name)
+            {
+                continue;
+            }
+
+            var present = LabelPair().Matches(match.Groups["labels"].Value).Select(m => m.Groups[1].Value + "=" + m.Groups[2].Value).ToHashSet(StringComparer.Ordinal);
+            if (labels.All(present.Contains))
+            {
+                sum += double.Parse(match.Groups["value"].Value, NumberStyles.Float, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
+
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})?\s+(?<value>\S+)$")]
     private static partial Regex SampleLine();
 

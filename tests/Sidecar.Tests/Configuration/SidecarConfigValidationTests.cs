@@ -239,7 +239,7 @@ public sealed class SidecarConfigValidationTests
             yaml,
             "config/sidecar.yaml:5:9 clusters.orders.destinations[1]: invalid destination 'orders:8080': expected an absolute http(s) URL such as 'http://orders:8080'",
             "config/sidecar.yaml:6:9 clusters.orders.destinations[2]: invalid destination 'ftp://orders': expected an absolute http(s) URL such as 'http://orders:8080'",
-            "config/sidecar.yaml:7:9 clusters.orders.destinations[3]: invalid destination 'http://orders:8080/?x=1': a destination has no query or fragment",
+            "config/sidecar.yaml:7:9 clusters.orders.destinations[3]: invalid destination 'http://orders:8080/?REDACTED': a destination has no query or fragment",
             "config/sidecar.yaml:8:9 clusters.orders.destinations[4]: duplicate destination 'http://orders:8080'");
     }
 

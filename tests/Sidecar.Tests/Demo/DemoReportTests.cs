@@ -13,6 +13,8 @@ public sealed class DemoReportTests
         Attempts = [130, 50, 20],
         Retries = 100,
         RefusedRetries = 0,
+        MetricAnswered = 200,
+        MetricFailed = 6,
         P50 = TimeSpan.FromMilliseconds(1.5),
         P99 = TimeSpan.FromMilliseconds(520),
     };
@@ -26,6 +28,8 @@ public sealed class DemoReportTests
         Attempts = [200, 0, 0],
         Retries = 0,
         RefusedRetries = 0,
+        MetricAnswered = 200,
+        MetricFailed = 60,
         P50 = TimeSpan.FromMilliseconds(0.9),
         P99 = TimeSpan.FromMilliseconds(1500),
     };
@@ -45,6 +49,7 @@ public sealed class DemoReportTests
         Assert.Contains("                                with retries  without retries", lines);
         Assert.Contains("  caller success (2xx)                 97.0%            70.0%", lines);
         Assert.Contains("  caller requests                        200              200", lines);
+        Assert.Contains("  5xx (sidecar_requests_total)          3.0%            30.0%", lines);
         Assert.Contains("  upstream success (2xx)               64.7%            70.0%", lines);
         Assert.Contains("  upstream requests                      300              200", lines);
         Assert.Contains("  upstream requests per call            1.50             1.00", lines);

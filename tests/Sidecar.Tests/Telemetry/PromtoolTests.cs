@@ -56,7 +56,7 @@ public sealed class PromtoolTests
             foreach (var outcome in outcomes)
             {
                 metrics.RequestStarted();
-                metrics.RequestCompleted(route, "default", i == 1 ? "POST" : "GET", outcome, 1 + (outcome.Length % 4), TimeSpan.FromMilliseconds(3 * outcome.Length));
+                metrics.RequestCompleted(route, "default", i == 1 ? "POST" : "GET", outcome, outcome.StartsWith("success", StringComparison.Ordinal) ? "2xx" : "5xx", 1 + (outcome.Length % 4), TimeSpan.FromMilliseconds(3 * outcome.Length));
                 metrics.RequestEnded();
             }
 

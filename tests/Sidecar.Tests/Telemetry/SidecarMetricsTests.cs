@@ -59,7 +59,7 @@ public sealed partial class SidecarMetricsTests
 
         Assert.DoesNotContain("otel_scope_", text, StringComparison.Ordinal);
         Assert.DoesNotContain("target_info", text, StringComparison.Ordinal);
-        Assert.Contains("sidecar_requests_total{method=\"GET\",outcome=\"success\",policy=\"p\",route=\"r\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("sidecar_requests_total{method=\"GET\",outcome=\"success\",policy=\"p\",route=\"r\",status_class=\"2xx\"} 1", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed partial class SidecarMetricsTests
     {
         var elapsed = TimeSpan.FromMilliseconds(20);
         metrics.RequestStarted();
-        metrics.RequestCompleted("r", "p", "GET", "success", 1, elapsed);
+        metrics.RequestCompleted("r", "p", "GET", "success", "2xx", 1, elapsed);
         metrics.AttemptCompleted("r", "c", "2xx", elapsed);
         metrics.Retried("r", "503");
         metrics.RetrySkipped("r", "budget");
