@@ -18,8 +18,8 @@
 #          RATE_WARMUP=3 s warm-up), GET, tiny bodies, upstream nginx `return 200`: direct, nginx (1 worker) and each
 #          Sidecar build, each proxy alone in a cgroup of RATE_CPU (0.5) cores and RATE_MEM (128) MiB. Added latency =
 #          the proxy's p50/p99 minus direct's in the same run; CPU time per request; share of CFS periods throttled.
-#   start  exec to the first 200 on /readyz, STARTS (5) times per build and per CPU quota in START_CPUS (0.5 1), RATE_MEM
-#          MiB: what a pod's readiness probe waits for.
+#   start  exec to the first 200 on /readyz (polled every 2 ms without forking), STARTS (5) times per build and per CPU
+#          quota in START_CPUS (0.5 1), RATE_MEM MiB: what a pod's readiness probe waits for.
 # Builds: BUILDS="native jit": the Native AOT executable the image ships (docker/publish.sh) and the JIT build
 #   (SIDECAR_BUILD=jit, run by `dotnet sidecar.dll`). SIDECAR_DIR / SIDECAR_JIT_DIR reuse published directories.
 # Other knobs: POD_LIMITS="max_buffered_bytes: 32MiB" (extra keys of Sidecar's `limits`; by default only
@@ -398,14 +398,36 @@ if has "$SCENARIOS" rate; then
 fi
 
 # ---------------------------------------------------------------- start to ready
+ready_ms() {  # ready_ms T0_US PID: ms from T0_US (EPOCHREALTIME in µs) to the first 200 on /readyz; "-" if PID dies or 30 s pass
+  # Polled every 2 ms with bash's own /dev/tcp, read -t and EPOCHREALTIME: nothing is forked per poll (a curl forked per
+  # poll costs more than some of the start's steps, and its delay would be measured with them).
+  local t0=$1 pid=$2 now line stat nap
+  exec {nap}<> <(:)
+  while :; do
+    if exec 3<>"/dev/tcp/127.0.0.1/$ADMIN"; then
+      printf 'GET /readyz HTTP/1.1\r\nHost: pod\r\nConnection: close\r\n\r\n' >&3
+      IFS= read -r -t 1 line <&3
+      exec 3<&-
+      if [[ $line == "HTTP/1.1 200"* ]]; then
+        now=${EPOCHREALTIME/[.,]/}; echo $(((now - t0) / 1000)); break
+      fi
+    fi 2>/dev/null
+    now=${EPOCHREALTIME/[.,]/}
+    read -r stat <"/proc/$pid/stat" 2>/dev/null || stat=""
+    stat=${stat##*) }
+    if [[ -z $stat || ${stat%% *} == Z ]] || ((now - t0 > 30000000)); then echo -; break; fi
+    read -r -t 0.002 -u "$nap"
+  done
+  exec {nap}<&-
+}
 if has "$SCENARIOS" start; then
   for build in $BUILDS; do for cpus in $START_CPUS; do for ((s = 1; s <= STARTS; s++)); do
     name="s-$build-$cpus-$s"
     cg_create "$name" "$RATE_MEM" "$cpus"
     read -r -a cmd <<<"$(sidecar_cmd "$build" "$RUN/sidecar.yaml")"
-    t0=$(date +%s%N)
+    t0=${EPOCHREALTIME/[.,]/}
     start_bg "$name" "$name" "${cmd[@]}"; pid=$STARTED_PID
-    if wait_ready "http://127.0.0.1:$ADMIN/readyz" "$pid" 30; then ms=$((($(date +%s%N) - t0) / 1000000)); else ms=-; fi
+    ms=$(ready_ms "$t0" "$pid")
     stop_pid "$pid"; cg_remove "$name"
     printf '%s\t%s\t%s\t%s\n' "$build" "$cpus" "$RATE_MEM" "$ms" >>"$TSV_START"
     log "start $build ${cpus}cpu #$s: ready after $ms ms"
