@@ -10,6 +10,8 @@
 #   post     POST with a BODY_KIB (32) KiB body, same upstream and routes     POST_REPS x SHORT_DUR s, interleaved
 #   flaky    upstream answers 503 (+ Retry-After: 0) w.p. 0.2 per attempt   one SHORT_DUR s run per target
 #   down     upstream always answers 503                                      one SHORT_DUR s run per target
+#   rate     GET at a fixed rate, each of RATES (1000 5000) req/s (h2load --rps over CONNS connections), upstream
+#            always 200: added latency over direct, next to nginx's            one RATE_DUR s run per target and rate
 # Retrying peers in flaky/down: nginx with the host listed 3x (max_fails=0, 3 tries), HAProxy `retries 3`
 # (4 attempts), bare YARP (no retries), Sidecar policy max_attempts 3 / retry_on 503 / default budget / 1-10 ms backoff.
 # Upstream attempts are counted from the upstream's access log; success = 2xx/3xx answers seen by wrk.
@@ -22,7 +24,8 @@
 #
 # Knobs (env): MODE=pinned|unpinned (pinned: wrk on cpu LOAD_CPU=0; upstreams and proxies on SUT_CPU=1, one worker
 #   each) DUR=7 REPS=3 SHORT_DUR=5 POST_REPS=2 CONNS=32 BODY_KIB=32 PREWARM=10 WARMUP=3 WARMUP_DOTNET_MAX_CYCLES=6
-#   STARTS=3 SCENARIOS="success post flaky down" TARGETS="direct nginx haproxy yarp sidecar"
+#   STARTS=3 SCENARIOS="success post flaky down rate" TARGETS="direct nginx haproxy yarp sidecar"
+#   RATES="1000 5000" RATE_DUR=10 RATE_WARMUP=2 (rate scenario: h2load's unmeasured warm-up, s)
 #   BENCH_OUT=/tmp/sidecar-bench (runtime files, publish output) SIDECAR_DIR=<published dir> (skip publishing)
 #   SIDECAR_ENV="DOTNET_X=1 ..." (extra environment for Sidecar, for experiments) SKIP_INSTALL=1
 #   SIDECAR_BUDGET="{ ratio: 0.25 }" (the retry policy's budget; default: Sidecar's default budget)
@@ -41,8 +44,9 @@ RESULTS="$HERE/results"
 MODE=${MODE:-pinned}; DUR=${DUR:-7}; REPS=${REPS:-3}; SHORT_DUR=${SHORT_DUR:-5}; POST_REPS=${POST_REPS:-2}
 CONNS=${CONNS:-32}; BODY_KIB=${BODY_KIB:-32}; PREWARM=${PREWARM:-10}; WARMUP=${WARMUP:-3}
 WARMUP_DOTNET_MAX_CYCLES=${WARMUP_DOTNET_MAX_CYCLES:-6}; STARTS=${STARTS:-3}; LOAD_CPU=${LOAD_CPU:-0}; SUT_CPU=${SUT_CPU:-1}
-SCENARIOS=${SCENARIOS:-"success post flaky down"}; TARGETS=${TARGETS:-"direct nginx haproxy yarp sidecar"}
+SCENARIOS=${SCENARIOS:-"success post flaky down rate"}; TARGETS=${TARGETS:-"direct nginx haproxy yarp sidecar"}
 SIDECAR_ENV=${SIDECAR_ENV:-}
+RATES=${RATES:-"1000 5000"}; RATE_DUR=${RATE_DUR:-10}; RATE_WARMUP=${RATE_WARMUP:-2}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -53,11 +57,12 @@ for f in conf/upstream-nginx.conf conf/proxy-nginx.conf conf/proxy-haproxy.cfg y
 done
 missing=()
 for tool in nginx haproxy wrk curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+command -v h2load >/dev/null || missing+=(nghttp2-client)   # h2load: the fixed-rate scenario
 if ((${#missing[@]})); then
   [[ -n ${SKIP_INSTALL:-} ]] && die "missing ${missing[*]}"
-  [[ $(id -u) == 0 ]] || die "missing ${missing[*]}: run as root or apt-get install -y nginx haproxy wrk curl"
-  log "installing nginx haproxy wrk curl with apt"
-  timeout 300 apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq nginx haproxy wrk curl >/dev/null \
+  [[ $(id -u) == 0 ]] || die "missing ${missing[*]}: run as root or apt-get install -y nginx haproxy wrk curl nghttp2-client"
+  log "installing nginx haproxy wrk curl nghttp2-client with apt"
+  timeout 300 apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq nginx haproxy wrk curl nghttp2-client >/dev/null \
     || die "apt-get install failed"
 fi
 for tool in taskset setsid python3 dotnet; do command -v "$tool" >/dev/null || die "missing $tool"; done
@@ -264,7 +269,7 @@ wrk_cmd() {  # wrk_cmd SECONDS URL -> the command line
 }
 
 TSV="$RUN/results.tsv"
-printf 'scenario\ttarget\trep\trequests\trps\tp50_us\tp99_us\tnon2xx\tsockerr\tupstream\trss_kib\tanon_kib\tcpu_ticks\n' >"$TSV"
+printf 'scenario\ttarget\trep\trequests\trps\tp50_us\tp99_us\tnon2xx\tsockerr\tupstream\trss_kib\tanon_kib\tcpu_ticks\tp999_us\n' >"$TSV"
 measure() {  # measure SCENARIO TARGET REP SECONDS [BODY_BYTES]
   local scenario=$1 target=$2 rep=$3 secs=$4 body=${5:-0} url out alog l0 up pid wpid rss=0 anon=0 r a line owner c0 c1
   url=$(url_of "$scenario" "$target"); out="$RUN/wrk-$scenario-$target-$rep.txt"; alog=$(attempt_log "$scenario")
@@ -283,11 +288,52 @@ measure() {  # measure SCENARIO TARGET REP SECONDS [BODY_BYTES]
   up=-
   if [[ -n $alog ]]; then sleep 1.5; up=$(( $(lines "$alog") - l0 )); fi   # access logs flush every 1 s
   line=$(grep -m1 '^WRKRESULT' "$out" || echo "WRKRESULT requests=0 rps=0 p50_us=0 p99_us=0 non2xx3xx=0 sock_connect=1")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$rep" "$(kv requests "$line")" "$(kv rps "$line")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\n' "$scenario" "$target" "$rep" "$(kv requests "$line")" "$(kv rps "$line")" \
     "$(kv p50_us "$line")" "$(kv p99_us "$line")" "$(kv non2xx3xx "$line")" \
     "$(( $(kv sock_connect "$line") + $(kv sock_read "$line") + $(kv sock_write "$line") + $(kv sock_timeout "$line") ))" \
     "$up" "$rss" "$anon" "$((c1 - c0))" >>"$TSV"
   log "$scenario $target rep $rep: $(kv rps "$line") req/s p50=$(kv p50_us "$line")us p99=$(kv p99_us "$line")us non2xx=$(kv non2xx3xx "$line") upstream=$up rss=${rss}KiB"
+}
+
+# Fixed rate: h2load (HTTP/1.1, CONNS connections, each at RATE/CONNS req/s) for RATE_DUR s after an unmeasured
+# RATE_WARMUP s. Latencies are the 2xx answers of the measured part, from h2load's per-request log.
+measure_rate() {  # measure_rate RATE TARGET
+  local rate=$1 target=$2 scenario="rate$1" url out pid owner c0 c1 rss=0 anon=0 r a hpid line pre=() per n rps p50 p99 non2xx sockerr p999
+  url=$(url_of success "$target"); out="$RUN/h2load-$scenario-$target"
+  pid=""; [[ $target == yarp || $target == sidecar* ]] && pid=${PIDOF[$target]}
+  owner=${PIDOF[$(owner_of success "$target")]:-}; c0=$(pg_ticks "$owner")
+  [[ $MODE == pinned ]] && pre=(taskset -c "$LOAD_CPU")
+  per=$(awk -v r="$rate" -v c="$CONNS" 'BEGIN { printf "%.3f", r / c }')
+  timeout -k 2 $((RATE_DUR + RATE_WARMUP + 20)) "${pre[@]}" h2load --h1 "-c$CONNS" "--rps=$per" "-D$RATE_DUR" \
+    "--warm-up-time=$RATE_WARMUP" "--log-file=$out.log" "$url" >"$out.txt" 2>&1 &
+  hpid=$!
+  while kill -0 "$hpid" 2>/dev/null; do
+    if [[ -n $pid ]]; then read -r r a < <(rss_kib "$pid"); ((r > rss)) && rss=$r; ((a > anon)) && anon=$a; fi
+    sleep 0.5
+  done
+  wait "$hpid"
+  c1=$(pg_ticks "$owner")
+  # requests = every logged request (warm-up included: the CPU ticks cover it too); rps = the measured part's rate.
+  line=$(python3 - "$out.txt" "$out.log" "$RATE_WARMUP" "$RATE_DUR" <<'PY'
+import re, sys
+txt, log, warm, dur = open(sys.argv[1]).read(), sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+m = re.search(r"requests: (\d+) total, \d+ started, \d+ done, \d+ succeeded, \d+ failed, (\d+) errored, (\d+) timeout", txt)
+total, errored, timeouts = (int(x) for x in m.groups()) if m else (0, 1, 0)
+try:
+    rows = [l.split("\t") for l in open(log)]
+except OSError:
+    rows = []
+start0 = min((int(r[0]) for r in rows), default=0)
+lat = sorted(int(r[2]) for r in rows if int(r[0]) >= start0 + warm * 1e6 and r[1].startswith("2"))
+pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else 0
+non2xx = sum(1 for r in rows if not r[1].startswith("2"))
+print(len(rows), f"{total / dur:.1f}", pct(0.50), pct(0.99), non2xx, errored + timeouts, pct(0.999))
+PY
+)
+  read -r n rps p50 p99 non2xx sockerr p999 <<<"$line"
+  printf '%s\t%s\t1\t%s\t%s\t%s\t%s\t%s\t%s\t-\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$n" "$rps" "$p50" "$p99" "$non2xx" \
+    "$sockerr" "$rss" "$anon" "$((c1 - c0))" "$p999" >>"$TSV"
+  log "$scenario $target: $rps req/s p50=${p50}us p99=${p99}us p99.9=${p999}us non2xx=$non2xx errors=$sockerr"
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -333,6 +379,9 @@ has "$SCENARIOS" success && interleaved success "$REPS" "$DUR"
 has "$SCENARIOS" post && interleaved post "$POST_REPS" "$SHORT_DUR" $((BODY_KIB * 1024))
 has "$SCENARIOS" flaky && interleaved flaky 1 "$SHORT_DUR"
 has "$SCENARIOS" down && interleaved down 1 "$SHORT_DUR"
+if has "$SCENARIOS" rate; then
+  for rate in $RATES; do for t in "${TG[@]}"; do measure_rate "$rate" "$t"; done; done
+fi
 SIDECAR_HWM=$(awk '/^VmHWM/{print $2}' "/proc/${PIDOF[sidecar]}/status" 2>/dev/null || echo 0)
 stop_all
 
@@ -341,7 +390,7 @@ REPORT="$RESULTS/bench-$STAMP.txt"
 {
   echo "tests/bench/run.sh $STAMP  host: $(nproc) cpus ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
   echo "versions: $(nginx -v 2>&1 | sed 's/nginx version: //'), HAProxy $(haproxy -v | awk 'NR==1{print $3}'), $(wrk -v 2>&1 | awk 'NR==1{print $1" "$2}'), dotnet $(dotnet --list-runtimes | awk '/AspNetCore/{v=$2} END{print v}'), YARP 2.3.0, Sidecar $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo +dirty)"
-  echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_BUDGET:+; budget: $SIDECAR_BUDGET}${SIDECAR_B_CMD+; $B = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
+  echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s, rate ${RATES// /, } req/s 1x${RATE_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_BUDGET:+; budget: $SIDECAR_BUDGET}${SIDECAR_B_CMD+; $B = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
   python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" "$(getconf CLK_TCK)" "$CONNS" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
@@ -386,6 +435,23 @@ for scen in ["success", "post", "flaky", "down"]:
         anon = f"{x['anon']:.0f}" if x["rss"] else "-"
         print(f"{t:<11} {x['rps']:>8.0f} {x['p50']:>7.3f} {x['p99']:>7.3f} {ratio(x['rps'], d):>7} {ratio(x['rps'], n):>6} {ratio(x['rps'], y):>6} "
               f"{x['ok']:>8.2f} {att:>7} {rss:>6} {anon:>5} {x['cpu']:>6.1f}  " + " ".join(f"{v:.0f}" for v in x["reps"]))
+for scen in sorted({r["scenario"] for r in rows if r["scenario"].startswith("rate")}, key=lambda v: int(v[4:])):
+    rr = {r["target"]: r for r in rows if r["scenario"] == scen}
+    d, n = rr.get("direct"), rr.get("nginx")
+    added = lambda r, k: int(r[k]) - int(d[k]) if d else None
+    print(f"\n[{scen}] fixed rate {scen[4:]} req/s (h2load --rps, {sys.argv[6]} connections), GET, upstream 200: added latency over direct, next to nginx's")
+    print(f"{'target':<11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'+p50 ms':>7} {'+p99 ms':>7} {'+p50/ngx':>8} {'+p99/ngx':>8} {'errors':>6} {'RSS MB':>6} {'cpu us':>6}")
+    for t, r in rr.items():
+        a50, a99 = added(r, "p50_us"), added(r, "p99_us")
+        n50, n99 = (added(n, "p50_us"), added(n, "p99_us")) if n else (None, None)
+        rel = lambda a, b: f"{a / b:.2f}" if a is not None and b and t not in ("direct", "nginx") else "-"
+        ms = lambda v: f"{v / 1000:.3f}" if v is not None and t != "direct" else "-"
+        cpu = 1e6 * int(r["cpu_ticks"] or 0) / hz / max(int(r["requests"] or 0), 1)
+        rss = f"{int(r['rss_kib']) / 1024:.0f}" if int(r["rss_kib"] or 0) else "-"
+        # Below the offered rate the target saturated: its latencies are queueing, not what it adds.
+        short = "  below the rate" if float(r["rps"]) < 0.95 * int(scen[4:]) else ""
+        print(f"{t:<11} {float(r['rps']):>8.0f} {int(r['p50_us']) / 1000:>7.3f} {int(r['p99_us']) / 1000:>7.3f} {int(r['p999_us']) / 1000:>7.3f} {ms(a50):>7} {ms(a99):>7} "
+              f"{rel(a50, n50):>8} {rel(a99, n99):>8} {int(r['non2xx']) + int(r['sockerr']):>6} {rss:>6} {cpu:>6.1f}{short}")
 for target, ms in starts.items():
     print(f"\n{target} startup (exec -> first 200 on /readyz, unpinned): {' '.join(f'{s} ms' for s in ms)}; median {statistics.median(ms):.0f} ms", end="")
 print()

@@ -19,6 +19,14 @@ namespace Sidecar.Hosting;
 /// </summary>
 internal sealed partial class SidecarHost : IAsyncDisposable
 {
+    /// <summary>
+    /// The builders' only argument: the host's configuration (log levels, from an optional appsettings.json too) is
+    /// read once at start, where it is validated, and not watched. Watching appsettings.json put an inotify watch on
+    /// every directory under the working directory at start, which made the time to ready depend on where Sidecar was
+    /// started from (the whole filesystem when that is <c>/</c>).
+    /// </summary>
+    private static readonly string[] BuilderArgs = ["--hostBuilder:reloadConfigOnChange=false"];
+
     private readonly WebApplication _proxy;
     private readonly WebApplication _admin;
     private readonly ReadinessState _readiness;
@@ -51,10 +59,12 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         var host = new SidecarHost(proxy, admin);
         try
         {
-            // Admin first: probes get a truthful "not ready" while the proxy starts.
-            await admin.StartAsync(cancellationToken);
+            // Both at once: each mostly builds its own middleware pipeline and Kestrel transport, so on two cores they
+            // overlap. /readyz says "not ready" until both listen and MarkListening runs.
+            var proxyStarted = Task.Run(() => proxy.StartAsync(cancellationToken), cancellationToken);
+            var adminStarted = admin.StartAsync(cancellationToken);
+            await Task.WhenAll(proxyStarted, adminStarted);
             host.AdminAddress = BoundAddress(admin);
-            await proxy.StartAsync(cancellationToken);
             host.ProxyAddress = BoundAddress(proxy);
             host._readiness.MarkListening();
             host.LogListening(host.ProxyAddress, host.AdminAddress, config.SourcePath, config.Routes.Count);
@@ -117,7 +127,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     private static WebApplication BuildProxy(SidecarConfig config, SidecarHostOptions options)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar", Args = [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar", Args = BuilderArgs });
         SidecarLogging.Configure(builder.Logging, builder.Configuration, options);
         builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Limits.DrainTimeout);
@@ -146,6 +156,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSingleton<RequestTargetTransform>();
         services.AddSingleton<UpstreamResponseTransform>();
         services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();
+        RemoveDataProtectionStartup(services);
 
         if (options.ConfigPath is { } path)
         {
@@ -177,7 +188,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     private static WebApplication BuildAdmin(SidecarConfig config, SidecarHostOptions options, IServiceProvider shared)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar-admin", Args = [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar-admin", Args = BuilderArgs });
         SidecarLogging.Configure(builder.Logging, builder.Configuration, options);
         builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -193,6 +204,25 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         var app = builder.Build();
         app.MapAdminEndpoints();
         return app;
+    }
+
+    /// <summary>
+    /// YARP registers ASP.NET Core Data Protection for its session-affinity cookies, which Sidecar never configures.
+    /// Data Protection's hosted service would load OpenSSL and read, or create and write, a key ring under $HOME at
+    /// every start: a warning in the log of every new pod, a write on what may be a read-only filesystem, and about a
+    /// tenth of the native build's time to ready. Without it the key ring is only built if a protector is ever used.
+    /// </summary>
+    private static void RemoveDataProtectionStartup(IServiceCollection services)
+    {
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            var service = services[i];
+            if (service.ServiceType == typeof(IHostedService)
+                && service.ImplementationType?.Namespace?.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal) == true)
+            {
+                services.RemoveAt(i);
+            }
+        }
     }
 
     private static Uri BoundAddress(WebApplication app)

@@ -110,6 +110,48 @@ public sealed class ExecutableTests
     }
 
     [Fact]
+    public async Task Run_FreshHomeInADeepWorkingDirectory_WritesNoKeyAndWatchesNoDirectory()
+    {
+        // Starting writes no ASP.NET Core Data Protection key under $HOME (YARP registers Data Protection for session
+        // affinity, which Sidecar never uses; every fresh pod logged a warning and wrote a key file), and watches no
+        // directory under the working directory (the host's appsettings.json reload, which made the time to ready
+        // depend on that tree).
+        var home = Directory.CreateTempSubdirectory("sidecar-home-");
+        var workingDirectory = Directory.CreateTempSubdirectory("sidecar-cwd-");
+        for (var i = 0; i < 20; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(workingDirectory.FullName, $"d{i}", "sub"));
+        }
+
+        var config = Path.Combine(home.FullName, "sidecar.yaml");
+        await File.WriteAllTextAsync(config, """
+            listen: { proxy: "http://127.0.0.1:0", admin: "http://127.0.0.1:0" }
+            clusters:
+              app: { destinations: ["http://127.0.0.1:9"] }
+            routes:
+              - { name: all, cluster: app }
+            limits: { drain_delay: 0s, drain_timeout: 1s }
+            """);
+        try
+        {
+            using var sidecar = SidecarProcess.StartIn(workingDirectory.FullName, new Dictionary<string, string> { ["HOME"] = home.FullName }, "run", "--config", config);
+            await sidecar.WaitUntilListeningAsync(TimeSpan.FromSeconds(20));
+
+            Assert.Empty(Directory.EnumerateFiles(home.FullName, "*.xml", SearchOption.AllDirectories));
+            Assert.DoesNotContain(sidecar.Output.Concat(sidecar.Errors), line => line.Contains("DataProtection", StringComparison.Ordinal));
+            Assert.Equal(0, InotifyWatches(sidecar.Id));
+
+            sidecar.Signal(15);
+            Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+            workingDirectory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Demo_TwoSeconds_PrintsTheComparisonAndExitsZero()
     {
         var (exitCode, stdout, stderr) = await SidecarProcess.RunAsync("demo", "--duration", "2s");
@@ -117,5 +159,24 @@ public sealed class ExecutableTests
         Assert.True(exitCode == 0, stderr);
         Assert.Contains("with retries", stdout, StringComparison.Ordinal);
         Assert.Contains("attempts per request", stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>The inotify watches a process holds: one "inotify wd:" line per watch in its inotify fds' fdinfo.</summary>
+    private static int InotifyWatches(int pid)
+    {
+        var watches = 0;
+        foreach (var fd in Directory.EnumerateFiles($"/proc/{pid}/fdinfo"))
+        {
+            try
+            {
+                watches += File.ReadLines(fd).Count(line => line.StartsWith("inotify wd:", StringComparison.Ordinal));
+            }
+            catch (IOException)
+            {
+                // The descriptor was closed while we looked.
+            }
+        }
+
+        return watches;
     }
 }

@@ -31,7 +31,11 @@ public sealed partial class SidecarProcess : IDisposable
     /// <c>SIDECAR_LOG_FORMAT</c>), which only this child process sees. Inherited <c>OTEL_*</c>, <c>SIDECAR_LOG_*</c>
     /// and <c>Logging__*</c> variables are removed so that the test alone decides what is exported and logged.
     /// </summary>
-    public static SidecarProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static SidecarProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        StartIn(Path.GetTempPath(), environment, args);
+
+    /// <summary>As <see cref="Start(IReadOnlyDictionary{string, string}?, string[])"/>, in <paramref name="workingDirectory"/>.</summary>
+    public static SidecarProcess StartIn(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var executable = Environment.GetEnvironmentVariable("SIDECAR_TEST_EXECUTABLE");
         var info = new ProcessStartInfo(string.IsNullOrEmpty(executable) ? "dotnet" : executable)
@@ -39,7 +43,7 @@ public sealed partial class SidecarProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
+            WorkingDirectory = workingDirectory,
         };
         if (string.IsNullOrEmpty(executable))
         {
