@@ -46,9 +46,6 @@ internal sealed partial class OverloadManager : IHostedService, IDisposable
     /// <summary>The protections in force.</summary>
     public OverloadState State => _admission.State;
 
-    /// <summary>The last pressure sampled.</summary>
-    public MemoryPressure LastPressure { get; private set; }
-
     /// <summary>Completes when new connections may be accepted: at once unless the state is <see cref="OverloadState.StopAccepting"/>.</summary>
     public Task WhenAccepting => Volatile.Read(ref _acceptGate)?.Task ?? Accepting;
 
@@ -96,7 +93,6 @@ internal sealed partial class OverloadManager : IHostedService, IDisposable
 
             _trimmer.Tick(elevated: State != OverloadState.Normal);
             var pressure = options.Enabled ? _source.Sample() : default;
-            LastPressure = pressure;
             var previous = State;
             var next = options.Enabled ? Next(previous, pressure.Ratio, options) : OverloadState.Normal;
             if (next != previous)

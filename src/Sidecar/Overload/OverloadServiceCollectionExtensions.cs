@@ -10,11 +10,14 @@ internal static class OverloadServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the overload manager (started with the host), request admission, the GC as the pressure source
-    /// unless one is registered already, and Kestrel's socket transport wrapped so that accepting can pause.
+    /// unless one is registered already, Kestrel's socket transport wrapped so that accepting can pause, and Kestrel's
+    /// buffer pools made trimmable.
     /// </summary>
     public static IServiceCollection AddSidecarOverload(this IServiceCollection services)
     {
         services.TryAddSingleton<IMemoryPressureSource, GcMemoryPressureSource>();
+        services.AddSingleton<TrimmableMemoryPoolFactory>();
+        services.AddSingleton<IMemoryPoolFactory<byte>>(static sp => sp.GetRequiredService<TrimmableMemoryPoolFactory>());
         services.AddSingleton<HeapTrimmer>();
         services.AddSingleton<OverloadManager>();
         services.AddHostedService(static sp => sp.GetRequiredService<OverloadManager>());
