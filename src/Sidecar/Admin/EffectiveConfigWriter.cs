@@ -117,15 +117,38 @@ internal static class EffectiveConfigWriter
 
         json.WriteEndArray();
 
-        json.WriteStartObject("limits");
-        json.WriteNumber("max_buffered_bytes", config.Limits.MaxBufferedBytes);
-        json.WriteNumber("max_waiting_retries", config.Limits.MaxWaitingRetries);
-        json.WriteString("drain_timeout", Duration(config.Limits.DrainTimeout));
-        json.WriteString("drain_delay", Duration(config.Limits.DrainDelay));
-        json.WriteEndObject();
-
+        WriteLimits(json, config.Limits);
         json.WriteStartObject("telemetry");
         json.WriteBoolean("dotnet_metrics", config.Telemetry.DotnetMetrics);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WriteLimits(Utf8JsonWriter json, LimitsOptions limits)
+    {
+        json.WriteStartObject("limits");
+        json.WriteNumber("max_buffered_bytes", limits.MaxBufferedBytes);
+        json.WriteNumber("max_concurrent_requests", limits.MaxConcurrentRequests);
+        json.WriteNumber("max_waiting_retries", limits.MaxWaitingRetries);
+        json.WriteString("drain_timeout", Duration(limits.DrainTimeout));
+        json.WriteString("drain_delay", Duration(limits.DrainDelay));
+        var overload = limits.Overload;
+        json.WriteStartObject("overload");
+        json.WriteBoolean("enabled", overload.Enabled);
+        json.WriteString("check_interval", Duration(overload.CheckInterval));
+        json.WriteNumber("stop_buffering", overload.StopBuffering);
+        json.WriteNumber("reject_requests", overload.RejectRequests);
+        json.WriteNumber("stop_accepting", overload.StopAccepting);
+        json.WriteNumber("recovery_margin", overload.RecoveryMargin);
+        json.WriteEndObject();
+        // Where the memory-bound values come from: the file, or the memory this process has.
+        json.WriteStartObject("origin");
+        json.WriteString("max_buffered_bytes", limits.Origin(limits.MaxBufferedBytesConfigured));
+        json.WriteString("max_concurrent_requests", limits.Origin(limits.MaxConcurrentRequestsConfigured));
+        json.WriteEndObject();
+        json.WriteStartObject("memory");
+        json.WriteNumber("available_bytes", limits.Memory.AvailableBytes);
+        json.WriteString("source", limits.Memory.Source);
         json.WriteEndObject();
         json.WriteEndObject();
     }

@@ -19,6 +19,7 @@ internal static class ValidateCommand
         var config = result.Config!;
         output.WriteLine($"{path ?? ConfigSource.EmbeddedName}: valid ({config.Routes.Count} routes, {config.Clusters.Count} clusters, {config.Policies.Count} policies)");
         output.WriteLine($"listen: proxy {UrlRedaction.Redact(config.Listen.Proxy)}, admin {UrlRedaction.Redact(config.Listen.Admin)}");
+        WriteLimits(output, config.Limits);
         foreach (var route in config.Routes)
         {
             var match = route.Match;
@@ -55,6 +56,18 @@ internal static class ValidateCommand
         }
 
         error.WriteLine($"{result.Errors.Count} error(s); configuration rejected.");
+    }
+
+    private static void WriteLimits(TextWriter output, LimitsOptions limits)
+    {
+        output.WriteLine($"limits (memory available: {MemoryBudget.FormatMebibytes(limits.Memory.AvailableBytes)}, {limits.Memory.Source}):");
+        output.WriteLine($"  max_buffered_bytes {SizeParser.Format(limits.MaxBufferedBytes)} ({limits.Origin(limits.MaxBufferedBytesConfigured)})");
+        output.WriteLine($"  max_concurrent_requests {limits.MaxConcurrentRequests} ({limits.Origin(limits.MaxConcurrentRequestsConfigured)})");
+        output.WriteLine($"  max_waiting_retries {limits.MaxWaitingRetries}, drain_delay {Format(limits.DrainDelay)}, drain_timeout {Format(limits.DrainTimeout)}");
+        var overload = limits.Overload;
+        output.WriteLine(overload.Enabled
+            ? string.Create(CultureInfo.InvariantCulture, $"  overload: memory pressure checked every {Format(overload.CheckInterval)}; stop buffering at {overload.StopBuffering}, reject requests at {overload.RejectRequests}, stop accepting at {overload.StopAccepting}; each off again {overload.RecoveryMargin} lower")
+            : "  overload: off");
     }
 
     private static void WritePolicy(TextWriter output, RetryPolicyOptions policy)

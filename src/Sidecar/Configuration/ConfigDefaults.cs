@@ -39,11 +39,39 @@ internal static class ConfigDefaults
     /// <summary>Envoy's <c>max_retries</c> circuit breaker default is 3 per host; per cluster we allow more.</summary>
     public const int MaxConcurrentRetries = 100;
 
-    /// <summary>Bounds the memory all replay buffers can hold together.</summary>
-    public const long MaxBufferedBytes = 64L * 1024 * 1024;
-
     /// <summary>Bounds requests parked in backoff (each holds a connection and maybe a body).</summary>
     public const int MaxWaitingRetries = 1000;
+
+    // limits.max_buffered_bytes and limits.max_concurrent_requests are derived from the memory the process has: see
+    // MemoryBudget.
+
+    /// <summary>
+    /// Pressure is sampled off the request path; 4 samples a second see a burst build up over its first second (a
+    /// thousand 60 KiB uploads take about as long to arrive) for a few microseconds of CPU each.
+    /// </summary>
+    public static readonly TimeSpan OverloadCheckInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Replay copies are the first memory to give up: a request still gets its upstream's answer, only without a
+    /// retry. At 60% of a 96 MiB heap limit there is still room for the requests already in flight to finish.
+    /// </summary>
+    public const double OverloadStopBuffering = 0.6;
+
+    /// <summary>
+    /// A 503 costs a few hundred bytes where a proxied request costs up to 128 KiB: shedding new requests is what
+    /// lets those in flight finish. Envoy's overload manager sheds at 95% of its heap; a .NET heap that grows in GC
+    /// regions and collects between samples needs the earlier start.
+    /// </summary>
+    public const double OverloadRejectRequests = 0.75;
+
+    /// <summary>
+    /// Even 503s cost receive buffers: past this, new connections wait in the kernel's accept queue (they are neither
+    /// read nor reset) until pressure falls.
+    /// </summary>
+    public const double OverloadStopAccepting = 0.9;
+
+    /// <summary>A protection turns off only 0.1 below its threshold, so pressure hovering at a threshold does not flap.</summary>
+    public const double OverloadRecoveryMargin = 0.1;
 
     /// <summary>Kubernetes' default termination grace is 30s; leave a margin for the process to exit.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(25);

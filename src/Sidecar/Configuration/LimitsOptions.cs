@@ -1,10 +1,20 @@
 namespace Sidecar.Configuration;
 
-/// <summary><c>limits:</c> process-wide caps that keep a retry storm from hurting the host.</summary>
+/// <summary><c>limits:</c> process-wide caps that keep a retry storm or a burst from hurting the host.</summary>
 internal sealed record LimitsOptions
 {
-    /// <summary>All request bodies buffered for replay together stay under this many bytes, counted as they arrive. Default 64 MiB.</summary>
-    public long MaxBufferedBytes { get; init; } = ConfigDefaults.MaxBufferedBytes;
+    /// <summary>
+    /// All request bodies buffered for replay together stay under this many bytes, counted as they arrive. Default: a
+    /// quarter of the memory
+    /// available to the GC heap, at most 64 MiB (<see cref="MemoryBudget.MaxBufferedBytes"/>).
+    /// </summary>
+    public long MaxBufferedBytes { get; init; } = MemoryBudget.Current.MaxBufferedBytes;
+
+    /// <summary>
+    /// At most this many requests are proxied at once; more are answered 503 (gRPC: RESOURCE_EXHAUSTED) at once.
+    /// Default: half of the memory available to the GC heap at 128 KiB a request (<see cref="MemoryBudget.MaxConcurrentRequests"/>).
+    /// </summary>
+    public int MaxConcurrentRequests { get; init; } = MemoryBudget.Current.MaxConcurrentRequests;
 
     /// <summary>
     /// At most this many requests wait in backoff at once; past it, requests are not retried. One cluster holds at most
@@ -17,4 +27,19 @@ internal sealed record LimitsOptions
 
     /// <summary>How long <c>/readyz</c> reports unready before new connections stop, so endpoints are removed. Default 5s.</summary>
     public TimeSpan DrainDelay { get; init; } = ConfigDefaults.DrainDelay;
+
+    /// <summary>Memory-pressure thresholds of the overload manager.</summary>
+    public OverloadOptions Overload { get; init; } = new();
+
+    /// <summary>The memory the defaults above were derived from.</summary>
+    public MemoryBudget Memory { get; init; } = MemoryBudget.Current;
+
+    /// <summary><c>max_buffered_bytes</c> was set in the file (else derived from <see cref="Memory"/>).</summary>
+    public bool MaxBufferedBytesConfigured { get; init; }
+
+    /// <summary><c>max_concurrent_requests</c> was set in the file (else derived from <see cref="Memory"/>).</summary>
+    public bool MaxConcurrentRequestsConfigured { get; init; }
+
+    /// <summary>Where a memory-bound value came from: <c>config</c> or <c>derived from 96 MiB available</c>.</summary>
+    public string Origin(bool configured) => configured ? "config" : Memory.DerivedLabel;
 }

@@ -32,7 +32,8 @@ internal sealed partial class SidecarConfigBinder
     private static readonly string[] HealthKeys = ["passive", "reactivation_period", "active"];
     private static readonly string[] ActiveHealthKeys = ["interval", "timeout", "path"];
     private static readonly string[] CircuitBreakerKeys = ["failure_ratio", "minimum_requests", "window", "break_duration"];
-    private static readonly string[] LimitsKeys = ["max_buffered_bytes", "max_waiting_retries", "drain_timeout", "drain_delay"];
+    private static readonly string[] LimitsKeys = ["max_buffered_bytes", "max_concurrent_requests", "max_waiting_retries", "drain_timeout", "drain_delay", "overload"];
+    private static readonly string[] OverloadKeys = ["enabled", "check_interval", "stop_buffering", "reject_requests", "stop_accepting", "recovery_margin"];
     private static readonly string[] TelemetryKeys = ["dotnet_metrics"];
 
     private static readonly string[] PolicyKeys =
@@ -114,10 +115,14 @@ internal sealed partial class SidecarConfigBinder
     private const string IdempotentKeyword = "idempotent";
 
     private readonly ConfigReader _reader;
+    private readonly MemoryBudget _memory;
 
-    public SidecarConfigBinder(ConfigReader reader)
+    /// <param name="reader">Where values are read from and errors recorded.</param>
+    /// <param name="memory">The memory that limits absent from the file are derived from.</param>
+    public SidecarConfigBinder(ConfigReader reader, MemoryBudget memory)
     {
         _reader = reader;
+        _memory = memory;
     }
 
     /// <summary>Binds <paramref name="root"/> (<c>null</c> for an empty file); the result is only meaningful when no error was recorded.</summary>
@@ -137,7 +142,7 @@ internal sealed partial class SidecarConfigBinder
             return null;
         }
 
-        var limits = map.TryGet("limits", out var limitsNode) ? BindLimits(limitsNode, map.PathOf("limits")) : new LimitsOptions();
+        var limits = map.TryGet("limits", out var limitsNode) ? BindLimits(limitsNode, map.PathOf("limits")) : DerivedLimits();
         var listen = map.TryGet("listen", out var listenNode) ? BindListen(listenNode, map.PathOf("listen")) : new ListenOptions();
         var telemetry = map.TryGet("telemetry", out var telemetryNode) ? BindTelemetry(telemetryNode, map.PathOf("telemetry")) : new TelemetryOptions();
 
@@ -248,20 +253,32 @@ internal sealed partial class SidecarConfigBinder
         return address;
     }
 
+    private LimitsOptions DerivedLimits() => new()
+    {
+        MaxBufferedBytes = _memory.MaxBufferedBytes,
+        MaxConcurrentRequests = _memory.MaxConcurrentRequests,
+        Memory = _memory,
+    };
+
     private LimitsOptions BindLimits(YamlNode node, string path)
     {
         var map = _reader.ReadMapping(node, path, LimitsKeys);
         if (map is null)
         {
-            return new LimitsOptions();
+            return DerivedLimits();
         }
 
         return new LimitsOptions
         {
-            MaxBufferedBytes = _reader.Size(map, "max_buffered_bytes", ConfigDefaults.MaxBufferedBytes),
+            MaxBufferedBytes = _reader.Size(map, "max_buffered_bytes", _memory.MaxBufferedBytes),
+            MaxConcurrentRequests = _reader.Int(map, "max_concurrent_requests", _memory.MaxConcurrentRequests, min: 1),
             MaxWaitingRetries = _reader.Int(map, "max_waiting_retries", ConfigDefaults.MaxWaitingRetries, min: 0),
             DrainTimeout = _reader.Duration(map, "drain_timeout", ConfigDefaults.DrainTimeout, MaxDuration, allowZero: true),
             DrainDelay = _reader.Duration(map, "drain_delay", ConfigDefaults.DrainDelay, MaxDuration, allowZero: true),
+            Overload = BindChild(map, "overload", OverloadKeys, BindOverload) ?? new OverloadOptions(),
+            Memory = _memory,
+            MaxBufferedBytesConfigured = map.TryGet("max_buffered_bytes", out _),
+            MaxConcurrentRequestsConfigured = map.TryGet("max_concurrent_requests", out _),
         };
     }
 
@@ -275,6 +292,49 @@ internal sealed partial class SidecarConfigBinder
 
         return new TelemetryOptions { DotnetMetrics = _reader.Bool(map, "dotnet_metrics", ConfigDefaults.DotnetMetrics) };
     }
+
+    private OverloadOptions BindOverload(ConfigMapping map)
+    {
+        var defaults = new OverloadOptions();
+        var stopBuffering = _reader.Double(map, "stop_buffering", defaults.StopBuffering, 0, 1, minExclusive: true);
+        var rejectRequests = _reader.Double(map, "reject_requests", defaults.RejectRequests, 0, 1, minExclusive: true);
+        var stopAccepting = _reader.Double(map, "stop_accepting", defaults.StopAccepting, 0, 1, minExclusive: true);
+        var margin = _reader.Double(map, "recovery_margin", defaults.RecoveryMargin, 0, 1);
+        // Each protection adds to the one before: buffering stops first, connections last.
+        if (rejectRequests < stopBuffering)
+        {
+            OrderError(map, "reject_requests", $"reject_requests ({Invariant(rejectRequests)}) must be at least stop_buffering ({Invariant(stopBuffering)})");
+        }
+
+        if (stopAccepting < rejectRequests)
+        {
+            OrderError(map, "stop_accepting", $"stop_accepting ({Invariant(stopAccepting)}) must be at least reject_requests ({Invariant(rejectRequests)})");
+        }
+
+        if (margin >= stopBuffering)
+        {
+            OrderError(map, "recovery_margin", $"recovery_margin ({Invariant(margin)}) must be below stop_buffering ({Invariant(stopBuffering)}), or protections would never turn off");
+        }
+
+        return new OverloadOptions
+        {
+            Enabled = _reader.Bool(map, "enabled", defaults.Enabled),
+            CheckInterval = _reader.Duration(map, "check_interval", defaults.CheckInterval, TimeSpan.FromSeconds(10)),
+            StopBuffering = stopBuffering,
+            RejectRequests = rejectRequests,
+            StopAccepting = stopAccepting,
+            RecoveryMargin = margin,
+        };
+    }
+
+    private void OrderError(ConfigMapping map, string key, string message)
+    {
+        // Either side may be the default; point at the key when the user wrote it, else at the mapping.
+        var at = map.TryGet(key, out var node) ? node : map.Node;
+        _reader.Error(at, map.PathOf(key), message);
+    }
+
+    private static string Invariant(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private ClusterOptions? BindCluster(string name, YamlNode node)
     {
@@ -413,7 +473,7 @@ internal sealed partial class SidecarConfigBinder
             _reader.Error(
                 bufferNode,
                 map.PathOf("buffer_limit"),
-                $"buffer_limit ({SizeParser.Format(bufferLimit)}) must not exceed limits.max_buffered_bytes ({SizeParser.Format(limits.MaxBufferedBytes)})");
+                $"buffer_limit ({SizeParser.Format(bufferLimit)}) must not exceed limits.max_buffered_bytes ({SizeParser.Format(limits.MaxBufferedBytes)}, {limits.Origin(limits.MaxBufferedBytesConfigured)})");
         }
 
         return new RetryPolicyOptions

@@ -7,7 +7,10 @@ namespace Sidecar.Configuration;
 internal static class SidecarConfigLoader
 {
     /// <summary>Reads <paramref name="path"/> and parses it; a missing or unreadable file is one error at 1:1.</summary>
-    public static ConfigLoadResult LoadFile(string path)
+    public static ConfigLoadResult LoadFile(string path) => LoadFile(path, MemoryBudget.Current);
+
+    /// <summary>As <see cref="LoadFile(string)"/>, deriving absent limits from <paramref name="memory"/>.</summary>
+    public static ConfigLoadResult LoadFile(string path, MemoryBudget memory)
     {
         string yaml;
         try
@@ -22,7 +25,7 @@ internal static class SidecarConfigLoader
             return new ConfigLoadResult(null, [new ConfigError(path, 1, 1, string.Empty, message)]);
         }
 
-        return Parse(yaml, path);
+        return Parse(yaml, path, memory);
     }
 
     /// <summary>Parses YAML text; <paramref name="sourcePath"/> names the file in errors.</summary>
@@ -32,7 +35,10 @@ internal static class SidecarConfigLoader
     /// 3. Bind and validate with <see cref="SidecarConfigBinder"/>, collecting every error.
     /// Errors come back sorted by position so they read top to bottom like the file.
     /// </remarks>
-    public static ConfigLoadResult Parse(string yaml, string sourcePath)
+    public static ConfigLoadResult Parse(string yaml, string sourcePath) => Parse(yaml, sourcePath, MemoryBudget.Current);
+
+    /// <summary>As <see cref="Parse(string, string)"/>, deriving absent limits from <paramref name="memory"/>.</summary>
+    public static ConfigLoadResult Parse(string yaml, string sourcePath, MemoryBudget memory)
     {
         var errors = new List<ConfigError>();
         var reader = new ConfigReader(sourcePath, errors);
@@ -65,7 +71,7 @@ internal static class SidecarConfigLoader
         }
 
         var root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
-        var config = new SidecarConfigBinder(reader).Bind(root, sourcePath);
+        var config = new SidecarConfigBinder(reader, memory).Bind(root, sourcePath);
         return errors.Count == 0 && config is not null ? new ConfigLoadResult(config, []) : Fail(errors);
     }
 

@@ -10,7 +10,7 @@ internal static class ProblemResponse
 {
     public const string ContentType = "application/problem+json";
 
-    public static async Task WriteAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail = null)
+    public static async Task WriteAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail = null, int retryAfterSeconds = 0)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -25,6 +25,11 @@ internal static class ProblemResponse
         if (attempts > 0)
         {
             response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(attempts);
+        }
+
+        if (retryAfterSeconds > 0)
+        {
+            response.Headers.RetryAfter = SidecarHeaders.Number(retryAfterSeconds);
         }
 
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);

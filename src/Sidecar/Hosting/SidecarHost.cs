@@ -5,6 +5,7 @@ using Sidecar.Admin;
 using Sidecar.Configuration;
 using Sidecar.Forwarding;
 using Sidecar.Logging;
+using Sidecar.Overload;
 using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Telemetry;
@@ -68,6 +69,14 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             host.ProxyAddress = BoundAddress(proxy);
             host._readiness.MarkListening();
             host.LogListening(host.ProxyAddress, host.AdminAddress, config.SourcePath, config.Routes.Count);
+            var limits = config.Limits;
+            host.LogLimits(
+                SizeParser.Format(limits.MaxBufferedBytes),
+                limits.Origin(limits.MaxBufferedBytesConfigured),
+                limits.MaxConcurrentRequests,
+                limits.Origin(limits.MaxConcurrentRequestsConfigured),
+                MemoryBudget.FormatMebibytes(limits.Memory.AvailableBytes),
+                limits.Memory.Source);
             return host;
         }
         catch (Exception ex)
@@ -155,6 +164,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSidecarRetries();
         services.AddSingleton<RequestTargetTransform>();
         services.AddSingleton<UpstreamResponseTransform>();
+        services.AddSidecarOverload();
         services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();
         RemoveDataProtectionStartup(services);
 
@@ -170,6 +180,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<ConfigFileWatcher>>()));
         }
+
+        options.ConfigureServices?.Invoke(services);
 
         var app = builder.Build();
         // Before any endpoint: no CONNECT tunnels, and an over-limit Content-Length is a 413 rather than a 502.
@@ -233,6 +245,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Sidecar proxy listening on {ProxyAddress}, admin on {AdminAddress} ({ConfigPath}, {RouteCount} routes)")]
     private partial void LogListening(Uri proxyAddress, Uri adminAddress, string configPath, int routeCount);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Limits: max_buffered_bytes {MaxBufferedBytes} ({BufferedOrigin}), max_concurrent_requests {MaxConcurrentRequests} ({ConcurrencyOrigin}); memory available {Available} ({MemorySource})")]
+    private partial void LogLimits(string maxBufferedBytes, string bufferedOrigin, int maxConcurrentRequests, string concurrencyOrigin, string available, string memorySource);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Draining: /readyz is unready; connections stop in {DrainDelay}, in-flight requests get {DrainTimeout}")]
     private partial void LogDraining(TimeSpan drainDelay, TimeSpan drainTimeout);

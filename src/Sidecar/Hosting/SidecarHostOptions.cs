@@ -38,6 +38,9 @@ internal sealed record SidecarHostOptions
     /// <summary>Extra logging setup (tests capture logs here).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
+    /// <summary>Last changes to the proxy's services before it is built (tests replace the memory-pressure source here).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     /// <summary>Time source; tests may replace it.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

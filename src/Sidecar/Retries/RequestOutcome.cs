@@ -34,4 +34,7 @@ internal static class RequestOutcome
 
     /// <summary>The caller disconnected first; <c>status_class</c> is <c>none</c> unless a response had started.</summary>
     public const string ClientCancelled = "client_cancelled";
+
+    /// <summary>Shed before it was proxied: Sidecar answered 503 (gRPC: RESOURCE_EXHAUSTED) itself.</summary>
+    public const string Overloaded = "overloaded";
 }

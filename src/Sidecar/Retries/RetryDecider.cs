@@ -60,7 +60,7 @@ internal sealed class RetryDecider
 
         if (!state.BodyReplayable)
         {
-            return Skip(route, RetrySkipReason.BodyNotReplayable, RequestOutcome.NotRetryable, out outcome);
+            return Skip(route, state.BufferingShed ? RetrySkipReason.Overloaded : RetrySkipReason.BodyNotReplayable, RequestOutcome.NotRetryable, out outcome);
         }
 
         var plan = state.Plan;

@@ -1,6 +1,7 @@
 using Sidecar.Configuration;
 using Sidecar.Forwarding;
 using Sidecar.Hosting;
+using Sidecar.Overload;
 using Sidecar.Resilience;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
@@ -11,11 +12,13 @@ namespace Sidecar.Retries;
 
 /// <summary>
 /// The attempt loop, placed in YARP's proxy pipeline before load balancing. For each request:
+/// 0. Admission: while memory is short or <c>limits.max_concurrent_requests</c> are in flight, answer 503 at once.
 /// 1. Remove the fields the caller's <c>Connection</c> header names (they are for this hop), and strip the caller's
 ///    <c>x-sidecar-*</c> headers (after reading overrides the policy allows).
 /// 2. No policy: forward once, nothing buffered, no per-request state; a failure is answered with problem+json.
-/// 3. Policy: work out the deadline and attempt limit, buffer a replayable body, then per attempt restore the
-///    destinations (preferring ones not yet tried), arm the per-try timer, and run the rest of the pipeline.
+/// 3. Policy: work out the deadline and attempt limit, buffer a replayable body (unless the overload manager stopped
+///    buffering), then per attempt restore the destinations (preferring ones not yet tried), arm the per-try timer,
+///    and run the rest of the pipeline.
 /// 4. The response transform has either committed the response (done) or suppressed it and scheduled a retry (wait,
 ///    loop). A transport error with no response is decided here the same way; if no retry follows, the caller gets a
 ///    502 (no response), 504 (deadline) or the error YARP produced.
@@ -27,17 +30,19 @@ internal sealed partial class RetryMiddleware
     private readonly RetryDecider _decider;
     private readonly HedgedForwarder _hedger;
     private readonly BufferedBytesAccount _bufferedBytes;
+    private readonly RequestAdmission _admission;
     private readonly SidecarMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<RetryMiddleware> _logger;
 
-    public RetryMiddleware(RequestDelegate next, SidecarConfigStore store, RetryDecider decider, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, SidecarMetrics metrics, TimeProvider timeProvider, ILogger<RetryMiddleware> logger)
+    public RetryMiddleware(RequestDelegate next, SidecarConfigStore store, RetryDecider decider, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, ILogger<RetryMiddleware> logger)
     {
         _next = next;
         _store = store;
         _decider = decider;
         _hedger = hedger;
         _bufferedBytes = bufferedBytes;
+        _admission = admission;
         _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -52,6 +57,11 @@ internal sealed partial class RetryMiddleware
 
         var proxyFeature = context.GetReverseProxyFeature();
         var route = _store.RouteTable.Find(proxyFeature.Route.Config.RouteId);
+        if (!_admission.TryEnter(out var shed))
+        {
+            return RejectAsync(context, route, shed!);
+        }
+
         if (route?.Retry is { } plan)
         {
             return ForwardWithRetriesAsync(context, proxyFeature, route, plan);
@@ -71,6 +81,7 @@ internal sealed partial class RetryMiddleware
         DestinationState? probe = null;
         if (route?.Breaker is { } breaker && !TryApplyCircuits(proxyFeature, breaker, proxyFeature.AvailableDestinations, out probe))
         {
+            _admission.Exit();
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.CircuitOpen, StatusClass.Of(StatusCodes.Status503ServiceUnavailable), 0, _timeProvider.GetElapsedTime(start));
             await WriteCircuitOpenAsync(context, route, 0);
             return;
@@ -93,6 +104,7 @@ internal sealed partial class RetryMiddleware
             finally
             {
                 _metrics.RequestEnded();
+                _admission.Exit();
             }
 
             upstreamStatus = context.Response.StatusCode;
@@ -150,7 +162,16 @@ internal sealed partial class RetryMiddleware
         var outcome = RequestOutcome.Success;
         try
         {
-            (body, state.BodyReplayable) = await ReplayableRequestBody.TryBufferAsync(request, options.BufferLimit, _bufferedBytes, requestAborted);
+            var bufferLimit = options.BufferLimit;
+            if (!_admission.BufferingAllowed && HasBodyWithin(request, bufferLimit))
+            {
+                // Memory is short: forward this body once rather than hold a copy of it for a retry.
+                bufferLimit = 0;
+                state.BufferingShed = true;
+                _metrics.OverloadShed(OverloadAction.BodyNotBuffered);
+            }
+
+            (body, state.BodyReplayable) = await ReplayableRequestBody.TryBufferAsync(request, bufferLimit, _bufferedBytes, requestAborted);
             if (options.Hedge is not null && state.IsIdempotent && state.BodyReplayable && route.Breaker is null && !IsUpgrade(context))
             {
                 int attempts;
@@ -281,6 +302,7 @@ internal sealed partial class RetryMiddleware
         }
         finally
         {
+            _admission.Exit();
             body?.Dispose();
             if (state.HoldsRetrySlot)
             {
@@ -435,8 +457,30 @@ internal sealed partial class RetryMiddleware
         }
     }
 
+    private Task RejectAsync(HttpContext context, RoutePlan? route, string action)
+    {
+        if (ControlHeaders.Any(context.Request.Headers))
+        {
+            ControlHeaders.Strip(context.Request.Headers);
+        }
+
+        _metrics.OverloadShed(action);
+        if (route is not null)
+        {
+            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.Overloaded, StatusClass.Of(StatusCodes.Status503ServiceUnavailable), 0, TimeSpan.Zero);
+        }
+
+        return OverloadResponse.WriteAsync(context, route?.RouteName, action);
+    }
+
     private static Task WriteCircuitOpenAsync(HttpContext context, RoutePlan route, int attempts) =>
         ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Circuit open: every destination of the cluster is failing", route.RouteName, attempts, RequestOutcome.CircuitOpen);
+
+    /// <summary>A body that would have been buffered had memory allowed: there is one, and it may fit the limit.</summary>
+    private static bool HasBodyWithin(HttpRequest request, long limit) =>
+        request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
+        && request.ContentLength is not 0
+        && !(request.ContentLength > limit);
 
     /// <summary>WebSocket and other upgrades switch protocols on the caller's connection: never hedged.</summary>
     private static bool IsUpgrade(HttpContext context) =>

@@ -10,4 +10,7 @@ internal static class RetrySkipReason
     public const string Deadline = "deadline";
     public const string Method = "method";
     public const string Pushback = "pushback";
+
+    /// <summary>The body was forwarded without a replay copy because memory pressure was high.</summary>
+    public const string Overloaded = "overloaded";
 }

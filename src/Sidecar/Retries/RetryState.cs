@@ -38,6 +38,9 @@ internal sealed class RetryState
     /// <summary>The request body (if any) can be sent again byte for byte.</summary>
     public bool BodyReplayable { get; set; } = true;
 
+    /// <summary>The body was not buffered because the overload manager had stopped buffering (a retry is skipped as <c>overloaded</c>).</summary>
+    public bool BufferingShed { get; set; }
+
     /// <summary>1-based number of the attempt in flight.</summary>
     public int Attempt { get; private set; }
 
@@ -72,7 +75,7 @@ internal sealed class RetryState
     /// <summary>The state of hedged attempt <paramref name="number"/> of this request.</summary>
     public RetryState ForHedge(int number, int maxAttempts)
     {
-        var state = new RetryState(Route, Plan, maxAttempts, StartTimestamp, DeadlineTimestamp, IsIdempotent) { BodyReplayable = BodyReplayable };
+        var state = new RetryState(Route, Plan, maxAttempts, StartTimestamp, DeadlineTimestamp, IsIdempotent) { BodyReplayable = BodyReplayable, BufferingShed = BufferingShed };
         state.BeginAttempt(number);
         return state;
     }

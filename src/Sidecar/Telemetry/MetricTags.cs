@@ -17,4 +17,5 @@ internal static class MetricTags
     public const string Reason = "reason";
     public const string Destination = "destination";
     public const string State = "state";
+    public const string Action = "action";
 }

@@ -45,6 +45,8 @@ internal sealed class SidecarMetrics
     private readonly Counter<long> _configReloads;
     private readonly UpDownCounter<long> _bufferedBytes;
     private readonly Counter<long> _circuitOpen;
+    private readonly Gauge<int> _overloadState;
+    private readonly Counter<long> _overloadShed;
 
     public SidecarMetrics(IMeterFactory meterFactory)
     {
@@ -84,6 +86,10 @@ internal sealed class SidecarMetrics
             "sidecar.buffered", "By", "Request body bytes currently buffered for replay.");
         _circuitOpen = meter.CreateCounter<long>(
             "sidecar.circuit.open", "{event}", "Times a circuit breaker opened, by cluster.");
+        _overloadState = meter.CreateGauge<int>(
+            "sidecar.overload.state", "{state}", "Overload protection in force: 0 none, 1 new bodies not buffered, 2 new requests rejected, 3 new connections held.");
+        _overloadShed = meter.CreateCounter<long>(
+            "sidecar.overload.shed", "{event}", "What overload protection gave up, by action.");
 
         // Istio/Envoy users complain that retry metrics are missing (or read 0 by default) until the
         // first event, so an alert such as `increase(sidecar_config_reloads_total{result="failure"}[5m]) > 0`
@@ -94,6 +100,7 @@ internal sealed class SidecarMetrics
         _configReloads.Add(0, new KeyValuePair<string, object?>(MetricTags.Result, MetricValues.Failure));
         _inflightRequests.Add(0);
         _bufferedBytes.Add(0);
+        _overloadState.Record(0);
     }
 
     public void RequestStarted()
@@ -248,6 +255,33 @@ internal sealed class SidecarMetrics
         {
             var tags = new TagList { { MetricTags.Cluster, cluster } };
             _circuitOpen.Add(1, tags);
+        }
+    }
+
+    public void OverloadStateChanged(int state)
+    {
+        if (_overloadState.Enabled)
+        {
+            _overloadState.Record(state);
+        }
+    }
+
+    /// <summary>Publishes the <c>sidecar.overload.shed</c> series of <paramref name="action"/> at 0 (see the constructor); idempotent.</summary>
+    public void OverloadActionKnown(string action)
+    {
+        if (_overloadShed.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Action, action } };
+            _overloadShed.Add(0, tags);
+        }
+    }
+
+    public void OverloadShed(string action)
+    {
+        if (_overloadShed.Enabled)
+        {
+            var tags = new TagList { { MetricTags.Action, action } };
+            _overloadShed.Add(1, tags);
         }
     }
 

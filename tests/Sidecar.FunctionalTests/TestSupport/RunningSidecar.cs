@@ -46,7 +46,8 @@ public sealed class RunningSidecar : IAsyncDisposable
     /// <param name="yaml">The config.</param>
     /// <param name="reloadInterval">How often the config file is polled; 200 ms by default.</param>
     /// <param name="timeProvider">Sidecar's clock; the system clock by default.</param>
-    public static async Task<RunningSidecar> StartAsync(string yaml, TimeSpan? reloadInterval = null, TimeProvider? timeProvider = null)
+    /// <param name="configureServices">Replaces proxy services before start (e.g. the memory-pressure source).</param>
+    public static async Task<RunningSidecar> StartAsync(string yaml, TimeSpan? reloadInterval = null, TimeProvider? timeProvider = null, Action<IServiceCollection>? configureServices = null)
     {
         if (!yaml.Contains("listen:", StringComparison.Ordinal))
         {
@@ -72,6 +73,7 @@ public sealed class RunningSidecar : IAsyncDisposable
             LogLevel = LogLevel.Debug,
             ConfigureLogging = logging => logging.AddProvider(new FakeLoggerProvider(logs)),
             TimeProvider = timeProvider ?? TimeProvider.System,
+            ConfigureServices = configureServices,
         });
         return new RunningSidecar(host, path, yaml, logs);
     }

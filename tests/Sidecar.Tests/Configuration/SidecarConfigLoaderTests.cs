@@ -70,9 +70,17 @@ public sealed class SidecarConfigLoaderTests
             policy: writes
         limits:
           max_buffered_bytes: 16MiB
+          max_concurrent_requests: 200
           max_waiting_retries: 50
           drain_timeout: 20s
           drain_delay: 0s
+          overload:
+            enabled: false
+            check_interval: 1s
+            stop_buffering: 0.5
+            reject_requests: 0.7
+            stop_accepting: 0.8
+            recovery_margin: 0.05
         """;
 
     [Fact]
@@ -157,7 +165,25 @@ public sealed class SidecarConfigLoaderTests
         Assert.Equal("writes", config.Routes[1].Policy);
 
         Assert.Equal(
-            new LimitsOptions { MaxBufferedBytes = 16 * 1024 * 1024, MaxWaitingRetries = 50, DrainTimeout = TimeSpan.FromSeconds(20), DrainDelay = TimeSpan.Zero },
+            new LimitsOptions
+            {
+                MaxBufferedBytes = 16 * 1024 * 1024,
+                MaxBufferedBytesConfigured = true,
+                MaxConcurrentRequests = 200,
+                MaxConcurrentRequestsConfigured = true,
+                MaxWaitingRetries = 50,
+                DrainTimeout = TimeSpan.FromSeconds(20),
+                DrainDelay = TimeSpan.Zero,
+                Overload = new OverloadOptions
+                {
+                    Enabled = false,
+                    CheckInterval = TimeSpan.FromSeconds(1),
+                    StopBuffering = 0.5,
+                    RejectRequests = 0.7,
+                    StopAccepting = 0.8,
+                    RecoveryMargin = 0.05,
+                },
+            },
             config.Limits);
     }
 

@@ -256,6 +256,14 @@ public sealed class SidecarConfigValidationTests
     [InlineData("limits: { drain_delay: 25h }", "1:24 limits.drain_delay: must be at most 24h, got 25h")]
     [InlineData("telemetry: { dotnet_metrics: sometimes }", "1:30 telemetry.dotnet_metrics: expected true or false, got 'sometimes'")]
     [InlineData("telemetry: { runtime_metrics: true }", "1:14 telemetry.runtime_metrics: unknown key 'runtime_metrics'; allowed keys: dotnet_metrics")]
+    [InlineData("limits: { max_concurrent_requests: 0 }", "1:36 limits.max_concurrent_requests: must be at least 1, got 0")]
+    [InlineData("limits: { overload: { stop_buffering: 0 } }", "1:39 limits.overload.stop_buffering: must be greater than 0 and at most 1, got 0")]
+    [InlineData("limits: { overload: { stop_accepting: 1.5 } }", "1:39 limits.overload.stop_accepting: must be greater than 0 and at most 1, got 1.5")]
+    [InlineData("limits: { overload: { reject_requests: 0.5 } }", "1:40 limits.overload.reject_requests: reject_requests (0.5) must be at least stop_buffering (0.6)")]
+    [InlineData("limits: { overload: { stop_accepting: 0.7 } }", "1:39 limits.overload.stop_accepting: stop_accepting (0.7) must be at least reject_requests (0.75)")]
+    [InlineData("limits: { overload: { recovery_margin: 0.6 } }", "1:40 limits.overload.recovery_margin: recovery_margin (0.6) must be below stop_buffering (0.6), or protections would never turn off")]
+    [InlineData("limits: { overload: { check_interval: 0s } }", "1:39 limits.overload.check_interval: must be greater than zero")]
+    [InlineData("limits: { overload: { at: 0.5 } }", "1:23 limits.overload.at: unknown key 'at'; allowed keys: enabled, check_interval, stop_buffering, reject_requests, stop_accepting, recovery_margin")]
     public void Parse_InvalidTopLevelValue_ReportsLocation(string line, string expected) =>
         AssertErrors(Format(TopLevelTemplate, line), $"{File}:{expected}");
 
@@ -297,7 +305,7 @@ public sealed class SidecarConfigValidationTests
     [InlineData("retry_after: { honor: yes }", "6:27 policies.p.retry_after.honor: expected true or false, got 'yes'")]
     [InlineData("retry_after: { max: 0ms }", "6:25 policies.p.retry_after.max: must be greater than zero")]
     [InlineData("buffer_limit: 64KB", "6:19 policies.p.buffer_limit: ambiguous size unit 'KB': use KiB (1024-based) or write the bytes with 'B'")]
-    [InlineData("buffer_limit: 1GiB", "6:19 policies.p.buffer_limit: buffer_limit (1GiB) must not exceed limits.max_buffered_bytes (64MiB)")]
+    [InlineData("buffer_limit: 1GiB", "6:19 policies.p.buffer_limit: buffer_limit (1GiB) must not exceed limits.max_buffered_bytes (64MiB, derived from 1 GiB available)")]
     [InlineData("budget: { ratio: 1.2 }", "6:22 policies.p.budget.ratio: must be between 0 and 1, got 1.2")]
     [InlineData("budget: { ratio: -0.2 }", "6:22 policies.p.budget.ratio: must be between 0 and 1, got -0.2")]
     [InlineData("budget: { min_per_second: -1 }", "6:31 policies.p.budget.min_per_second: must be at least 0, got -1")]
@@ -427,7 +435,8 @@ public sealed class SidecarConfigValidationTests
 
     private static void AssertErrors(string yaml, params string[] expected)
     {
-        var result = SidecarConfigLoader.Parse(yaml, File);
+        // Limits absent from the file are derived from memory: a fixed budget keeps the messages the same on every machine.
+        var result = SidecarConfigLoader.Parse(yaml, File, MemoryBudget.Of(1L << 30));
 
         Assert.Null(result.Config);
         Assert.False(result.Succeeded);

@@ -20,6 +20,7 @@ public sealed partial class MetricLabelValuesTests
         { "sidecar_retries_total", "reason", Constants(typeof(RetryReason)) },
         { "sidecar_retries_skipped_total", "reason", Constants(typeof(RetrySkipReason)) },
         { "sidecar_config_reloads_total", "result", Constants(typeof(MetricValues)) },
+        { "sidecar_overload_shed_total", "action", Constants(typeof(Sidecar.Overload.OverloadAction)) },
     };
 
     [Theory]

@@ -38,7 +38,7 @@ public sealed partial class SidecarMetricsTests
         RecordEveryInstrument(context.Metrics);
         var text = context.Render();
 
-        Assert.Equal(14, rows.Count);
+        Assert.Equal(16, rows.Count);
         foreach (var (name, type) in rows)
         {
             Assert.Contains($"# TYPE {name} {type}\n", text, StringComparison.Ordinal);
@@ -129,6 +129,8 @@ public sealed partial class SidecarMetricsTests
         metrics.ConfigReloaded(success: true);
         metrics.BufferedBytesChanged(10);
         metrics.CircuitOpened("c");
+        metrics.OverloadStateChanged(1);
+        metrics.OverloadShed("request_rejected");
     }
 
     /// <summary>The rows of README's metric table: <c>| `name` | type (notes) | labels | meaning |</c>.</summary>

@@ -1,0 +1,92 @@
+using System.Globalization;
+
+namespace Sidecar.Configuration;
+
+/// <summary>
+/// The memory Sidecar really has, read from the GC, and the defaults of the memory-bound limits derived from it. The one
+/// home of those rules: a <c>limits</c> key that is set wins, one that is absent takes the value computed here.
+/// </summary>
+/// <remarks>
+/// <see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/> is the GC heap's hard limit when one is in force, else the
+/// physical memory. Under a container memory limit (cgroup v1 or v2) the runtime sets that hard limit itself, at 75% of
+/// the container's limit (a 128 MiB pod gets 96 MiB); <c>GCHeapHardLimit</c> or <c>GCHeapHardLimitPercent</c> set it
+/// explicitly. Going past it is fatal ("Insufficient memory to continue the execution of the program"), which is what a
+/// burst of buffered uploads did to a 128 MiB pod, so every rule below is a share of it.
+/// </remarks>
+internal sealed record MemoryBudget
+{
+    /// <summary>
+    /// Replay buffers may hold a quarter of the heap. The other three quarters are for what every request needs whether
+    /// or not it is retried (Kestrel's receive buffers, the copy to the upstream, connection state: see
+    /// <see cref="RequestAllowanceBytes"/>) and for the GC's own headroom between collections.
+    /// </summary>
+    public const int BufferedShareDivisor = 4;
+
+    /// <summary>
+    /// The ceiling of the derived <c>max_buffered_bytes</c>, and its default before it was derived: past 64 MiB a
+    /// sidecar's memory is better spent on connections than on replay copies.
+    /// </summary>
+    public const long MaxBufferedBytesCeiling = 64L * 1024 * 1024;
+
+    /// <summary>Requests in flight may use half of the heap, at <see cref="RequestAllowanceBytes"/> each.</summary>
+    public const int RequestShareDivisor = 2;
+
+    /// <summary>
+    /// What one request in flight may cost: a body up to the default <c>buffer_limit</c> (64 KiB) held twice, once in
+    /// Kestrel's receive buffers and once in the replay buffer or the copy to the upstream. Measured with 60 KiB POSTs
+    /// on an upstream that answers after 2 s (tests/bench/memory.sh): 85 KiB per request in flight with nothing
+    /// buffered, so the allowance also covers connection state on both sides.
+    /// </summary>
+    public const long RequestAllowanceBytes = 128 * 1024;
+
+    /// <summary>Even the smallest heap the runtime allows (about 20 MiB) serves this many requests at once.</summary>
+    public const int MinConcurrentRequests = 32;
+
+    /// <summary>The budget of this process, read once: the GC settles its limits at start and they do not move.</summary>
+    public static MemoryBudget Current { get; } = FromGc();
+
+    /// <summary>Bytes the GC heap may use (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>).</summary>
+    public required long AvailableBytes { get; init; }
+
+    /// <summary>Where <see cref="AvailableBytes"/> comes from, for logs: <c>GC heap limit; memory limit 128 MiB</c>.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>Default of <c>limits.max_buffered_bytes</c>: a quarter of the heap, at most 64 MiB.</summary>
+    public long MaxBufferedBytes => Math.Min(AvailableBytes / BufferedShareDivisor, MaxBufferedBytesCeiling);
+
+    /// <summary>Default of <c>limits.max_concurrent_requests</c>: half of the heap at 128 KiB a request, at least 32.</summary>
+    public int MaxConcurrentRequests =>
+        (int)Math.Clamp(AvailableBytes / RequestShareDivisor / RequestAllowanceBytes, MinConcurrentRequests, int.MaxValue);
+
+    /// <summary>How a derived value is labelled in logs, <c>validate</c> and <c>/config</c>: <c>derived from 96 MiB available</c>.</summary>
+    public string DerivedLabel => "derived from " + FormatMebibytes(AvailableBytes) + " available";
+
+    /// <summary>A budget for a given size (tests, and <c>validate</c> explaining a pod's numbers).</summary>
+    public static MemoryBudget Of(long availableBytes, string source = "given") =>
+        new() { AvailableBytes = availableBytes, Source = source };
+
+    /// <summary><c>96 MiB</c>, <c>1.5 GiB</c>: rounded, for people.</summary>
+    public static string FormatMebibytes(long bytes) => bytes >= 1L << 30
+        ? (bytes / (double)(1L << 30)).ToString("0.#", CultureInfo.InvariantCulture) + " GiB"
+        : (bytes / (double)(1L << 20)).ToString("0.#", CultureInfo.InvariantCulture) + " MiB";
+
+    private static MemoryBudget FromGc()
+    {
+        var info = GC.GetGCMemoryInfo();
+        var available = info.TotalAvailableMemoryBytes;
+        var variables = GC.GetConfigurationVariables();
+        if (Number(variables, "GCHeapHardLimit") <= 0)
+        {
+            return new MemoryBudget { AvailableBytes = available, Source = "physical memory" };
+        }
+
+        // The high-memory-load threshold is GCHighMemPercent (90 by default) of the memory the GC sees: the
+        // container's limit when there is one.
+        var highPercent = Number(variables, "GCHighMemPercent") is var p and > 0 and <= 100 ? p : 90;
+        var memoryLimit = info.HighMemoryLoadThresholdBytes * 100 / highPercent;
+        return new MemoryBudget { AvailableBytes = available, Source = "GC heap limit; memory limit " + FormatMebibytes(memoryLimit) };
+    }
+
+    private static long Number(IReadOnlyDictionary<string, object> variables, string name) =>
+        variables.TryGetValue(name, out var value) && value is IConvertible number ? number.ToInt64(CultureInfo.InvariantCulture) : 0;
+}

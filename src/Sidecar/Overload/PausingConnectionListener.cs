@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+
+namespace Sidecar.Overload;
+
+/// <summary>One listening socket whose accept loop waits while the overload manager stops accepting.</summary>
+internal sealed class PausingConnectionListener : IConnectionListener
+{
+    private readonly IConnectionListener _inner;
+    private readonly OverloadManager _overload;
+    private readonly Action _connectionHeld;
+    private readonly CancellationTokenSource _unbound = new();
+    // After a pause, accepts that complete at once drain the connections the backlog held.
+    private bool _draining;
+
+    public PausingConnectionListener(IConnectionListener inner, OverloadManager overload, Action connectionHeld)
+    {
+        _inner = inner;
+        _overload = overload;
+        _connectionHeld = connectionHeld;
+    }
+
+    public EndPoint EndPoint => _inner.EndPoint;
+
+    /// <remarks>
+    /// 1. While paused, wait before asking for a connection: new ones stay in the kernel's backlog.
+    /// 2. Accept. Accepts that complete at once right after a pause found a connection waiting in the backlog: held.
+    /// 3. The accept loop is usually parked in step 2 when a pause begins; the connection that wakes it is held here
+    ///    (unread by Kestrel) until the pause ends, so no new connection is served while paused.
+    /// </remarks>
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        var resumed = await WaitWhilePausedAsync(cancellationToken);
+        var accept = _inner.AcceptAsync(cancellationToken);
+        var held = (resumed || _draining) && accept.IsCompleted;
+        _draining = held;
+        var connection = await accept;
+        if (connection is null)
+        {
+            return null;
+        }
+
+        if (await WaitWhilePausedAsync(cancellationToken))
+        {
+            held = true;
+        }
+
+        if (held)
+        {
+            _connectionHeld();
+        }
+
+        return connection;
+    }
+
+    private async ValueTask<bool> WaitWhilePausedAsync(CancellationToken cancellationToken)
+    {
+        var gate = _overload.WhenAccepting;
+        if (gate.IsCompleted)
+        {
+            return false;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _unbound.Token);
+        try
+        {
+            await gate.WaitAsync(stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Unbinding (the server stops): the inner listener now returns null, or throws as it would have.
+        }
+
+        return true;
+    }
+
+    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        _unbound.Cancel();
+        return _inner.UnbindAsync(cancellationToken);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _unbound.Dispose();
+        return _inner.DisposeAsync();
+    }
+}

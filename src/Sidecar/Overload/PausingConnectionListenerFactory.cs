@@ -1,0 +1,30 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+
+namespace Sidecar.Overload;
+
+/// <summary>
+/// Wraps Kestrel's transport so that the overload manager can stop accepting connections: while its state is
+/// <see cref="OverloadState.StopAccepting"/>, the accept loop waits before calling <c>accept</c>, and new connections
+/// queue in the kernel's listen backlog. A client there is connected but unread: it is neither reset nor costs Sidecar
+/// a receive buffer, and it is served once pressure falls. (Kestrel's own <c>MaxConcurrentConnections</c> would accept
+/// and close them instead: a reset, not an answer.)
+/// </summary>
+internal sealed class PausingConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
+{
+    private readonly IConnectionListenerFactory _inner;
+    private readonly OverloadManager _overload;
+    private readonly Action _connectionHeld;
+
+    public PausingConnectionListenerFactory(IConnectionListenerFactory inner, OverloadManager overload, Action connectionHeld)
+    {
+        _inner = inner;
+        _overload = overload;
+        _connectionHeld = connectionHeld;
+    }
+
+    public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
+        new PausingConnectionListener(await _inner.BindAsync(endpoint, cancellationToken), _overload, _connectionHeld);
+
+    public bool CanBind(EndPoint endpoint) => _inner is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
+}

@@ -1,0 +1,252 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sidecar.FunctionalTests.TestSupport;
+using Sidecar.Overload;
+
+namespace Sidecar.FunctionalTests.Overload;
+
+/// <summary>
+/// The overload manager's protections, driven through the real Sidecar with the memory-pressure source replaced, so
+/// no test has to fill memory: each test sets a pressure, waits for the state it leads to, and talks real HTTP.
+/// </summary>
+public sealed class OverloadTests
+{
+    private const double Low = 0.1;
+    private const double StopBuffering = 0.65;
+    private const double RejectRequests = 0.8;
+    private const double StopAccepting = 0.95;
+
+    private static string Config(string destination, string limits = "") => $$"""
+        clusters:
+          app: { destinations: [{{destination}}] }
+        policies:
+          p:
+            max_attempts: 2
+            backoff: { algorithm: constant, base: 1ms, max: 1ms, jitter: none }
+            retry_on: { status: [503] }
+            methods: [GET, POST]
+            timeout: 10s
+        routes:
+          - name: r
+            match: { path: "/{**rest}" }
+            cluster: app
+            policy: p
+        limits:
+          overload: { check_interval: 20ms }
+        {{limits}}
+        """;
+
+    [Fact]
+    public async Task RejectRequests_NewRequest_Gets503ProblemWithRetryAfterUntilPressureFalls()
+    {
+        using var upstream = ScriptedUpstream.Status(200);
+        var pressure = new SettablePressure();
+        await using var sidecar = await StartAsync(Config(upstream.Url), pressure);
+
+        await SetPressureAsync(sidecar, pressure, RejectRequests, OverloadState.RejectRequests);
+        using (var response = await sidecar.Proxy.GetAsync("/a"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal("overloaded", problem.RootElement.GetProperty("reason").GetString());
+            Assert.Equal(503, problem.RootElement.GetProperty("status").GetInt32());
+            Assert.Equal("r", problem.RootElement.GetProperty("route").GetString());
+        }
+
+        Assert.Equal(0, upstream.Count);
+        var metrics = await sidecar.Admin.GetStringAsync("/metrics");
+        Assert.Equal(2, PrometheusText.Value(metrics, "sidecar_overload_state"));
+        Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_overload_shed_total", "action=request_rejected"));
+        Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_requests_total", "route=r", "outcome=overloaded"));
+        Assert.True(sidecar.Logs.Contains("Overload: Normal -> RejectRequests"));
+
+        await SetPressureAsync(sidecar, pressure, Low, OverloadState.Normal);
+        using (var response = await sidecar.Proxy.GetAsync("/a"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(0, PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_state"));
+        Assert.True(sidecar.Logs.Contains("Overload: RejectRequests -> Normal"));
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Fact]
+    public async Task RejectRequests_GrpcCaller_GetsResourceExhaustedTrailersOnly()
+    {
+        using var upstream = ScriptedUpstream.Status(200);
+        var pressure = new SettablePressure();
+        await using var sidecar = await StartAsync(
+            "listen:\n  proxy: http://127.0.0.1:0\n  admin: http://127.0.0.1:0\n  proxy_protocol: h2c\n" + Config(upstream.Url),
+            pressure);
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = sidecar.ProxyAddress };
+
+        await SetPressureAsync(sidecar, pressure, RejectRequests, OverloadState.RejectRequests);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/greet.Greeter/SayHello")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent([0, 0, 0, 0, 0]),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+        using var response = await client.SendAsync(request);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        Assert.Equal(new Version(2, 0), response.Version);
+        Assert.Equal("application/grpc", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("8", Assert.Single(response.Headers.GetValues("grpc-status")));
+        Assert.Contains("overloaded", Assert.Single(response.Headers.GetValues("grpc-message")), StringComparison.Ordinal);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(0, upstream.Count);
+    }
+
+    [Fact]
+    public async Task StopBuffering_RetryablePost_IsForwardedOnceAndTheSkippedRetryCounted()
+    {
+        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
+        {
+            // 503 to every first attempt: each request needs its body replayed to succeed.
+            context.Response.StatusCode = context.Request.Headers["x-sidecar-attempt"] == "1" ? 503 : 200;
+            await context.Response.WriteAsync("done");
+        });
+        var pressure = new SettablePressure();
+        await using var sidecar = await StartAsync(Config(upstream.Url), pressure);
+
+        await SetPressureAsync(sidecar, pressure, StopBuffering, OverloadState.StopBuffering);
+        using (var response = await sidecar.Proxy.PostAsync("/upload", new StringContent("payload")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+
+        Assert.Equal(1, upstream.Count);
+        var metrics = await sidecar.Admin.GetStringAsync("/metrics");
+        Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_overload_state"));
+        Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_overload_shed_total", "action=body_not_buffered"));
+        Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_retries_skipped_total", "route=r", "reason=overloaded"));
+
+        // A request without a body has nothing to buffer and is still retried.
+        using (var response = await sidecar.Proxy.GetAsync("/read"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await SetPressureAsync(sidecar, pressure, Low, OverloadState.Normal);
+        using (var response = await sidecar.Proxy.PostAsync("/upload", new StringContent("payload")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal("payload", System.Text.Encoding.UTF8.GetString(upstream.Snapshot()[^1].Body));
+        Assert.Equal(1, PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=body_not_buffered"));
+    }
+
+    [Fact]
+    public async Task StopAccepting_NewConnection_IsHeldUnreadAndServedOncePressureFalls()
+    {
+        using var upstream = ScriptedUpstream.Status(200);
+        var pressure = new SettablePressure();
+        await using var sidecar = await StartAsync(Config(upstream.Url), pressure);
+
+        await SetPressureAsync(sidecar, pressure, StopAccepting, OverloadState.StopAccepting);
+        var exchange = RawHttp.ExchangeAsync(sidecar.ProxyAddress, "GET /held HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", within: TimeSpan.FromSeconds(30));
+        // The admin port still answers: probes and scrapes see the state.
+        Assert.Equal(3, PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_state"));
+        Assert.False(exchange.IsCompleted);
+        Assert.Equal(0, upstream.Count);
+
+        await SetPressureAsync(sidecar, pressure, Low, OverloadState.Normal);
+        var response = await exchange;
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(1, upstream.Count);
+        Assert.True(PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=connection_held") >= 1);
+        Assert.True(sidecar.Logs.Contains("Overload: Normal -> StopAccepting"));
+    }
+
+    [Fact]
+    public async Task MaxConcurrentRequests_OneMoreInFlight_Gets503AndConfigShowsWhereLimitsCameFrom()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
+        {
+            arrived.TrySetResult();
+            await release.Task;
+            await context.Response.WriteAsync("slow");
+        });
+        await using var sidecar = await StartAsync(Config(upstream.Url, "  max_concurrent_requests: 1"), new SettablePressure());
+
+        var first = sidecar.Proxy.GetAsync("/slow");
+        await arrived.Task;
+        using (var second = await sidecar.Proxy.GetAsync("/fast"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+            using var problem = JsonDocument.Parse(await second.Content.ReadAsStringAsync());
+            Assert.Equal("overloaded", problem.RootElement.GetProperty("reason").GetString());
+            Assert.Contains("concurrent requests", problem.RootElement.GetProperty("title").GetString(), StringComparison.Ordinal);
+        }
+
+        release.SetResult();
+        using (var response = await first)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(1, PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=concurrency_limit"));
+        using var config = JsonDocument.Parse(await sidecar.Admin.GetStringAsync("/config"));
+        var limits = config.RootElement.GetProperty("limits");
+        Assert.Equal(1, limits.GetProperty("max_concurrent_requests").GetInt32());
+        Assert.Equal("config", limits.GetProperty("origin").GetProperty("max_concurrent_requests").GetString());
+        Assert.StartsWith("derived from ", limits.GetProperty("origin").GetProperty("max_buffered_bytes").GetString(), StringComparison.Ordinal);
+        Assert.Equal(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, limits.GetProperty("memory").GetProperty("available_bytes").GetInt64());
+    }
+
+    private static Task<RunningSidecar> StartAsync(string yaml, SettablePressure pressure) =>
+        RunningSidecar.StartAsync(yaml, configureServices: services => services.Replace(ServiceDescriptor.Singleton<IMemoryPressureSource>(pressure)));
+
+    /// <summary>Sets the pressure and waits for the overload manager's timer to reach <paramref name="state"/>.</summary>
+    private static async Task SetPressureAsync(RunningSidecar sidecar, SettablePressure pressure, double ratio, OverloadState state)
+    {
+        var manager = sidecar.Host.Services.GetRequiredService<OverloadManager>();
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChange(OverloadState s)
+        {
+            if (s == state)
+            {
+                reached.TrySetResult();
+            }
+        }
+
+        manager.StateChanged += OnChange;
+        try
+        {
+            pressure.Ratio = ratio;
+            if (manager.State != state)
+            {
+                await reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+        }
+        finally
+        {
+            manager.StateChanged -= OnChange;
+        }
+    }
+
+    private sealed class SettablePressure : IMemoryPressureSource
+    {
+        private double _ratio;
+
+        public double Ratio
+        {
+            get => Volatile.Read(ref _ratio);
+            set => Volatile.Write(ref _ratio, value);
+        }
+
+        public MemoryPressure Sample() => new((long)(Ratio * 1_000_000), 1_000_000);
+    }
+}

@@ -1,0 +1,116 @@
+using Sidecar.Configuration;
+
+namespace Sidecar.Tests.Configuration;
+
+public sealed class MemoryBudgetTests
+{
+    private const long MiB = 1024 * 1024;
+
+    [Theory]
+    // 64, 128, 256 MiB pods: the runtime caps the heap at 75% of the limit.
+    [InlineData(48 * MiB, 12 * MiB, 192)]
+    [InlineData(96 * MiB, 24 * MiB, 384)]
+    [InlineData(192 * MiB, 48 * MiB, 768)]
+    // Past 256 MiB of heap the replay buffers stop growing; concurrency keeps growing with memory.
+    [InlineData(1024 * MiB, 64 * MiB, 4096)]
+    // The smallest heap the runtime allows still serves a few dozen requests.
+    [InlineData(20 * MiB, 5 * MiB, 80)]
+    [InlineData(4 * MiB, 1 * MiB, MemoryBudget.MinConcurrentRequests)]
+    public void Derived_FollowsAvailableMemory(long available, long maxBufferedBytes, int maxConcurrentRequests)
+    {
+        var budget = MemoryBudget.Of(available);
+
+        Assert.Equal(maxBufferedBytes, budget.MaxBufferedBytes);
+        Assert.Equal(maxConcurrentRequests, budget.MaxConcurrentRequests);
+    }
+
+    [Fact]
+    public void Derived_WorstCaseOfBothShares_StaysUnderThreeQuartersOfTheHeap()
+    {
+        var budget = MemoryBudget.Of(96 * MiB);
+
+        var worstCase = budget.MaxBufferedBytes + (budget.MaxConcurrentRequests * MemoryBudget.RequestAllowanceBytes);
+
+        Assert.True(worstCase <= 96 * MiB * 3 / 4, $"{worstCase} bytes");
+    }
+
+    [Fact]
+    public void DerivedLabel_SaysHowMuchMemory()
+    {
+        Assert.Equal("derived from 96 MiB available", MemoryBudget.Of(96 * MiB).DerivedLabel);
+        Assert.Equal("derived from 1.5 GiB available", MemoryBudget.Of(1536 * MiB).DerivedLabel);
+    }
+
+    [Fact]
+    public void Current_ReadsTheGc()
+    {
+        var current = MemoryBudget.Current;
+
+        Assert.Equal(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, current.AvailableBytes);
+        Assert.NotEmpty(current.Source);
+    }
+
+    [Fact]
+    public void Parse_NoLimits_DerivesFromTheBudget()
+    {
+        var limits = Parse(string.Empty, MemoryBudget.Of(96 * MiB));
+
+        Assert.Equal(24 * MiB, limits.MaxBufferedBytes);
+        Assert.Equal(384, limits.MaxConcurrentRequests);
+        Assert.False(limits.MaxBufferedBytesConfigured);
+        Assert.False(limits.MaxConcurrentRequestsConfigured);
+        Assert.Equal("derived from 96 MiB available", limits.Origin(limits.MaxBufferedBytesConfigured));
+    }
+
+    [Fact]
+    public void Parse_OtherLimitsOnly_StillDerivesTheMemoryBoundOnes()
+    {
+        var limits = Parse("limits: { drain_delay: 1s }", MemoryBudget.Of(48 * MiB));
+
+        Assert.Equal(12 * MiB, limits.MaxBufferedBytes);
+        Assert.Equal(192, limits.MaxConcurrentRequests);
+        Assert.Equal(TimeSpan.FromSeconds(1), limits.DrainDelay);
+    }
+
+    [Fact]
+    public void Parse_LimitsSet_WinOverTheBudgetAndSayConfig()
+    {
+        var limits = Parse("limits: { max_buffered_bytes: 8MiB, max_concurrent_requests: 50 }", MemoryBudget.Of(96 * MiB));
+
+        Assert.Equal(8 * MiB, limits.MaxBufferedBytes);
+        Assert.Equal(50, limits.MaxConcurrentRequests);
+        Assert.Equal("config", limits.Origin(limits.MaxBufferedBytesConfigured));
+        Assert.Equal("config", limits.Origin(limits.MaxConcurrentRequestsConfigured));
+    }
+
+    [Fact]
+    public void Parse_BufferLimitAboveTheDerivedCap_NamesWhereTheCapCameFrom()
+    {
+        const string Yaml = """
+            clusters:
+              c: { destinations: [http://c:80] }
+            policies:
+              p: { buffer_limit: 32MiB }
+            routes:
+              - { name: r, cluster: c, policy: p }
+            """;
+
+        var error = Assert.Single(SidecarConfigLoader.Parse(Yaml, "f.yaml", MemoryBudget.Of(96 * MiB)).Errors);
+
+        Assert.Equal("f.yaml:4:22 policies.p.buffer_limit: buffer_limit (32MiB) must not exceed limits.max_buffered_bytes (24MiB, derived from 96 MiB available)", error.ToString());
+    }
+
+    private static LimitsOptions Parse(string limits, MemoryBudget memory)
+    {
+        var yaml = $$"""
+            clusters:
+              c: { destinations: [http://c:80] }
+            routes:
+              - { name: r, cluster: c }
+            {{limits}}
+            """;
+        var result = SidecarConfigLoader.Parse(yaml, "f.yaml", memory);
+        Assert.True(result.Succeeded, string.Join(Environment.NewLine, result.Errors));
+        return result.Config!.Limits;
+    }
+}
