@@ -17,6 +17,13 @@ internal sealed record LimitsOptions
     public int MaxConcurrentRequests { get; init; } = MemoryBudget.Current.MaxConcurrentRequests;
 
     /// <summary>
+    /// At most this many client connections are open at once; more wait in the kernel's accept queue (connected, not
+    /// reset) until one closes. Default: a quarter of the memory available to the GC heap at 64 KiB of receive buffer a
+    /// connection (<see cref="MemoryBudget.MaxConcurrentConnections"/>).
+    /// </summary>
+    public int MaxConcurrentConnections { get; init; } = MemoryBudget.Current.MaxConcurrentConnections;
+
+    /// <summary>
     /// At most this many requests wait in backoff at once; past it, requests are not retried. One cluster holds at most
     /// its share (see <see cref="Sidecar.Retries.BackoffWaitLimiter.ClusterShare"/>). Default 1000.
     /// </summary>
@@ -39,6 +46,9 @@ internal sealed record LimitsOptions
 
     /// <summary><c>max_concurrent_requests</c> was set in the file (else derived from <see cref="Memory"/>).</summary>
     public bool MaxConcurrentRequestsConfigured { get; init; }
+
+    /// <summary><c>max_concurrent_connections</c> was set in the file (else derived from <see cref="Memory"/>).</summary>
+    public bool MaxConcurrentConnectionsConfigured { get; init; }
 
     /// <summary>Where a memory-bound value came from: <c>config</c> or <c>derived from 96 MiB available</c>.</summary>
     public string Origin(bool configured) => configured ? "config" : Memory.DerivedLabel;

@@ -39,6 +39,16 @@ internal sealed record MemoryBudget
     /// </summary>
     public const long RequestAllowanceBytes = 128 * 1024;
 
+    /// <summary>
+    /// What one open connection may hold of request bytes its request has not read yet: Kestrel's
+    /// <c>MaxRequestBufferSize</c>, which Sidecar sets to this (Kestrel's default, 1 MiB, let a burst of 2,000 uploads
+    /// fill a 64 MiB pod before their requests were even admitted).
+    /// </summary>
+    public const int ConnectionBufferBytes = 64 * 1024;
+
+    /// <summary>Receive buffers of open connections may use a quarter of the heap, at <see cref="ConnectionBufferBytes"/> each.</summary>
+    public const int ConnectionShareDivisor = 4;
+
     /// <summary>Even the smallest heap the runtime allows (about 20 MiB) serves this many requests at once.</summary>
     public const int MinConcurrentRequests = 32;
 
@@ -57,6 +67,14 @@ internal sealed record MemoryBudget
     /// <summary>Default of <c>limits.max_concurrent_requests</c>: half of the heap at 128 KiB a request, at least 32.</summary>
     public int MaxConcurrentRequests =>
         (int)Math.Clamp(AvailableBytes / RequestShareDivisor / RequestAllowanceBytes, MinConcurrentRequests, int.MaxValue);
+
+    /// <summary>
+    /// Default of <c>limits.max_concurrent_connections</c>: a quarter of the heap at 64 KiB a connection, at least 32.
+    /// It equals <see cref="MaxConcurrentRequests"/>: the receive buffer is part of a request's allowance, so connections
+    /// whose requests wait to be admitted cost no more than the requests they carry.
+    /// </summary>
+    public int MaxConcurrentConnections =>
+        (int)Math.Clamp(AvailableBytes / ConnectionShareDivisor / ConnectionBufferBytes, MinConcurrentRequests, int.MaxValue);
 
     /// <summary>How a derived value is labelled in logs, <c>validate</c> and <c>/config</c>: <c>derived from 96 MiB available</c>.</summary>
     public string DerivedLabel => "derived from " + FormatMebibytes(AvailableBytes) + " available";

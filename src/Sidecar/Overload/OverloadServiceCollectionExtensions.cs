@@ -22,13 +22,16 @@ internal static class OverloadServiceCollectionExtensions
         services.AddSingleton<OverloadManager>();
         services.AddHostedService(static sp => sp.GetRequiredService<OverloadManager>());
         services.AddSingleton<RequestAdmission>();
+        services.AddSingleton<ConnectionSlots>();
         services.Replace(ServiceDescriptor.Singleton<IConnectionListenerFactory>(static sp =>
         {
             var metrics = sp.GetRequiredService<SidecarMetrics>();
             return new PausingConnectionListenerFactory(
                 new SocketTransportFactory(sp.GetRequiredService<IOptions<SocketTransportOptions>>(), sp.GetRequiredService<ILoggerFactory>()),
                 sp.GetRequiredService<OverloadManager>(),
-                () => metrics.OverloadShed(OverloadAction.ConnectionHeld));
+                sp.GetRequiredService<ConnectionSlots>(),
+                () => metrics.OverloadShed(OverloadAction.ConnectionHeld),
+                () => metrics.OverloadShed(OverloadAction.ConnectionLimit));
         }));
         return services;
     }

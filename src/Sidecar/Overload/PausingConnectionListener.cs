@@ -3,32 +3,90 @@ using Microsoft.AspNetCore.Connections;
 
 namespace Sidecar.Overload;
 
-/// <summary>One listening socket whose accept loop waits while the overload manager stops accepting.</summary>
+/// <summary>
+/// One listening socket whose accept loop waits while the overload manager stops accepting, and while
+/// <c>limits.max_concurrent_connections</c> connections are open.
+/// </summary>
 internal sealed class PausingConnectionListener : IConnectionListener
 {
     private readonly IConnectionListener _inner;
     private readonly OverloadManager _overload;
+    private readonly ConnectionSlots _slots;
     private readonly Action _connectionHeld;
+    private readonly Action _connectionLimited;
     private readonly CancellationTokenSource _unbound = new();
     // After a pause, accepts that complete at once drain the connections the backlog held.
     private bool _draining;
 
-    public PausingConnectionListener(IConnectionListener inner, OverloadManager overload, Action connectionHeld)
+    public PausingConnectionListener(IConnectionListener inner, OverloadManager overload, ConnectionSlots slots, Action connectionHeld, Action connectionLimited)
     {
         _inner = inner;
         _overload = overload;
+        _slots = slots;
         _connectionHeld = connectionHeld;
+        _connectionLimited = connectionLimited;
     }
 
     public EndPoint EndPoint => _inner.EndPoint;
 
     /// <remarks>
+    /// 0. Reserve a connection slot, waiting while <c>max_concurrent_connections</c> are open.
     /// 1. While paused, wait before asking for a connection: new ones stay in the kernel's backlog.
     /// 2. Accept. Accepts that complete at once right after a pause found a connection waiting in the backlog: held.
     /// 3. The accept loop is usually parked in step 2 when a pause begins; the connection that wakes it is held here
     ///    (unread by Kestrel) until the pause ends, so no new connection is served while paused.
     /// </remarks>
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        if (!await ReserveSlotAsync(cancellationToken))
+        {
+            // Unbound while waiting for a slot: the inner listener answers as a stopped listener does.
+            return await _inner.AcceptAsync(cancellationToken);
+        }
+
+        ConnectionContext? connection;
+        try
+        {
+            connection = await AcceptReservedAsync(cancellationToken);
+        }
+        catch
+        {
+            _slots.Return();
+            throw;
+        }
+
+        if (connection is null)
+        {
+            _slots.Return();
+            return null;
+        }
+
+        _slots.Bind(connection);
+        return connection;
+    }
+
+    /// <summary>False when the listener was unbound (or the accept cancelled) while it waited.</summary>
+    private async ValueTask<bool> ReserveSlotAsync(CancellationToken cancellationToken)
+    {
+        if (_slots.TryReserve())
+        {
+            return true;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _unbound.Token);
+        try
+        {
+            _connectionLimited();
+            await _slots.ReserveAsync(stop.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async ValueTask<ConnectionContext?> AcceptReservedAsync(CancellationToken cancellationToken)
     {
         var resumed = await WaitWhilePausedAsync(cancellationToken);
         var accept = _inner.AcceptAsync(cancellationToken);

@@ -14,17 +14,21 @@ internal sealed class PausingConnectionListenerFactory : IConnectionListenerFact
 {
     private readonly IConnectionListenerFactory _inner;
     private readonly OverloadManager _overload;
+    private readonly ConnectionSlots _slots;
     private readonly Action _connectionHeld;
+    private readonly Action _connectionLimited;
 
-    public PausingConnectionListenerFactory(IConnectionListenerFactory inner, OverloadManager overload, Action connectionHeld)
+    public PausingConnectionListenerFactory(IConnectionListenerFactory inner, OverloadManager overload, ConnectionSlots slots, Action connectionHeld, Action connectionLimited)
     {
         _inner = inner;
         _overload = overload;
+        _slots = slots;
         _connectionHeld = connectionHeld;
+        _connectionLimited = connectionLimited;
     }
 
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
-        new PausingConnectionListener(await _inner.BindAsync(endpoint, cancellationToken), _overload, _connectionHeld);
+        new PausingConnectionListener(await _inner.BindAsync(endpoint, cancellationToken), _overload, _slots, _connectionHeld, _connectionLimited);
 
     public bool CanBind(EndPoint endpoint) => _inner is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
 }

@@ -206,6 +206,37 @@ public sealed class OverloadTests
         Assert.Equal(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, limits.GetProperty("memory").GetProperty("available_bytes").GetInt64());
     }
 
+    [Fact]
+    public async Task MaxConcurrentConnections_OneMoreConnection_WaitsUnreadUntilOneCloses()
+    {
+        using var upstream = ScriptedUpstream.Status(200);
+        await using var sidecar = await StartAsync(Config(upstream.Url, "  max_concurrent_connections: 1"), new SettablePressure());
+
+        using var first = new System.Net.Sockets.TcpClient();
+        await first.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port);
+        var stream = first.GetStream();
+        await stream.WriteAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        Assert.Equal(200, (await RawHttp.ReadResponseAsync(stream, CancellationToken.None)).Status);
+
+        var second = RawHttp.ExchangeAsync(sidecar.ProxyAddress, "GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", within: TimeSpan.FromSeconds(30));
+        // The open connection is still served while the next one waits in the kernel's accept queue.
+        await stream.WriteAsync("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        Assert.Equal(200, (await RawHttp.ReadResponseAsync(stream, CancellationToken.None)).Status);
+        Assert.False(second.IsCompleted);
+        Assert.Equal(2, upstream.Count);
+        Assert.True(PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=connection_limit") >= 1);
+
+        first.Close();
+        var response = await second;
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(3, upstream.Count);
+        using var config = JsonDocument.Parse(await sidecar.Admin.GetStringAsync("/config"));
+        var limits = config.RootElement.GetProperty("limits");
+        Assert.Equal(1, limits.GetProperty("max_concurrent_connections").GetInt32());
+        Assert.Equal("config", limits.GetProperty("origin").GetProperty("max_concurrent_connections").GetString());
+    }
+
     private static Task<RunningSidecar> StartAsync(string yaml, SettablePressure pressure) =>
         RunningSidecar.StartAsync(yaml, configureServices: services => services.Replace(ServiceDescriptor.Singleton<IMemoryPressureSource>(pressure)));
 

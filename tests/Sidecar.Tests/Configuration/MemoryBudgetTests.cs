@@ -22,6 +22,8 @@ public sealed class MemoryBudgetTests
 
         Assert.Equal(maxBufferedBytes, budget.MaxBufferedBytes);
         Assert.Equal(maxConcurrentRequests, budget.MaxConcurrentRequests);
+        // Receive buffers are part of a request's allowance: one connection per request costs nothing more.
+        Assert.Equal(maxConcurrentRequests, budget.MaxConcurrentConnections);
     }
 
     [Fact]
@@ -57,7 +59,9 @@ public sealed class MemoryBudgetTests
 
         Assert.Equal(24 * MiB, limits.MaxBufferedBytes);
         Assert.Equal(384, limits.MaxConcurrentRequests);
+        Assert.Equal(384, limits.MaxConcurrentConnections);
         Assert.False(limits.MaxBufferedBytesConfigured);
+        Assert.False(limits.MaxConcurrentConnectionsConfigured);
         Assert.False(limits.MaxConcurrentRequestsConfigured);
         Assert.Equal("derived from 96 MiB available", limits.Origin(limits.MaxBufferedBytesConfigured));
     }
@@ -69,16 +73,19 @@ public sealed class MemoryBudgetTests
 
         Assert.Equal(12 * MiB, limits.MaxBufferedBytes);
         Assert.Equal(192, limits.MaxConcurrentRequests);
+        Assert.Equal(192, limits.MaxConcurrentConnections);
         Assert.Equal(TimeSpan.FromSeconds(1), limits.DrainDelay);
     }
 
     [Fact]
     public void Parse_LimitsSet_WinOverTheBudgetAndSayConfig()
     {
-        var limits = Parse("limits: { max_buffered_bytes: 8MiB, max_concurrent_requests: 50 }", MemoryBudget.Of(96 * MiB));
+        var limits = Parse("limits: { max_buffered_bytes: 8MiB, max_concurrent_requests: 50, max_concurrent_connections: 70 }", MemoryBudget.Of(96 * MiB));
 
         Assert.Equal(8 * MiB, limits.MaxBufferedBytes);
         Assert.Equal(50, limits.MaxConcurrentRequests);
+        Assert.Equal(70, limits.MaxConcurrentConnections);
+        Assert.Equal("config", limits.Origin(limits.MaxConcurrentConnectionsConfigured));
         Assert.Equal("config", limits.Origin(limits.MaxBufferedBytesConfigured));
         Assert.Equal("config", limits.Origin(limits.MaxConcurrentRequestsConfigured));
     }

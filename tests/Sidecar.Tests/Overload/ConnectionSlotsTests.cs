@@ -1,0 +1,100 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Sidecar.Configuration;
+using Sidecar.Hosting;
+using Sidecar.Logging;
+using Sidecar.Overload;
+using Sidecar.Resilience;
+using Sidecar.Retries;
+
+namespace Sidecar.Tests.Overload;
+
+public sealed class ConnectionSlotsTests
+{
+    [Fact]
+    public async Task ReserveAsync_AtTheCap_WaitsUntilABoundConnectionCloses()
+    {
+        var slots = new ConnectionSlots(Store(maxConnections: 2));
+        using var firstClosed = new CancellationTokenSource();
+        using var secondClosed = new CancellationTokenSource();
+        Assert.True(slots.TryReserve());
+        slots.Bind(new ClosableConnection(firstClosed.Token));
+        Assert.True(slots.TryReserve());
+        slots.Bind(new ClosableConnection(secondClosed.Token));
+
+        var third = slots.ReserveAsync(CancellationToken.None);
+
+        Assert.False(third.IsCompleted);
+        Assert.False(slots.TryReserve());
+        Assert.Equal(2, slots.Open);
+
+        await firstClosed.CancelAsync();
+        await third;
+
+        Assert.Equal(2, slots.Open);
+        Assert.False(slots.TryReserve());
+    }
+
+    [Fact]
+    public void Return_AReservationNoConnectionTook_FreesTheSlot()
+    {
+        var slots = new ConnectionSlots(Store(maxConnections: 1));
+        Assert.True(slots.TryReserve());
+        Assert.False(slots.TryReserve());
+
+        slots.Return();
+
+        Assert.Equal(0, slots.Open);
+        Assert.True(slots.TryReserve());
+    }
+
+    [Fact]
+    public async Task ReserveAsync_Cancelled_TakesNoSlot()
+    {
+        var slots = new ConnectionSlots(Store(maxConnections: 1));
+        Assert.True(slots.TryReserve());
+        using var unbound = new CancellationTokenSource();
+
+        var waiting = slots.ReserveAsync(unbound.Token);
+        await unbound.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        slots.Return();
+        Assert.Equal(0, slots.Open);
+    }
+
+    private static SidecarConfigStore Store(int maxConnections)
+    {
+        var time = new FakeTimeProvider();
+        var config = SidecarConfigLoader.Parse(
+            $$"""
+            clusters:
+              c: { destinations: [http://127.0.0.1:1] }
+            routes:
+              - { name: r, cluster: c }
+            limits:
+              max_concurrent_connections: {{maxConnections}}
+            """,
+            "test.yaml").Config!;
+        var breakers = new CircuitBreakerRegistry(time);
+        return new SidecarConfigStore(config, new ClusterRetryStateRegistry(time), breakers, new RetryLog(NullLogger<RetryLog>.Instance, breakers, time));
+    }
+
+    private sealed class ClosableConnection : ConnectionContext
+    {
+        public ClosableConnection(CancellationToken closed)
+        {
+            ConnectionClosed = closed;
+        }
+
+        public override string ConnectionId { get; set; } = "test";
+
+        public override IFeatureCollection Features { get; } = new FeatureCollection();
+
+        public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
+
+        public override System.IO.Pipelines.IDuplexPipe Transport { get; set; } = null!;
+    }
+}
