@@ -129,7 +129,7 @@ internal static class EffectiveConfigWriter
         json.WriteStartObject("limits");
         json.WriteNumber("max_buffered_bytes", limits.MaxBufferedBytes);
         json.WriteNumber("max_concurrent_requests", limits.MaxConcurrentRequests);
-        json.WriteNumber("max_concurrent_connections", limits.MaxConcurrentConnections);
+        json.WriteNumber("max_pending_connections", limits.MaxPendingConnections);
         json.WriteNumber("max_waiting_retries", limits.MaxWaitingRetries);
         json.WriteString("drain_timeout", Duration(limits.DrainTimeout));
         json.WriteString("drain_delay", Duration(limits.DrainDelay));
@@ -146,7 +146,7 @@ internal static class EffectiveConfigWriter
         json.WriteStartObject("origin");
         json.WriteString("max_buffered_bytes", limits.Origin(limits.MaxBufferedBytesConfigured));
         json.WriteString("max_concurrent_requests", limits.Origin(limits.MaxConcurrentRequestsConfigured));
-        json.WriteString("max_concurrent_connections", limits.Origin(limits.MaxConcurrentConnectionsConfigured));
+        json.WriteString("max_pending_connections", limits.Origin(limits.MaxPendingConnectionsConfigured));
         json.WriteEndObject();
         json.WriteStartObject("memory");
         json.WriteNumber("available_bytes", limits.Memory.AvailableBytes);

@@ -63,7 +63,7 @@ internal static class ValidateCommand
         output.WriteLine($"limits (memory available: {MemoryBudget.FormatMebibytes(limits.Memory.AvailableBytes)}, {limits.Memory.Source}):");
         output.WriteLine($"  max_buffered_bytes {SizeParser.Format(limits.MaxBufferedBytes)} ({limits.Origin(limits.MaxBufferedBytesConfigured)})");
         output.WriteLine($"  max_concurrent_requests {limits.MaxConcurrentRequests} ({limits.Origin(limits.MaxConcurrentRequestsConfigured)})");
-        output.WriteLine($"  max_concurrent_connections {limits.MaxConcurrentConnections} ({limits.Origin(limits.MaxConcurrentConnectionsConfigured)})");
+        output.WriteLine($"  max_pending_connections {limits.MaxPendingConnections} ({limits.Origin(limits.MaxPendingConnectionsConfigured)})");
         output.WriteLine($"  max_waiting_retries {limits.MaxWaitingRetries}, drain_delay {Format(limits.DrainDelay)}, drain_timeout {Format(limits.DrainTimeout)}");
         var overload = limits.Overload;
         output.WriteLine(overload.Enabled

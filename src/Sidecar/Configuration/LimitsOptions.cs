@@ -17,11 +17,11 @@ internal sealed record LimitsOptions
     public int MaxConcurrentRequests { get; init; } = MemoryBudget.Current.MaxConcurrentRequests;
 
     /// <summary>
-    /// At most this many client connections are open at once; more wait in the kernel's accept queue (connected, not
-    /// reset) until one closes. Default: a quarter of the memory available to the GC heap at 64 KiB of receive buffer a
-    /// connection (<see cref="MemoryBudget.MaxConcurrentConnections"/>).
+    /// At most this many client connections are pending at once (accepted, their first request not yet read); more wait
+    /// in the kernel's accept queue (connected, not reset). Default: a quarter of the memory available to the GC heap at
+    /// 64 KiB of receive buffer a connection (<see cref="MemoryBudget.MaxPendingConnections"/>).
     /// </summary>
-    public int MaxConcurrentConnections { get; init; } = MemoryBudget.Current.MaxConcurrentConnections;
+    public int MaxPendingConnections { get; init; } = MemoryBudget.Current.MaxPendingConnections;
 
     /// <summary>
     /// At most this many requests wait in backoff at once; past it, requests are not retried. One cluster holds at most
@@ -47,8 +47,8 @@ internal sealed record LimitsOptions
     /// <summary><c>max_concurrent_requests</c> was set in the file (else derived from <see cref="Memory"/>).</summary>
     public bool MaxConcurrentRequestsConfigured { get; init; }
 
-    /// <summary><c>max_concurrent_connections</c> was set in the file (else derived from <see cref="Memory"/>).</summary>
-    public bool MaxConcurrentConnectionsConfigured { get; init; }
+    /// <summary><c>max_pending_connections</c> was set in the file (else derived from <see cref="Memory"/>).</summary>
+    public bool MaxPendingConnectionsConfigured { get; init; }
 
     /// <summary>Where a memory-bound value came from: <c>config</c> or <c>derived from 96 MiB available</c>.</summary>
     public string Origin(bool configured) => configured ? "config" : Memory.DerivedLabel;

@@ -46,7 +46,7 @@ internal sealed record MemoryBudget
     /// </summary>
     public const int ConnectionBufferBytes = 64 * 1024;
 
-    /// <summary>Receive buffers of open connections may use a quarter of the heap, at <see cref="ConnectionBufferBytes"/> each.</summary>
+    /// <summary>Receive buffers of pending connections may use a quarter of the heap, at <see cref="ConnectionBufferBytes"/> each.</summary>
     public const int ConnectionShareDivisor = 4;
 
     /// <summary>Even the smallest heap the runtime allows (about 20 MiB) serves this many requests at once.</summary>
@@ -69,11 +69,11 @@ internal sealed record MemoryBudget
         (int)Math.Clamp(AvailableBytes / RequestShareDivisor / RequestAllowanceBytes, MinConcurrentRequests, int.MaxValue);
 
     /// <summary>
-    /// Default of <c>limits.max_concurrent_connections</c>: a quarter of the heap at 64 KiB a connection, at least 32.
-    /// It equals <see cref="MaxConcurrentRequests"/>: the receive buffer is part of a request's allowance, so connections
-    /// whose requests wait to be admitted cost no more than the requests they carry.
+    /// Default of <c>limits.max_pending_connections</c>: a quarter of the heap at 64 KiB a connection, at least 32.
+    /// It equals <see cref="MaxConcurrentRequests"/>: the receive buffer is part of a request's allowance, so pending
+    /// connections cost at most as much again as the requests in flight.
     /// </summary>
-    public int MaxConcurrentConnections =>
+    public int MaxPendingConnections =>
         (int)Math.Clamp(AvailableBytes / ConnectionShareDivisor / ConnectionBufferBytes, MinConcurrentRequests, int.MaxValue);
 
     /// <summary>How a derived value is labelled in logs, <c>validate</c> and <c>/config</c>: <c>derived from 96 MiB available</c>.</summary>

@@ -32,7 +32,7 @@ internal sealed partial class SidecarConfigBinder
     private static readonly string[] HealthKeys = ["passive", "reactivation_period", "active"];
     private static readonly string[] ActiveHealthKeys = ["interval", "timeout", "path"];
     private static readonly string[] CircuitBreakerKeys = ["failure_ratio", "minimum_requests", "window", "break_duration"];
-    private static readonly string[] LimitsKeys = ["max_buffered_bytes", "max_concurrent_requests", "max_concurrent_connections", "max_waiting_retries", "drain_timeout", "drain_delay", "overload"];
+    private static readonly string[] LimitsKeys = ["max_buffered_bytes", "max_concurrent_requests", "max_pending_connections", "max_waiting_retries", "drain_timeout", "drain_delay", "overload"];
     private static readonly string[] OverloadKeys = ["enabled", "check_interval", "stop_buffering", "reject_requests", "stop_accepting", "recovery_margin"];
     private static readonly string[] TelemetryKeys = ["dotnet_metrics"];
 
@@ -257,7 +257,7 @@ internal sealed partial class SidecarConfigBinder
     {
         MaxBufferedBytes = _memory.MaxBufferedBytes,
         MaxConcurrentRequests = _memory.MaxConcurrentRequests,
-        MaxConcurrentConnections = _memory.MaxConcurrentConnections,
+        MaxPendingConnections = _memory.MaxPendingConnections,
         Memory = _memory,
     };
 
@@ -273,7 +273,7 @@ internal sealed partial class SidecarConfigBinder
         {
             MaxBufferedBytes = _reader.Size(map, "max_buffered_bytes", _memory.MaxBufferedBytes),
             MaxConcurrentRequests = _reader.Int(map, "max_concurrent_requests", _memory.MaxConcurrentRequests, min: 1),
-            MaxConcurrentConnections = _reader.Int(map, "max_concurrent_connections", _memory.MaxConcurrentConnections, min: 1),
+            MaxPendingConnections = _reader.Int(map, "max_pending_connections", _memory.MaxPendingConnections, min: 1),
             MaxWaitingRetries = _reader.Int(map, "max_waiting_retries", ConfigDefaults.MaxWaitingRetries, min: 0),
             DrainTimeout = _reader.Duration(map, "drain_timeout", ConfigDefaults.DrainTimeout, MaxDuration, allowZero: true),
             DrainDelay = _reader.Duration(map, "drain_delay", ConfigDefaults.DrainDelay, MaxDuration, allowZero: true),
@@ -281,7 +281,7 @@ internal sealed partial class SidecarConfigBinder
             Memory = _memory,
             MaxBufferedBytesConfigured = map.TryGet("max_buffered_bytes", out _),
             MaxConcurrentRequestsConfigured = map.TryGet("max_concurrent_requests", out _),
-            MaxConcurrentConnectionsConfigured = map.TryGet("max_concurrent_connections", out _),
+            MaxPendingConnectionsConfigured = map.TryGet("max_pending_connections", out _),
         };
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Sidecar.Overload;
 
 namespace Sidecar.Hosting;
 
@@ -15,6 +16,8 @@ internal static class RequestTargetGuard
 {
     public static Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
+        // The first middleware every request meets: its connection is read, so it no longer counts as pending.
+        context.Features.Get<ConnectionSlots.PendingConnection>()?.Read();
         var request = context.Request;
         if (HttpMethods.IsConnect(request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)
         {

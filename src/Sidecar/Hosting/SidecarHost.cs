@@ -75,8 +75,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
                 limits.Origin(limits.MaxBufferedBytesConfigured),
                 limits.MaxConcurrentRequests,
                 limits.Origin(limits.MaxConcurrentRequestsConfigured),
-                limits.MaxConcurrentConnections,
-                limits.Origin(limits.MaxConcurrentConnectionsConfigured),
+                limits.MaxPendingConnections,
+                limits.Origin(limits.MaxPendingConnectionsConfigured),
                 MemoryBudget.FormatMebibytes(limits.Memory.AvailableBytes),
                 limits.Memory.Source);
             return host;
@@ -145,7 +145,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // What a connection may hold unread is what limits.max_concurrent_connections multiplies (MemoryBudget).
+            // What a connection may hold unread is what limits.max_pending_connections multiplies (MemoryBudget).
             kestrel.Limits.MaxRequestBufferSize = MemoryBudget.ConnectionBufferBytes;
             // A plain-text port serves one protocol: Kestrel cannot negotiate HTTP/2 without TLS.
             var protocols = config.Listen.ProxyProtocol == ProxyProtocol.H2c
@@ -250,8 +250,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Sidecar proxy listening on {ProxyAddress}, admin on {AdminAddress} ({ConfigPath}, {RouteCount} routes)")]
     private partial void LogListening(Uri proxyAddress, Uri adminAddress, string configPath, int routeCount);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Limits: max_buffered_bytes {MaxBufferedBytes} ({BufferedOrigin}), max_concurrent_requests {MaxConcurrentRequests} ({ConcurrencyOrigin}), max_concurrent_connections {MaxConcurrentConnections} ({ConnectionsOrigin}); memory available {Available} ({MemorySource})")]
-    private partial void LogLimits(string maxBufferedBytes, string bufferedOrigin, int maxConcurrentRequests, string concurrencyOrigin, int maxConcurrentConnections, string connectionsOrigin, string available, string memorySource);
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Limits: max_buffered_bytes {MaxBufferedBytes} ({BufferedOrigin}), max_concurrent_requests {MaxConcurrentRequests} ({ConcurrencyOrigin}), max_pending_connections {MaxPendingConnections} ({PendingOrigin}); memory available {Available} ({MemorySource})")]
+    private partial void LogLimits(string maxBufferedBytes, string bufferedOrigin, int maxConcurrentRequests, string concurrencyOrigin, int maxPendingConnections, string pendingOrigin, string available, string memorySource);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Draining: /readyz is unready; connections stop in {DrainDelay}, in-flight requests get {DrainTimeout}")]
     private partial void LogDraining(TimeSpan drainDelay, TimeSpan drainTimeout);

@@ -4,18 +4,22 @@ using Sidecar.Hosting;
 namespace Sidecar.Overload;
 
 /// <summary>
-/// Counts the proxy port's open connections against <c>limits.max_concurrent_connections</c>. At the cap the accept
-/// loop waits for a connection to close, so the next one stays in the kernel's accept queue: connected, unread, not
-/// reset. Every open connection may hold up to <see cref="Configuration.MemoryBudget.ConnectionBufferBytes"/> its
-/// request has not read, so this cap, not the request cap, bounds what a burst of uploads buffers before admission.
+/// Counts the proxy port's pending connections (accepted, and their first request not yet read) against
+/// <c>limits.max_pending_connections</c>. At the cap the accept loop waits for one to be read or to close, so the next
+/// connection stays in the kernel's accept queue: connected, unread, not reset.
 /// </summary>
+/// <remarks>
+/// A pending connection may already hold up to <see cref="Configuration.MemoryBudget.ConnectionBufferBytes"/> of its
+/// request that Sidecar has not looked at, and nothing else bounds how many there are: a burst of 2,000 uploads filled
+/// a 64 MiB pod's heap before admission saw their requests. Once a connection's first request is read it is the
+/// request caps' business (<c>max_concurrent_requests</c>), and an idle keep-alive connection holds no buffer, so
+/// neither holds a slot: a client's connection pool never blocks its own next connection.
+/// </remarks>
 internal sealed class ConnectionSlots
 {
-    private static readonly Action<object?> Release = static state => ((ConnectionSlots)state!).Free();
-
     private readonly SidecarConfigStore _store;
     private readonly Lock _lock = new();
-    private int _open;
+    private int _pending;
     private TaskCompletionSource? _freed;
 
     public ConnectionSlots(SidecarConfigStore store)
@@ -23,8 +27,8 @@ internal sealed class ConnectionSlots
         _store = store;
     }
 
-    /// <summary>Connections accepted and not yet closed, with any slot reserved for an accept under way.</summary>
-    public int Open => Volatile.Read(ref _open);
+    /// <summary>Connections accepted whose first request has not been read yet, with any slot reserved for an accept under way.</summary>
+    public int Pending => Volatile.Read(ref _pending);
 
     /// <summary>
     /// Reserves a slot if one is free. The caller must then either hand it to a connection (<see cref="Bind"/>) or
@@ -41,14 +45,28 @@ internal sealed class ConnectionSlots
         }
     }
 
+    /// <summary>
+    /// The reserved slot is freed when <paramref name="connection"/>'s first request is read (<see cref="PendingConnection.Read"/>,
+    /// found on the request's features) or when it closes, whichever comes first.
+    /// </summary>
+    public void Bind(ConnectionContext connection)
+    {
+        var pending = new PendingConnection(this);
+        connection.Features.Set(pending);
+        connection.ConnectionClosed.UnsafeRegister(static state => ((PendingConnection)state!).Read(), pending);
+    }
+
+    /// <summary>Gives back a reserved slot that no connection took (the listener was unbound).</summary>
+    public void Return() => Free();
+
     private bool TryReserve(out Task freed)
     {
         lock (_lock)
         {
             // Read per accept: a reload that raises or lowers the cap applies to the next connection.
-            if (_open < _store.Config.Limits.MaxConcurrentConnections)
+            if (_pending < _store.Config.Limits.MaxPendingConnections)
             {
-                _open++;
+                _pending++;
                 freed = Task.CompletedTask;
                 return true;
             }
@@ -58,22 +76,37 @@ internal sealed class ConnectionSlots
         }
     }
 
-    /// <summary>The reserved slot is freed when <paramref name="connection"/> closes.</summary>
-    public void Bind(ConnectionContext connection) => connection.ConnectionClosed.UnsafeRegister(Release, this);
-
-    /// <summary>Gives back a reserved slot that no connection took (the listener was unbound).</summary>
-    public void Return() => Free();
-
     private void Free()
     {
         TaskCompletionSource? freed;
         lock (_lock)
         {
-            _open--;
+            _pending--;
             freed = _freed;
             _freed = null;
         }
 
         freed?.TrySetResult();
+    }
+
+    /// <summary>A connection's claim on a slot, on its connection features so that its requests can end the claim.</summary>
+    internal sealed class PendingConnection
+    {
+        private readonly ConnectionSlots _slots;
+        private int _read;
+
+        public PendingConnection(ConnectionSlots slots)
+        {
+            _slots = slots;
+        }
+
+        /// <summary>Frees the slot the first time; later calls (every further request, the close) do nothing.</summary>
+        public void Read()
+        {
+            if (Volatile.Read(ref _read) == 0 && Interlocked.Exchange(ref _read, 1) == 0)
+            {
+                _slots.Free();
+            }
+        }
     }
 }

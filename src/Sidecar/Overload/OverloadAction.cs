@@ -15,7 +15,7 @@ internal static class OverloadAction
     /// <summary>A connection waited in the kernel's accept queue while accepting was paused.</summary>
     public const string ConnectionHeld = "connection_held";
 
-    /// <summary>The accept loop waited because <c>limits.max_concurrent_connections</c> connections were open.</summary>
+    /// <summary>The accept loop waited because <c>limits.max_pending_connections</c> connections had not been read yet.</summary>
     public const string ConnectionLimit = "connection_limit";
 
     /// <summary>Every value, so each series can start at 0.</summary>

@@ -5,7 +5,7 @@ namespace Sidecar.Overload;
 
 /// <summary>
 /// One listening socket whose accept loop waits while the overload manager stops accepting, and while
-/// <c>limits.max_concurrent_connections</c> connections are open.
+/// <c>limits.max_pending_connections</c> accepted connections have not had their first request read.
 /// </summary>
 internal sealed class PausingConnectionListener : IConnectionListener
 {
@@ -30,7 +30,7 @@ internal sealed class PausingConnectionListener : IConnectionListener
     public EndPoint EndPoint => _inner.EndPoint;
 
     /// <remarks>
-    /// 0. Reserve a connection slot, waiting while <c>max_concurrent_connections</c> are open.
+    /// 0. Reserve a slot, waiting while <c>max_pending_connections</c> connections are pending.
     /// 1. While paused, wait before asking for a connection: new ones stay in the kernel's backlog.
     /// 2. Accept. Accepts that complete at once right after a pause found a connection waiting in the backlog: held.
     /// 3. The accept loop is usually parked in step 2 when a pause begins; the connection that wakes it is held here

@@ -7,7 +7,7 @@ namespace Sidecar.Overload;
 /// Wraps Kestrel's transport so that the overload manager can stop accepting connections: while its state is
 /// <see cref="OverloadState.StopAccepting"/>, the accept loop waits before calling <c>accept</c>, and new connections
 /// queue in the kernel's listen backlog. A client there is connected but unread: it is neither reset nor costs Sidecar
-/// a receive buffer, and it is served once pressure falls. (Kestrel's own <c>MaxConcurrentConnections</c> would accept
+/// a receive buffer, and it is served once pressure falls. (Kestrel's own <c>MaxPendingConnections</c> would accept
 /// and close them instead: a reset, not an answer.)
 /// </summary>
 internal sealed class PausingConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector

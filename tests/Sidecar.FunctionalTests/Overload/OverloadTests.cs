@@ -207,34 +207,43 @@ public sealed class OverloadTests
     }
 
     [Fact]
-    public async Task MaxConcurrentConnections_OneMoreConnection_WaitsUnreadUntilOneCloses()
+    public async Task MaxPendingConnections_OneMoreConnection_WaitsUnreadUntilThePendingOneIsRead()
     {
         using var upstream = ScriptedUpstream.Status(200);
-        await using var sidecar = await StartAsync(Config(upstream.Url, "  max_concurrent_connections: 1"), new SettablePressure());
+        await using var sidecar = await StartAsync(Config(upstream.Url, "  max_pending_connections: 1"), new SettablePressure());
 
-        using var first = new System.Net.Sockets.TcpClient();
-        await first.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port);
-        var stream = first.GetStream();
+        // Connected and silent: accepted, its first request not read, so it holds the one slot.
+        using var silent = new System.Net.Sockets.TcpClient();
+        await silent.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port);
+        await WaitForMetricAsync(sidecar, "sidecar_overload_shed_total", "action=connection_limit");
+        var waiting = RawHttp.ExchangeAsync(sidecar.ProxyAddress, "GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", within: TimeSpan.FromSeconds(30));
+        // The admin port answers while the proxy port waits.
+        Assert.Equal(HttpStatusCode.OK, (await sidecar.Admin.GetAsync("/healthz")).StatusCode);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(0, upstream.Count);
+
+        var stream = silent.GetStream();
         await stream.WriteAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
         Assert.Equal(200, (await RawHttp.ReadResponseAsync(stream, CancellationToken.None)).Status);
-
-        var second = RawHttp.ExchangeAsync(sidecar.ProxyAddress, "GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", within: TimeSpan.FromSeconds(30));
-        // The open connection is still served while the next one waits in the kernel's accept queue.
-        await stream.WriteAsync("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
-        Assert.Equal(200, (await RawHttp.ReadResponseAsync(stream, CancellationToken.None)).Status);
-        Assert.False(second.IsCompleted);
-        Assert.Equal(2, upstream.Count);
-        Assert.True(PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=connection_limit") >= 1);
-
-        first.Close();
-        var response = await second;
+        var response = await waiting;
 
         Assert.Equal(200, response.Status);
+        // Once read, the first connection holds no slot while it idles: a third connection is served at once.
+        Assert.Equal(200, (await RawHttp.ExchangeAsync(sidecar.ProxyAddress, "GET /third HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", within: TimeSpan.FromSeconds(30))).Status);
         Assert.Equal(3, upstream.Count);
         using var config = JsonDocument.Parse(await sidecar.Admin.GetStringAsync("/config"));
         var limits = config.RootElement.GetProperty("limits");
-        Assert.Equal(1, limits.GetProperty("max_concurrent_connections").GetInt32());
-        Assert.Equal("config", limits.GetProperty("origin").GetProperty("max_concurrent_connections").GetString());
+        Assert.Equal(1, limits.GetProperty("max_pending_connections").GetInt32());
+        Assert.Equal("config", limits.GetProperty("origin").GetProperty("max_pending_connections").GetString());
+    }
+
+    private static async Task WaitForMetricAsync(RunningSidecar sidecar, string name, string labels)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics", timeout.Token), name, labels) < 1)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
     }
 
     private static Task<RunningSidecar> StartAsync(string yaml, SettablePressure pressure) =>

@@ -23,7 +23,7 @@ public sealed class MemoryBudgetTests
         Assert.Equal(maxBufferedBytes, budget.MaxBufferedBytes);
         Assert.Equal(maxConcurrentRequests, budget.MaxConcurrentRequests);
         // Receive buffers are part of a request's allowance: one connection per request costs nothing more.
-        Assert.Equal(maxConcurrentRequests, budget.MaxConcurrentConnections);
+        Assert.Equal(maxConcurrentRequests, budget.MaxPendingConnections);
     }
 
     [Fact]
@@ -59,9 +59,9 @@ public sealed class MemoryBudgetTests
 
         Assert.Equal(24 * MiB, limits.MaxBufferedBytes);
         Assert.Equal(384, limits.MaxConcurrentRequests);
-        Assert.Equal(384, limits.MaxConcurrentConnections);
+        Assert.Equal(384, limits.MaxPendingConnections);
         Assert.False(limits.MaxBufferedBytesConfigured);
-        Assert.False(limits.MaxConcurrentConnectionsConfigured);
+        Assert.False(limits.MaxPendingConnectionsConfigured);
         Assert.False(limits.MaxConcurrentRequestsConfigured);
         Assert.Equal("derived from 96 MiB available", limits.Origin(limits.MaxBufferedBytesConfigured));
     }
@@ -73,19 +73,19 @@ public sealed class MemoryBudgetTests
 
         Assert.Equal(12 * MiB, limits.MaxBufferedBytes);
         Assert.Equal(192, limits.MaxConcurrentRequests);
-        Assert.Equal(192, limits.MaxConcurrentConnections);
+        Assert.Equal(192, limits.MaxPendingConnections);
         Assert.Equal(TimeSpan.FromSeconds(1), limits.DrainDelay);
     }
 
     [Fact]
     public void Parse_LimitsSet_WinOverTheBudgetAndSayConfig()
     {
-        var limits = Parse("limits: { max_buffered_bytes: 8MiB, max_concurrent_requests: 50, max_concurrent_connections: 70 }", MemoryBudget.Of(96 * MiB));
+        var limits = Parse("limits: { max_buffered_bytes: 8MiB, max_concurrent_requests: 50, max_pending_connections: 70 }", MemoryBudget.Of(96 * MiB));
 
         Assert.Equal(8 * MiB, limits.MaxBufferedBytes);
         Assert.Equal(50, limits.MaxConcurrentRequests);
-        Assert.Equal(70, limits.MaxConcurrentConnections);
-        Assert.Equal("config", limits.Origin(limits.MaxConcurrentConnectionsConfigured));
+        Assert.Equal(70, limits.MaxPendingConnections);
+        Assert.Equal("config", limits.Origin(limits.MaxPendingConnectionsConfigured));
         Assert.Equal("config", limits.Origin(limits.MaxBufferedBytesConfigured));
         Assert.Equal("config", limits.Origin(limits.MaxConcurrentRequestsConfigured));
     }

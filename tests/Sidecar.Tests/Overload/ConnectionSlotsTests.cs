@@ -28,13 +28,32 @@ public sealed class ConnectionSlotsTests
 
         Assert.False(third.IsCompleted);
         Assert.False(slots.TryReserve());
-        Assert.Equal(2, slots.Open);
+        Assert.Equal(2, slots.Pending);
 
         await firstClosed.CancelAsync();
         await third;
 
-        Assert.Equal(2, slots.Open);
+        Assert.Equal(2, slots.Pending);
         Assert.False(slots.TryReserve());
+    }
+
+    [Fact]
+    public void FirstRequestRead_FreesTheSlotOnce_AndTheLaterCloseDoesNotFreeItAgain()
+    {
+        var slots = new ConnectionSlots(Store(maxConnections: 1));
+        using var closed = new CancellationTokenSource();
+        var connection = new ClosableConnection(closed.Token);
+        Assert.True(slots.TryReserve());
+        slots.Bind(connection);
+        var pending = connection.Features.Get<ConnectionSlots.PendingConnection>()!;
+
+        pending.Read();
+        pending.Read();
+        Assert.Equal(0, slots.Pending);
+        Assert.True(slots.TryReserve());
+        closed.Cancel();
+
+        Assert.Equal(1, slots.Pending);
     }
 
     [Fact]
@@ -46,7 +65,7 @@ public sealed class ConnectionSlotsTests
 
         slots.Return();
 
-        Assert.Equal(0, slots.Open);
+        Assert.Equal(0, slots.Pending);
         Assert.True(slots.TryReserve());
     }
 
@@ -62,7 +81,7 @@ public sealed class ConnectionSlotsTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
         slots.Return();
-        Assert.Equal(0, slots.Open);
+        Assert.Equal(0, slots.Pending);
     }
 
     private static SidecarConfigStore Store(int maxConnections)
@@ -75,7 +94,7 @@ public sealed class ConnectionSlotsTests
             routes:
               - { name: r, cluster: c }
             limits:
-              max_concurrent_connections: {{maxConnections}}
+              max_pending_connections: {{maxConnections}}
             """,
             "test.yaml").Config!;
         var breakers = new CircuitBreakerRegistry(time);
