@@ -146,9 +146,11 @@ public sealed class CommandLineTests
     {
         // Kestrel: the test must see the request reach the upstream while its answer is pending (WireMock records a
         // request only once its delay is over).
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
-            await Task.Delay(800);
+            // Answers only once the test has seen the drain begin, so the request is surely in flight during it.
+            await release.Task;
             await context.Response.WriteAsync("finished");
         });
         var path = await WriteTempAsync($$"""
@@ -171,6 +173,8 @@ public sealed class CommandLineTests
         await Eventually.ReturnsAsync(() => Task.FromResult(upstream.Count), n => n == 1, TimeSpan.FromSeconds(5), "the request reaching the upstream");
         sidecar.Signal(SigTerm);
         var readyz = await Eventually.ReturnsAsync(async () => (await adminClient.GetAsync("/readyz")).StatusCode, s => s == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5), "readyz turning unready");
+
+        release.SetResult();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, readyz);
         Assert.Equal("finished", await inFlight);

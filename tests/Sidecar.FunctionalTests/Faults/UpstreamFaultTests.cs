@@ -141,18 +141,23 @@ public sealed class UpstreamFaultTests
     [Fact]
     public async Task Proxy_SlowBodyAfterHeaders_NotCutByPerTryTimer()
     {
+        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // Kestrel: the body pauses after a flushed first part, which WireMock does not do.
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
         {
             await context.Response.WriteAsync("head|");
             await context.Response.Body.FlushAsync();
-            // A pause three times the per-try timeout, after the response is committed: the timer must be off.
-            await Task.Delay(TimeSpan.FromMilliseconds(1_200));
+            await resume.Task;
             await context.Response.WriteAsync("tail");
         });
-        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+        var clock = new TimerWatchingTimeProvider();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url), timeProvider: clock);
 
-        using var response = await sidecar.Proxy.GetAsync("/x");
+        // Headers at the caller: the response is committed. Then, while the body pauses, the fake clock passes three
+        // per-try timeouts: a timer still armed would fire inside Advance and cut the body.
+        using var response = await sidecar.Proxy.GetAsync("/x", HttpCompletionOption.ResponseHeadersRead).WaitAsync(TimeSpan.FromSeconds(30));
+        clock.Advance(TimeSpan.FromMilliseconds(1_200));
+        resume.SetResult();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("head|tail", await response.Content.ReadAsStringAsync());

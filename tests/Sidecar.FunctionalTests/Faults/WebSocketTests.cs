@@ -8,12 +8,12 @@ namespace Sidecar.FunctionalTests.Faults;
 public sealed class WebSocketTests
 {
     [Fact]
-    public Task Proxy_WebSocketThroughRouteWithPolicy_Echoes() => EchoTwiceAsync("5s");
+    public Task Proxy_WebSocketThroughRouteWithPolicy_Echoes() => EchoTwiceAsync("5s", TimeSpan.FromSeconds(5));
 
     [Fact]
-    public Task Proxy_WebSocketThroughRouteWithPolicy_OutlivesPerTryTimeout() => EchoTwiceAsync("300ms");
+    public Task Proxy_WebSocketThroughRouteWithPolicy_OutlivesPerTryTimeout() => EchoTwiceAsync("300ms", TimeSpan.FromMilliseconds(300));
 
-    private static async Task EchoTwiceAsync(string perTryTimeout)
+    private static async Task EchoTwiceAsync(string perTryTimeout, TimeSpan perTry)
     {
         // Kestrel: WireMock does not accept WebSocket upgrades.
         await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
@@ -38,6 +38,7 @@ public sealed class WebSocketTests
                 await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, CancellationToken.None);
             }
         });
+        var clock = new TimerWatchingTimeProvider();
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
               app: { destinations: [{{upstream.Url}}] }
@@ -52,14 +53,15 @@ public sealed class WebSocketTests
                 match: { path: "/{**rest}" }
                 cluster: app
                 policy: p
-            """);
+            """, timeProvider: clock);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         using var client = new ClientWebSocket();
 
         await client.ConnectAsync(new Uri($"ws://{sidecar.ProxyAddress.Authority}/chat"), timeout.Token);
         var first = await EchoAsync(client, "hello", timeout.Token);
-        // Idle for 900 ms (three times the short per-try timeout): the 101 committed the attempt, so its timer must not close the socket.
-        await Task.Delay(TimeSpan.FromMilliseconds(900), timeout.Token);
+        // Idle for three per-try timeouts on Sidecar's (fake) clock: the 101 committed the attempt, so its timer, had it
+        // stayed armed, would fire inside Advance and close the socket.
+        clock.Advance(3 * perTry);
         var second = await EchoAsync(client, "still here", timeout.Token);
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
 

@@ -44,7 +44,7 @@ public sealed class HotReloadTests
             TimeSpan.FromSeconds(10),
             "serving the new route");
         Assert.Equal(HttpStatusCode.OK, status);
-        await Eventually.ReturnsAsync(() => Task.FromResult(sidecar.Logs.Contains("Reloaded")), found => found, TimeSpan.FromSeconds(2), "the reload log line");
+        await Eventually.ReturnsAsync(() => Task.FromResult(sidecar.Logs.Contains("Reloaded")), found => found, TimeSpan.FromSeconds(10), "the reload log line");
     }
 
     [Fact]
