@@ -1,6 +1,6 @@
 namespace Sidecar.Hosting;
 
-/// <summary>The <c>x-sidecar-*</c> headers of SPEC §3, and cached attempt numbers so headers cost no allocation.</summary>
+/// <summary>The <c>x-sidecar-*</c> headers (README, "Headers"), and cached attempt numbers so headers cost no allocation.</summary>
 internal static class SidecarHeaders
 {
     /// <summary>Every control header starts with this; all of them are consumed or stripped before forwarding.</summary>

@@ -193,7 +193,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         app.MapReverseProxy(proxy =>
         {
             // The retry loop sits before load balancing so every attempt picks a destination again and feeds
-            // passive health (see YARP-RETRIES.md).
+            // passive health: YARP's load balancing and passive health middleware run once per attempt.
             proxy.UseMiddleware<RetryMiddleware>();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

@@ -4,7 +4,7 @@ using Yarp.ReverseProxy.Transforms;
 namespace Sidecar.Retries;
 
 /// <summary>
-/// Tells the upstream where it stands (SPEC §3): <c>x-sidecar-attempt</c>, <c>x-sidecar-last-attempt: true</c> on the
+/// Tells the upstream where it stands: <c>x-sidecar-attempt</c>, <c>x-sidecar-last-attempt: true</c> on the
 /// final one, and <c>x-sidecar-deadline-ms</c>, the milliseconds left, so it can give up on work nobody will wait for.
 /// </summary>
 internal sealed class AttemptHeadersTransform : RequestTransform

@@ -4,7 +4,7 @@ namespace Sidecar.Retries;
 
 /// <summary>
 /// The caller's <c>x-sidecar-*</c> headers: read where the policy allows overrides, then removed so they are never
-/// forwarded upstream as they came (SPEC §3). The scan allocates nothing when there are none, the usual case.
+/// forwarded upstream as they came. The scan allocates nothing when there are none, the usual case.
 /// </summary>
 internal static class ControlHeaders
 {

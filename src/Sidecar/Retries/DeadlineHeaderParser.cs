@@ -3,12 +3,6 @@ namespace Sidecar.Retries;
 /// <summary>Reads the caller's deadline from <c>x-sidecar-timeout-ms</c> or gRPC's <c>grpc-timeout</c>.</summary>
 internal static class DeadlineHeaderParser
 {
-    /// <summary>Sidecar's own deadline header.</summary>
-    public const string TimeoutMsHeaderName = "x-sidecar-timeout-ms";
-
-    /// <summary>gRPC's deadline header.</summary>
-    public const string GrpcTimeoutHeaderName = "grpc-timeout";
-
     // gRPC over HTTP/2: "TimeoutValue → {positive integer as ASCII string of at most 8 digits}".
     private const int MaxGrpcDigits = 8;
 

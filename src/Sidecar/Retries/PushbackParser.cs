@@ -7,9 +7,6 @@ namespace Sidecar.Retries;
 /// </summary>
 internal static class PushbackParser
 {
-    /// <summary>The header name.</summary>
-    public const string HeaderName = "x-sidecar-retry-pushback-ms";
-
     /// <summary>
     /// Parses an optionally signed decimal integer of milliseconds surrounded by optional whitespace.
     /// </summary>

@@ -7,7 +7,7 @@ namespace Sidecar.Retries;
 
 /// <summary>
 /// Decides "retry or commit" for a response, at the only point YARP allows it: status and headers are known and no
-/// byte has reached the caller (YARP-RETRIES.md). A retry suppresses the body (YARP disposes the upstream response);
+/// byte has reached the caller (YARP sends the status and headers only after the response transforms have run). A retry suppresses the body (YARP disposes the upstream response);
 /// a commit disarms the per-try timer and lets YARP stream the body.
 /// </summary>
 internal sealed class RetryResponseTransform : ResponseTransform

@@ -15,7 +15,5 @@ internal static class MetricTags
     public const string StatusClass = "status_class";
     public const string Result = "result";
     public const string Reason = "reason";
-    public const string Destination = "destination";
-    public const string State = "state";
     public const string Action = "action";
 }

@@ -1,7 +1,7 @@
 namespace Sidecar.Telemetry;
 
 /// <summary>
-/// Well-known tag values. Call sites may pass other strings; these are the ones documented in SPEC §5.
+/// Well-known tag values. Call sites may pass other strings; these are the ones README documents.
 /// </summary>
 internal static class MetricValues
 {

@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace Sidecar.Telemetry;
 
 /// <summary>
-/// The instruments of SPEC §5, created from <see cref="IMeterFactory"/> (as Kestrel's <c>KestrelMetrics</c>).
+/// The instruments README's metrics table documents, created from <see cref="IMeterFactory"/> (as Kestrel's <c>KestrelMetrics</c>).
 /// Every method is called on the request path: each records only when the instrument is enabled and
 /// passes its tags in a <see cref="TagList"/>, so a recording allocates nothing.
 /// </summary>

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Sidecar.FunctionalTests.Telemetry;
 
 /// <summary>
-/// Real traffic through the real Sidecar, then <c>/metrics</c> on its admin port: each SPEC §5 series holds what the
+/// Real traffic through the real Sidecar, then <c>/metrics</c> on its admin port: each documented series holds what the
 /// traffic did, and the text passes <c>promtool check metrics</c>.
 /// </summary>
 public sealed class MetricsEndpointTests
