@@ -10,9 +10,6 @@ namespace Sidecar.Forwarding;
 /// </summary>
 internal sealed class InvalidUpstreamResponse
 {
-    /// <summary>The <c>result</c> label of <c>sidecar_upstream_attempts_total</c> for such an attempt.</summary>
-    public const string AttemptResult = "invalid_response";
-
     /// <summary>The <c>reason</c> of the problem response.</summary>
     public const string ProblemReason = "invalid_upstream_response";
 

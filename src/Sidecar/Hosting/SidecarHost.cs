@@ -139,7 +139,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     private static WebApplication BuildProxy(SidecarConfig config, SidecarHostOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar", Args = BuilderArgs });
-        SidecarLogging.Configure(builder.Logging, builder.Configuration, options);
+        SidecarLogging.Configure(builder.Logging, builder.Configuration, options.LogLevel, options.JsonLogs, options.ConfigureLogging);
         builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Limits.DrainTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -205,7 +205,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     private static WebApplication BuildAdmin(SidecarConfig config, SidecarHostOptions options, IServiceProvider shared)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar-admin", Args = BuilderArgs });
-        SidecarLogging.Configure(builder.Logging, builder.Configuration, options);
+        SidecarLogging.Configure(builder.Logging, builder.Configuration, options.LogLevel, options.JsonLogs, options.ConfigureLogging);
         builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

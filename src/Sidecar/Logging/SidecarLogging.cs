@@ -1,11 +1,9 @@
-using Sidecar.Hosting;
-
 namespace Sidecar.Logging;
 
 /// <summary>
 /// Sets up the console log of both hosts and decides the levels. Sidecar's own categories log at the first of:
 /// <list type="number">
-/// <item><c>--log-level</c> (<see cref="SidecarHostOptions.LogLevel"/>),</item>
+/// <item><c>--log-level</c> (the operator's level),</item>
 /// <item><c>SIDECAR_LOG_LEVEL</c> (read by the CLI into the same option),</item>
 /// <item><c>Logging__LogLevel__Sidecar</c>, then <c>Logging__LogLevel__Default</c> (the host's configuration:
 /// environment variables, <c>DOTNET_</c>/<c>ASPNETCORE_</c>-prefixed ones, an optional appsettings.json),</item>
@@ -47,7 +45,7 @@ internal static class SidecarLogging
     ];
 
     /// <summary>Configures providers and levels; throws <see cref="LoggingConfigurationException"/> for a bad level in the configuration.</summary>
-    public static void Configure(ILoggingBuilder logging, IConfiguration configuration, SidecarHostOptions options)
+    public static void Configure(ILoggingBuilder logging, IConfiguration configuration, LogLevel? operatorLevel, bool jsonLogs, Action<ILoggingBuilder>? configureLogging)
     {
         var errors = Validate(configuration);
         if (errors.Count > 0)
@@ -56,7 +54,7 @@ internal static class SidecarLogging
         }
 
         logging.ClearProviders();
-        if (options.JsonLogs)
+        if (jsonLogs)
         {
             logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ");
         }
@@ -72,14 +70,14 @@ internal static class SidecarLogging
         // The configuration's own rules (Logging:LogLevel:*) were registered by the host builder before these, so a
         // rule added here wins over one of theirs for the same category: built-in levels are only added for
         // categories the configuration does not name.
-        var floor = options.LogLevel is { } operatorLevel && operatorLevel > LogConstants.LibraryLevel ? operatorLevel : LogConstants.LibraryLevel;
+        var floor = operatorLevel is { } requested && requested > LogConstants.LibraryLevel ? requested : LogConstants.LibraryLevel;
         logging.SetMinimumLevel(floor);
         if (floor > LogConstants.LibraryLevel)
         {
             logging.AddFilter((string?)null, floor);
         }
 
-        logging.AddFilter(SidecarCategory, SidecarLevel(options.LogLevel, configuration));
+        logging.AddFilter(SidecarCategory, SidecarLevel(operatorLevel, configuration));
         foreach (var (category, level) in BuiltInLevels)
         {
             if (configuration[ConfigurationPath.Combine(LoggingSection, LogLevelSection, category)] is null)
@@ -88,7 +86,7 @@ internal static class SidecarLogging
             }
         }
 
-        options.ConfigureLogging?.Invoke(logging);
+        configureLogging?.Invoke(logging);
     }
 
     /// <summary>The level of Sidecar's own categories (see the class summary for the order).</summary>

@@ -10,8 +10,8 @@ internal static class AttemptResult
     public const string Reset = RetryReason.Reset;
     public const string PerTryTimeout = RetryReason.PerTryTimeout;
 
-    /// <summary>A response HTTP does not allow (see <see cref="Forwarding.InvalidUpstreamResponse"/>): the caller got a 502.</summary>
-    public const string InvalidResponse = Forwarding.InvalidUpstreamResponse.AttemptResult;
+    /// <summary>A response HTTP does not allow (an upstream response that breaks HTTP's rules, answered with a 502): the caller got a 502.</summary>
+    public const string InvalidResponse = "invalid_response";
 
     /// <summary>A transport error that is none of the above (e.g. the request body could not be read).</summary>
     public const string Error = "error";

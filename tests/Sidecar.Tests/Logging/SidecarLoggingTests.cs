@@ -116,7 +116,7 @@ public sealed class SidecarLoggingTests
         services.AddLogging(logging =>
         {
             logging.AddConfiguration(configuration.GetSection("Logging"));
-            SidecarLogging.Configure(logging, configuration, options);
+            SidecarLogging.Configure(logging, configuration, options.LogLevel, options.JsonLogs, options.ConfigureLogging);
         });
         var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<ILoggerFactory>();
