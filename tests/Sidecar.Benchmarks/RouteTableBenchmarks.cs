@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Sidecar.Configuration;
-using Sidecar.Retries;
+using Sidecar.Policies;
 using Sidecar.Routing;
 
 namespace Sidecar.Benchmarks;

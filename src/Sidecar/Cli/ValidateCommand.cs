@@ -1,6 +1,6 @@
 using System.Globalization;
 using Sidecar.Configuration;
-using Sidecar.Retries;
+using Sidecar.Policies;
 
 namespace Sidecar.Cli;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Sidecar.Retries;
+using Sidecar.Http;
 using Sidecar.Telemetry;
 
 namespace Sidecar.Demo;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Sidecar.Hosting;
+using Sidecar.Http;
 
 namespace Sidecar.Demo;
 

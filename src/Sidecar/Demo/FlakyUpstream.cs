@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Net.Http.Headers;
 using Sidecar.Hosting;
+using Sidecar.Http;
 
 namespace Sidecar.Demo;
 

@@ -1,4 +1,4 @@
-using Sidecar.Hosting;
+using Sidecar.Http;
 using Sidecar.Retries;
 using Yarp.ReverseProxy.Transforms;
 

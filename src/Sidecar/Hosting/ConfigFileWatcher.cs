@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using Sidecar.Configuration;
+using Sidecar.Routing;
 using Sidecar.Telemetry;
 
 namespace Sidecar.Hosting;

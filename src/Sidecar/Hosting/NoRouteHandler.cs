@@ -1,3 +1,5 @@
+using Sidecar.Http;
+
 namespace Sidecar.Hosting;
 
 /// <summary>Answers requests that match no route: 404 problem+json, never forwarded anywhere (not an open proxy).</summary>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Sidecar.Http;
 using Sidecar.Overload;
 
 namespace Sidecar.Hosting;

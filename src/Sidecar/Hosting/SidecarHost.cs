@@ -6,8 +6,11 @@ using Sidecar.Configuration;
 using Sidecar.Forwarding;
 using Sidecar.Logging;
 using Sidecar.Overload;
+using Sidecar.Pipeline;
+using Sidecar.Policies;
 using Sidecar.Resilience;
 using Sidecar.Retries;
+using Sidecar.Routing;
 using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Configuration;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Sidecar.Retries;
+using Sidecar.Telemetry;
 
 namespace Sidecar.Logging;
 

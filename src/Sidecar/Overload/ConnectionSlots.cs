@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Connections;
-using Sidecar.Hosting;
+using Sidecar.Routing;
 
 namespace Sidecar.Overload;
 

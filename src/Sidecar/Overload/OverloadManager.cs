@@ -1,5 +1,5 @@
 using Sidecar.Configuration;
-using Sidecar.Hosting;
+using Sidecar.Routing;
 using Sidecar.Telemetry;
 
 namespace Sidecar.Overload;

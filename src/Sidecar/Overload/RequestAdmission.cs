@@ -1,4 +1,4 @@
-using Sidecar.Hosting;
+using Sidecar.Routing;
 
 namespace Sidecar.Overload;
 

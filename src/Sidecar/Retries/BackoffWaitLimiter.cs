@@ -1,4 +1,5 @@
-using Sidecar.Hosting;
+using Sidecar.Policies;
+using Sidecar.Routing;
 
 namespace Sidecar.Retries;
 

@@ -1,3 +1,5 @@
+using Sidecar.Policies;
+
 namespace Sidecar.Retries;
 
 /// <summary>Reads the caller's deadline from <c>x-sidecar-timeout-ms</c> or gRPC's <c>grpc-timeout</c>.</summary>

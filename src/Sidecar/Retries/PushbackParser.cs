@@ -1,3 +1,5 @@
+using Sidecar.Policies;
+
 namespace Sidecar.Retries;
 
 /// <summary>

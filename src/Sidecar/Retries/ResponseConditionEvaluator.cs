@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sidecar.Configuration;
+using Sidecar.Policies;
 
 namespace Sidecar.Retries;
 

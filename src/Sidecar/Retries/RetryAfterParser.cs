@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Primitives;
+using Sidecar.Policies;
 
 namespace Sidecar.Retries;
 

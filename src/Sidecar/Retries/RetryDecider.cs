@@ -1,4 +1,5 @@
-using Sidecar.Hosting;
+using Sidecar.Pipeline;
+using Sidecar.Policies;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
 

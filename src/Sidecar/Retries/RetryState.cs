@@ -1,4 +1,7 @@
+using Sidecar.Hedging;
+using Sidecar.Policies;
 using Sidecar.Routing;
+using Sidecar.Telemetry;
 
 namespace Sidecar.Retries;
 

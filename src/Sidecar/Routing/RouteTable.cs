@@ -1,8 +1,8 @@
 using System.Collections.Frozen;
 using Sidecar.Configuration;
 using Sidecar.Logging;
+using Sidecar.Policies;
 using Sidecar.Resilience;
-using Sidecar.Retries;
 
 namespace Sidecar.Routing;
 

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
 using Sidecar.Hosting;
 using Sidecar.Logging;
+using Sidecar.Policies;
 using Sidecar.Resilience;
-using Sidecar.Retries;
+using Sidecar.Routing;
 using Sidecar.Telemetry;
 
 namespace Sidecar.Tests.Hosting;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
 using Sidecar.Logging;
 using Sidecar.Resilience;
-using Sidecar.Retries;
+using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Model;
 
 namespace Sidecar.Tests.Logging;

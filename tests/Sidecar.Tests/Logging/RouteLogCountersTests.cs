@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Logging;
-using Sidecar.Retries;
+using Sidecar.Telemetry;
 
 namespace Sidecar.Tests.Logging;
 

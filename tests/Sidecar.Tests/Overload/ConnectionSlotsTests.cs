@@ -3,11 +3,11 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
-using Sidecar.Hosting;
 using Sidecar.Logging;
 using Sidecar.Overload;
+using Sidecar.Policies;
 using Sidecar.Resilience;
-using Sidecar.Retries;
+using Sidecar.Routing;
 
 namespace Sidecar.Tests.Overload;
 

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
-using Sidecar.Hosting;
 using Sidecar.Logging;
 using Sidecar.Overload;
+using Sidecar.Policies;
 using Sidecar.Resilience;
-using Sidecar.Retries;
+using Sidecar.Routing;
 using Sidecar.Tests.Telemetry;
 
 namespace Sidecar.Tests.Overload;

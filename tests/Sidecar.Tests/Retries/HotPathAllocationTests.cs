@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
+using Sidecar.Http;
+using Sidecar.Policies;
 using Sidecar.Retries;
 
 namespace Sidecar.Tests.Retries;

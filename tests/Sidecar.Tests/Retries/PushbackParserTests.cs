@@ -1,3 +1,4 @@
+using Sidecar.Policies;
 using Sidecar.Retries;
 using Sidecar.Tests.TestSupport;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using Sidecar.Policies;
 using Sidecar.Retries;
 using Sidecar.Tests.TestSupport;
 

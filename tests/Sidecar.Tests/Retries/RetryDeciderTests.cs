@@ -1,4 +1,5 @@
 using Sidecar.Retries;
+using Sidecar.Telemetry;
 
 namespace Sidecar.Tests.Retries;
 

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Sidecar.Retries;
+using Sidecar.Http;
 using Sidecar.Telemetry;
 using Sidecar.Tests.Packaging;
 

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
-using Sidecar.Hosting;
 using Sidecar.Logging;
+using Sidecar.Policies;
 using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Routing;

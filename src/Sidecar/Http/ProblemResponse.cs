@@ -1,0 +1,67 @@
+using System.Text.Json;
+
+namespace Sidecar.Http;
+
+/// <summary>
+/// Writes the errors Sidecar makes itself as RFC 9457 <c>application/problem+json</c>, with the route, the attempts
+/// made and a machine-readable reason, so a caller can tell a Sidecar 502 from an upstream's.
+/// </summary>
+internal static class ProblemResponse
+{
+    public const string ContentType = "application/problem+json";
+
+    public static async Task WriteAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail = null, int retryAfterSeconds = 0)
+    {
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            return;
+        }
+
+        response.Clear();
+        response.StatusCode = status;
+        response.ContentType = ContentType;
+        response.Headers.CacheControl = "no-store";
+        if (attempts > 0)
+        {
+            response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(attempts);
+        }
+
+        if (retryAfterSeconds > 0)
+        {
+            response.Headers.RetryAfter = SidecarHeaders.Number(retryAfterSeconds);
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "about:blank");
+            json.WriteString("title", title);
+            json.WriteNumber("status", status);
+            if (detail is not null)
+            {
+                json.WriteString("detail", detail);
+            }
+
+            if (route is not null)
+            {
+                json.WriteString("route", route);
+            }
+
+            json.WriteNumber("attempts", attempts);
+            json.WriteString("reason", reason);
+            json.WriteEndObject();
+        }
+
+        response.ContentLength = buffer.WrittenCount;
+        try
+        {
+            await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller left; nobody is there to read the error.
+        }
+    }
+}

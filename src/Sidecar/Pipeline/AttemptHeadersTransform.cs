@@ -1,0 +1,41 @@
+using Sidecar.Http;
+using Sidecar.Retries;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Sidecar.Pipeline;
+
+/// <summary>
+/// Tells the upstream where it stands: <c>x-sidecar-attempt</c>, <c>x-sidecar-last-attempt: true</c> on the
+/// final one, and <c>x-sidecar-deadline-ms</c>, the milliseconds left, so it can give up on work nobody will wait for.
+/// </summary>
+internal sealed class AttemptHeadersTransform : RequestTransform
+{
+    private readonly TimeProvider _timeProvider;
+
+    public AttemptHeadersTransform(TimeProvider timeProvider) => _timeProvider = timeProvider;
+
+    public override ValueTask ApplyAsync(RequestTransformContext context)
+    {
+        var state = context.HttpContext.Features.Get<RetryState>();
+        if (state is null)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var headers = context.ProxyRequest.Headers;
+        headers.TryAddWithoutValidation(SidecarHeaders.Attempt, SidecarHeaders.Number(state.Attempt));
+        if (state.IsLastAttempt)
+        {
+            headers.TryAddWithoutValidation(SidecarHeaders.LastAttempt, "true");
+        }
+
+        if (state.HasDeadline)
+        {
+            var remaining = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), state.DeadlineTimestamp);
+            var milliseconds = Math.Max(0, (long)remaining.TotalMilliseconds);
+            headers.TryAddWithoutValidation(SidecarHeaders.DeadlineMs, milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

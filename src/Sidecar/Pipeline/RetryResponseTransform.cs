@@ -1,0 +1,162 @@
+using System.Net;
+using Sidecar.Hedging;
+using Sidecar.Http;
+using Sidecar.Retries;
+using Sidecar.Telemetry;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Sidecar.Pipeline;
+
+/// <summary>
+/// Decides "retry or commit" for a response, at the only point YARP allows it: status and headers are known and no
+/// byte has reached the caller (YARP sends the status and headers only after the response transforms have run). A retry suppresses the body (YARP disposes the upstream response);
+/// a commit disarms the per-try timer and lets YARP stream the body.
+/// </summary>
+internal sealed class RetryResponseTransform : ResponseTransform
+{
+    private readonly RetryDecider _decider;
+    private readonly ResponseConditionEvaluator _conditions;
+    private readonly SidecarMetrics _metrics;
+
+    public RetryResponseTransform(RetryDecider decider, ResponseConditionEvaluator conditions, SidecarMetrics metrics)
+    {
+        _decider = decider;
+        _conditions = conditions;
+        _metrics = metrics;
+    }
+
+    public override async ValueTask ApplyAsync(ResponseTransformContext context)
+    {
+        var state = context.HttpContext.Features.Get<RetryState>();
+        var response = context.ProxyResponse;
+        // Suppressed already: the upstream's response was invalid (UpstreamResponseTransform), nothing to decide on.
+        if (state is null || response is null || context.SuppressResponseBody)
+        {
+            return;
+        }
+
+        var status = (int)response.StatusCode;
+        state.ResponseStatus = status;
+        context.HttpContext.Response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(state.Attempt);
+
+        // An upgrade (101) is never suppressed: YARP switches protocols right after this transform.
+        if (response.StatusCode == HttpStatusCode.SwitchingProtocols)
+        {
+            state.Commit(Succeeded(state));
+            return;
+        }
+
+        var plan = state.Plan;
+        string? reason = null;
+        if (plan.IsRetryableStatus(status))
+        {
+            reason = SidecarHeaders.Number(status);
+        }
+        else if (plan.Options.RetryOn.Headers.Count > 0 && plan.MatchesRetryHeader(response))
+        {
+            reason = RetryReason.Header;
+        }
+        else if (plan.Options.RetryUntil.Count > 0 && !await _conditions.AcceptsAsync(plan, response, context.CancellationToken))
+        {
+            reason = RetryReason.Validation;
+        }
+
+        if (state.Hedge is { } hedge)
+        {
+            DecideHedged(context, state, hedge, reason);
+            return;
+        }
+
+        if (reason is null)
+        {
+            state.Commit(Succeeded(state));
+            return;
+        }
+
+        var (serverDelay, serverForbids) = ServerDirectedDelay(state, response, status);
+        if (_decider.TryScheduleRetry(state, reason, requiresIdempotency: true, serverDelay, serverForbids, out var outcome))
+        {
+            if (serverDelay is not null && status is 429 or 503)
+            {
+                _metrics.RetryAfterHonored(state.Route.RouteName);
+            }
+
+            context.SuppressResponseBody = true;
+            return;
+        }
+
+        if (ReferenceEquals(reason, RetryReason.Validation))
+        {
+            context.HttpContext.Response.Headers[SidecarHeaders.Validation] = "failed";
+        }
+
+        // Retries are over: the last upstream response goes to the caller unchanged.
+        state.Commit(outcome);
+    }
+
+    /// <summary>
+    /// A hedged attempt: a retryable response is dropped while another attempt may still answer (one in flight, or
+    /// a slot for the next hedge); otherwise the first attempt to claim the win commits and every later one is dropped.
+    /// </summary>
+    private static void DecideHedged(ResponseTransformContext context, RetryState state, HedgeAttempt hedge, string? reason)
+    {
+        var group = hedge.Group;
+        if (reason is not null && (group.InFlight > 1 || group.TryReserveNext()))
+        {
+            context.SuppressResponseBody = true;
+            return;
+        }
+
+        if (!group.TryClaim(hedge))
+        {
+            context.SuppressResponseBody = true;
+            return;
+        }
+
+        if (ReferenceEquals(reason, RetryReason.Validation))
+        {
+            context.HttpContext.Response.Headers[SidecarHeaders.Validation] = "failed";
+        }
+
+        state.Commit(reason is null ? Succeeded(state) : RequestOutcome.Exhausted);
+    }
+
+    /// <summary>
+    /// The outcome of a response the policy does not retry: a success only below 500. A 5xx outside <c>retry_on</c>
+    /// still reaches the caller as a failure, and the outcome must say so.
+    /// </summary>
+    private static string Succeeded(RetryState state) =>
+        state.ResponseStatus >= StatusCodes.Status500InternalServerError ? RequestOutcome.NotRetryable
+        : state.Attempt > 1 ? RequestOutcome.SuccessAfterRetry : RequestOutcome.Success;
+
+    /// <summary>
+    /// The delay the upstream asked for, under the policy's <c>retry_after</c> (<c>honor</c>, capped by <c>max</c>):
+    /// <c>x-sidecar-retry-pushback-ms</c> first (it is specific to us), then <c>Retry-After</c> on 429/503. A negative
+    /// pushback ("do not retry") is obeyed even when <c>honor</c> is false: it can only lower the load on the upstream.
+    /// </summary>
+    private (TimeSpan? Delay, bool Forbids) ServerDirectedDelay(RetryState state, HttpResponseMessage response, int status)
+    {
+        var retryAfter = state.Plan.Options.RetryAfter;
+        if (response.Headers.NonValidated.TryGetValues(SidecarHeaders.RetryPushbackMs, out var pushback)
+            && PushbackParser.TryParse(pushback.ToString(), out var pushbackDelay, out var stop))
+        {
+            if (stop)
+            {
+                return (null, true);
+            }
+
+            return (retryAfter.Honor ? Cap(pushbackDelay, retryAfter.Max) : null, false);
+        }
+
+        if (retryAfter.Honor && status is 429 or 503
+            && response.Headers.NonValidated.TryGetValues("Retry-After", out var values)
+            && RetryAfterParser.TryParse(values.ToString(), _decider.TimeProvider.GetUtcNow(), out var delay))
+        {
+            return (Cap(delay, retryAfter.Max), false);
+        }
+
+        return (null, false);
+    }
+
+    private static TimeSpan Cap(TimeSpan delay, TimeSpan max) => delay > max ? max : delay;
+}

@@ -1,0 +1,20 @@
+using Sidecar.BodyReplay;
+using Sidecar.Retries;
+
+namespace Sidecar.Pipeline;
+
+internal static class RetryServiceCollectionExtensions
+{
+    /// <summary>Registers the retry engine: decider, transforms, caps on buffered bytes and waiting requests.</summary>
+    public static IServiceCollection AddSidecarRetries(this IServiceCollection services)
+    {
+        services.AddSingleton<RetryDecider>();
+        services.AddSingleton<BackoffWaitLimiter>();
+        services.AddSingleton<BufferedBytesAccount>();
+        services.AddSingleton<ResponseConditionEvaluator>();
+        services.AddSingleton<AttemptHeadersTransform>();
+        services.AddSingleton<RetryResponseTransform>();
+        services.AddSingleton<HedgedForwarder>();
+        return services;
+    }
+}

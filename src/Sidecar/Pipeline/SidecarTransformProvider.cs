@@ -1,0 +1,45 @@
+using Sidecar.Forwarding;
+using Sidecar.Routing;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Sidecar.Pipeline;
+
+/// <summary>
+/// Adds Sidecar's transforms to YARP's routes: on every route the raw request target and the checks and clean-up of
+/// upstream responses (<see cref="UpstreamResponseTransform"/> first, so the retry transform sees a clean response);
+/// on routes that declare a policy, the attempt headers and the retry-or-commit decision.
+/// </summary>
+internal sealed class SidecarTransformProvider : ITransformProvider
+{
+    private readonly RequestTargetTransform _requestTarget;
+    private readonly UpstreamResponseTransform _upstreamResponse;
+    private readonly AttemptHeadersTransform _attemptHeaders;
+    private readonly RetryResponseTransform _retryResponse;
+
+    public SidecarTransformProvider(RequestTargetTransform requestTarget, UpstreamResponseTransform upstreamResponse, AttemptHeadersTransform attemptHeaders, RetryResponseTransform retryResponse)
+    {
+        _requestTarget = requestTarget;
+        _upstreamResponse = upstreamResponse;
+        _attemptHeaders = attemptHeaders;
+        _retryResponse = retryResponse;
+    }
+
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context)
+    {
+        context.RequestTransforms.Add(_requestTarget);
+        context.ResponseTransforms.Add(_upstreamResponse);
+        if (context.Route.Metadata?.ContainsKey(YarpConfigMapper.PolicyMetadataKey) == true)
+        {
+            context.RequestTransforms.Add(_attemptHeaders);
+            context.ResponseTransforms.Add(_retryResponse);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Primitives;
+using Sidecar.Configuration;
+using Sidecar.Logging;
+using Sidecar.Policies;
+using Sidecar.Resilience;
+using Sidecar.Telemetry;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Sidecar.Routing;
+
+/// <summary>
+/// Holds the current configuration snapshot and hands it to YARP. Each <see cref="Apply"/> builds a whole new
+/// snapshot (route table + YARP config with its own change token) and swaps it atomically; nothing is mutated in place.
+/// </summary>
+internal sealed class SidecarConfigStore : IProxyConfigProvider
+{
+    private readonly ClusterRetryStateRegistry _clusterStates;
+    private readonly CircuitBreakerRegistry _breakers;
+    private readonly RetryLog _log;
+    private readonly SidecarMetrics? _metrics;
+    private Snapshot _current;
+
+    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, RetryLog log, SidecarMetrics? metrics = null)
+    {
+        _clusterStates = clusterStates;
+        _breakers = breakers;
+        _log = log;
+        _metrics = metrics;
+        _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates, breakers, log));
+        PublishZeroSeries(initial);
+    }
+
+    /// <summary>The route table of the newest snapshot; read once per request.</summary>
+    public RouteTable RouteTable => Volatile.Read(ref _current).Routes;
+
+    public SidecarConfig Config => Volatile.Read(ref _current).Routes.Config;
+
+    public IProxyConfig GetConfig() => Volatile.Read(ref _current);
+
+    public void Apply(SidecarConfig config)
+    {
+        var next = new Snapshot(config, RouteTable.Build(config, _clusterStates, _breakers, _log));
+        var previous = Interlocked.Exchange(ref _current, next);
+        previous.SignalChange();
+        _log.Retain(config);
+        PublishZeroSeries(config);
+    }
+
+    // Alerts on sidecar_retry_budget_exhausted_total / sidecar_retry_after_honored_total need the series to exist
+    // (at 0) before the first event; routes and clusters added by a reload get theirs when it applies.
+    private void PublishZeroSeries(SidecarConfig config)
+    {
+        if (_metrics is null)
+        {
+            return;
+        }
+
+        foreach (var route in config.Routes)
+        {
+            _metrics.RouteConfigured(route.Name);
+        }
+
+        foreach (var cluster in config.Clusters.Keys)
+        {
+            _metrics.ClusterConfigured(cluster);
+        }
+    }
+
+    private sealed class Snapshot : IProxyConfig
+    {
+        private readonly CancellationTokenSource _changed = new();
+
+        public Snapshot(SidecarConfig config, RouteTable routes)
+        {
+            Routes = routes;
+            YarpRoutes = YarpConfigMapper.MapRoutes(config);
+            YarpClusters = YarpConfigMapper.MapClusters(config);
+            ChangeToken = new CancellationChangeToken(_changed.Token);
+        }
+
+        public RouteTable Routes { get; }
+
+        public IReadOnlyList<RouteConfig> YarpRoutes { get; }
+
+        public IReadOnlyList<ClusterConfig> YarpClusters { get; }
+
+        IReadOnlyList<RouteConfig> IProxyConfig.Routes => YarpRoutes;
+
+        IReadOnlyList<ClusterConfig> IProxyConfig.Clusters => YarpClusters;
+
+        public IChangeToken ChangeToken { get; }
+
+        public void SignalChange() => _changed.Cancel();
+    }
+}

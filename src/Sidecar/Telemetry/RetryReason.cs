@@ -1,0 +1,12 @@
+namespace Sidecar.Telemetry;
+
+/// <summary>The <c>reason</c> label of <c>sidecar_retries_total</c> for failures without a status code.</summary>
+internal static class RetryReason
+{
+    public const string ConnectFailure = "connect_failure";
+    public const string Reset = "reset";
+    public const string PerTryTimeout = "per_try_timeout";
+    public const string Validation = "validation";
+    public const string Header = "header";
+    public const string Hedge = "hedge";
+}
