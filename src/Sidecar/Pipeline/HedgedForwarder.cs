@@ -4,6 +4,7 @@ using Sidecar.BodyReplay;
 using Sidecar.Forwarding;
 using Sidecar.Hedging;
 using Sidecar.Http;
+using Sidecar.Policies;
 using Sidecar.Retries;
 using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Forwarder;

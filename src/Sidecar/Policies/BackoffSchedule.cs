@@ -1,5 +1,4 @@
 using Sidecar.Configuration;
-using Sidecar.Retries;
 
 namespace Sidecar.Policies;
 

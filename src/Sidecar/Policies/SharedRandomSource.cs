@@ -1,4 +1,4 @@
-namespace Sidecar.Retries;
+namespace Sidecar.Policies;
 
 /// <summary>Production <see cref="IRandomSource"/> over <see cref="Random.Shared"/>: thread-safe, no lock, no allocation.</summary>
 internal sealed class SharedRandomSource : IRandomSource

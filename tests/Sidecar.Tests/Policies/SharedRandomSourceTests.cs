@@ -1,6 +1,6 @@
-using Sidecar.Retries;
+using Sidecar.Policies;
 
-namespace Sidecar.Tests.Retries;
+namespace Sidecar.Tests.Policies;
 
 public sealed class SharedRandomSourceTests
 {

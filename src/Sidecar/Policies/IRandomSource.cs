@@ -1,4 +1,4 @@
-namespace Sidecar.Retries;
+namespace Sidecar.Policies;
 
 /// <summary>The randomness jitter draws from; injected so tests can pin it (as Polly's <c>Randomizer</c>).</summary>
 internal interface IRandomSource
