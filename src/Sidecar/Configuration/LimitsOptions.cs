@@ -25,7 +25,7 @@ internal sealed record LimitsOptions
 
     /// <summary>
     /// At most this many requests wait in backoff at once; past it, requests are not retried. One cluster holds at most
-    /// its share (see <see cref="Sidecar.Retries.BackoffWaitLimiter.ClusterShare"/>). Default 1000.
+    /// its share: the cap split equally between the clusters, but into no more than four shares. Default 1000.
     /// </summary>
     public int MaxWaitingRetries { get; init; } = ConfigDefaults.MaxWaitingRetries;
 

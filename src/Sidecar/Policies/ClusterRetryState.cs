@@ -1,5 +1,3 @@
-using Sidecar.Retries;
-
 namespace Sidecar.Policies;
 
 /// <summary>Retry state shared by every route of one cluster; it outlives config reloads so a reload cannot reset a budget.</summary>
@@ -15,6 +13,6 @@ internal sealed class ClusterRetryState
 
     public RetryBudget Budget { get; }
 
-    /// <summary>This cluster's requests waiting in backoff, held within its share by <see cref="BackoffWaitLimiter"/>.</summary>
+    /// <summary>This cluster's requests waiting in backoff, held within its share of <c>limits.max_waiting_retries</c> by the retry decider.</summary>
     public ConcurrencyLimiter WaitingRetries { get; } = new(int.MaxValue);
 }

@@ -1,4 +1,3 @@
-using Sidecar.Pipeline;
 using Sidecar.Policies;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
@@ -7,8 +6,8 @@ namespace Sidecar.Retries;
 
 /// <summary>
 /// The one place that decides "retry or give up" for a failed attempt, whether the failure is a response (decided in
-/// <see cref="RetryResponseTransform"/> before any byte reaches the caller) or a transport error (decided in
-/// <see cref="RetryMiddleware"/>). The checks run cheapest and most final first, and the budget is charged last so a
+/// the pipeline's response transform before any byte reaches the caller) or a transport error (decided in the
+/// pipeline's attempt loop). The checks run cheapest and most final first, and the budget is charged last so a
 /// retry refused for another reason never spends it.
 /// </summary>
 internal sealed class RetryDecider
