@@ -4,7 +4,6 @@ using Sidecar.Forwarding;
 using Sidecar.Http;
 using Sidecar.Overload;
 using Sidecar.Policies;
-using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
@@ -82,7 +81,7 @@ internal sealed partial class RetryMiddleware
     {
         var start = _timeProvider.GetTimestamp();
         DestinationState? probe = null;
-        if (route?.Breaker is { } breaker && !TryApplyCircuits(proxyFeature, breaker, proxyFeature.AvailableDestinations, out probe))
+        if (route?.Breaker is { } breaker && !breaker.TryNarrow(proxyFeature, out probe))
         {
             _admission.Exit();
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.CircuitOpen, StatusClass.Of(StatusCodes.Status503ServiceUnavailable), 0, _timeProvider.GetElapsedTime(start));
@@ -200,7 +199,7 @@ internal sealed partial class RetryMiddleware
                 }
 
                 DestinationState? probe = null;
-                if (route.Breaker is { } breaker && !TryApplyCircuits(proxyFeature, breaker, proxyFeature.AvailableDestinations, out probe))
+                if (route.Breaker is { } breaker && !breaker.TryNarrow(proxyFeature, out probe))
                 {
                     outcome = RequestOutcome.CircuitOpen;
                     await WriteCircuitOpenAsync(context, route, attempt - 1);
@@ -409,54 +408,14 @@ internal sealed partial class RetryMiddleware
     private static Task WriteInvalidResponseAsync(HttpContext context, string? route, int attempts) =>
         ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, InvalidUpstreamResponse.ProblemTitle, route, attempts, InvalidUpstreamResponse.ProblemReason);
 
-    /// <summary>Narrows the attempt's destinations to those whose circuit admits a request; false when none does.</summary>
-    private static bool TryApplyCircuits(IReverseProxyFeature proxyFeature, ClusterCircuitBreaker breaker, IReadOnlyList<DestinationState> candidates, out DestinationState? probe)
-    {
-        probe = null;
-        if (candidates.Count == 0)
-        {
-            // No healthy destination at all: YARP answers that itself (503, NoAvailableDestinations).
-            return true;
-        }
-
-        var allowed = breaker.Allowed(candidates, out probe);
-        if (allowed.Count == 0)
-        {
-            return false;
-        }
-
-        proxyFeature.AvailableDestinations = allowed;
-        return true;
-    }
-
-    /// <summary>A 5xx or a transport error counts against the destination; a caller that left counts for nothing.</summary>
     private void RecordCircuit(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, int status, IForwarderErrorFeature? error, DestinationState? probe)
     {
-        if (route.Breaker is not { } breaker || proxyFeature.ProxiedDestination is not { } destination)
-        {
-            if (probe is not null)
-            {
-                route.Breaker?.For(probe).ReleaseProbe();
-            }
-
-            return;
-        }
-
-        if (error is not null && context.RequestAborted.IsCancellationRequested)
-        {
-            if (probe is not null)
-            {
-                breaker.For(probe).ReleaseProbe();
-            }
-
-            return;
-        }
-
-        var failure = error is not null || status >= 500;
-        if (breaker.Record(destination, failure, probe))
+        var destination = proxyFeature.ProxiedDestination;
+        if (route.Breaker is { } breaker
+            && breaker.RecordAttempt(destination, failure: error is not null || status >= 500, callerLeft: error is not null && context.RequestAborted.IsCancellationRequested, probe))
         {
             _metrics.CircuitOpened(route.ClusterName);
-            route.Log.Cluster.CircuitOpened(destination.DestinationId, breaker.Options.BreakDuration);
+            route.Log.Cluster.CircuitOpened(destination!.DestinationId, breaker.Options.BreakDuration);
         }
     }
 

@@ -73,6 +73,50 @@ internal sealed class ClusterCircuitBreaker
         return [];
     }
 
+    /// <summary>
+    /// Before an attempt: narrows the destinations YARP's load balancer may pick to those whose circuit admits a
+    /// request. False when none does: the request fails fast with 503. With no destination at all it changes nothing
+    /// (YARP answers that itself). <paramref name="probe"/> must be reported with <see cref="RecordAttempt"/>.
+    /// </summary>
+    public bool TryNarrow(IReverseProxyFeature proxyFeature, out DestinationState? probe)
+    {
+        probe = null;
+        var candidates = proxyFeature.AvailableDestinations;
+        if (candidates.Count == 0)
+        {
+            return true;
+        }
+
+        var allowed = Allowed(candidates, out probe);
+        if (allowed.Count == 0)
+        {
+            return false;
+        }
+
+        proxyFeature.AvailableDestinations = allowed;
+        return true;
+    }
+
+    /// <summary>
+    /// After an attempt on <paramref name="destination"/> (null when none was picked): a 5xx or a transport error counts
+    /// against it, an attempt the caller abandoned counts for nothing (a probe it held is given back). Returns true
+    /// when this attempt opened the destination's circuit.
+    /// </summary>
+    public bool RecordAttempt(DestinationState? destination, bool failure, bool callerLeft, DestinationState? probe)
+    {
+        if (destination is null || callerLeft)
+        {
+            if (probe is not null)
+            {
+                For(probe).ReleaseProbe();
+            }
+
+            return false;
+        }
+
+        return Record(destination, failure, probe);
+    }
+
     /// <summary>Counts an attempt's outcome; returns true when it opened the destination's circuit.</summary>
     public bool Record(DestinationState destination, bool failure, DestinationState? probe)
     {

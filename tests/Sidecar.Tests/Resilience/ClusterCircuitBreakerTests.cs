@@ -113,6 +113,75 @@ public sealed class ClusterCircuitBreakerTests
         Assert.Same(_d1, again);
     }
 
+    [Fact]
+    public void TryNarrow_OneCircuitOpen_LoadBalancerSeesOnlyTheOther()
+    {
+        Open(_d1);
+        var feature = new Feature(_all);
+
+        Assert.True(_breaker.TryNarrow(feature, out var probe));
+
+        Assert.Equal(["d2"], Ids(feature.AvailableDestinations));
+        Assert.Null(probe);
+    }
+
+    [Fact]
+    public void TryNarrow_EveryCircuitOpen_FalseAndDestinationsUntouched()
+    {
+        Open(_d1);
+        Open(_d2);
+        var feature = new Feature(_all);
+
+        Assert.False(_breaker.TryNarrow(feature, out _));
+
+        Assert.Same(_all, feature.AvailableDestinations);
+    }
+
+    [Fact]
+    public void TryNarrow_NoDestinationAtAll_TrueSoYarpAnswersItself()
+    {
+        var feature = new Feature([]);
+
+        Assert.True(_breaker.TryNarrow(feature, out var probe));
+
+        Assert.Null(probe);
+    }
+
+    [Fact]
+    public void RecordAttempt_CallerLeft_CountsNothingAndGivesTheProbeBack()
+    {
+        Open(_d1);
+        Open(_d2);
+        _time.Advance(Options.BreakDuration);
+        _breaker.Allowed([_d1], out var probe);
+
+        Assert.False(_breaker.RecordAttempt(_d1, failure: true, callerLeft: true, probe));
+
+        Assert.Equal(["d1"], Ids(_breaker.Allowed([_d1], out var again)));
+        Assert.Same(_d1, again);
+    }
+
+    [Fact]
+    public void RecordAttempt_NoDestinationPicked_GivesTheProbeBack()
+    {
+        Open(_d1);
+        _time.Advance(Options.BreakDuration);
+        _breaker.Allowed([_d1], out var probe);
+
+        Assert.False(_breaker.RecordAttempt(null, failure: true, callerLeft: false, probe));
+
+        Assert.Equal(["d1"], Ids(_breaker.Allowed([_d1], out _)));
+    }
+
+    [Fact]
+    public void RecordAttempt_Failures_OpenTheCircuit()
+    {
+        Assert.False(_breaker.RecordAttempt(_d1, failure: true, callerLeft: false, probe: null));
+        Assert.True(_breaker.RecordAttempt(_d1, failure: true, callerLeft: false, probe: null));
+
+        Assert.False(_breaker.IsClosed("d1"));
+    }
+
     // A DestinationState is itself a one-item list of destinations, so the assertions compare ids, not states.
     private static string[] Ids(IReadOnlyList<DestinationState> destinations)
     {
@@ -130,5 +199,18 @@ public sealed class ClusterCircuitBreakerTests
         _breaker.Record(destination, failure: true, probe: null);
         _breaker.Record(destination, failure: true, probe: null);
         Assert.False(_breaker.IsClosed(destination.DestinationId));
+    }
+
+    private sealed class Feature(IReadOnlyList<DestinationState> destinations) : IReverseProxyFeature
+    {
+        public RouteModel Route => throw new NotSupportedException();
+
+        public ClusterModel Cluster => throw new NotSupportedException();
+
+        public IReadOnlyList<DestinationState> AllDestinations { get; } = destinations;
+
+        public IReadOnlyList<DestinationState> AvailableDestinations { get; set; } = destinations;
+
+        public DestinationState? ProxiedDestination { get; set; }
     }
 }
