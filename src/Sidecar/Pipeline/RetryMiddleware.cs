@@ -13,20 +13,33 @@ using Yarp.ReverseProxy.Model;
 namespace Sidecar.Pipeline;
 
 /// <summary>
-/// The attempt loop, placed in YARP's proxy pipeline before load balancing. For each request:
-/// 0. Admission: while memory is short or <c>limits.max_concurrent_requests</c> are in flight, answer 503 at once.
-/// 1. Remove the fields the caller's <c>Connection</c> header names (they are for this hop), and strip the caller's
-///    <c>x-sidecar-*</c> headers (after reading overrides the policy allows).
-/// 2. No policy: forward once, nothing buffered, no per-request state; a failure is answered with problem+json.
-/// 3. Policy: work out the deadline and attempt limit, buffer a replayable body (unless the overload manager stopped
-///    buffering), then per attempt restore the destinations (preferring ones not yet tried), arm the per-try timer,
-///    and run the rest of the pipeline.
-/// 4. The response transform has either committed the response (done) or suppressed it and scheduled a retry (wait,
+/// The attempt loop, placed in YARP's proxy pipeline before load balancing: the entry point of every proxied request.
+/// Before it, Hosting's <c>RequestTargetGuard</c> refused CONNECT and over-limit bodies and YARP matched the route.
+/// 1. Admission (Overload/): while memory is short or <c>limits.max_concurrent_requests</c> are in flight, answer 503.
+/// 2. Hop-by-hop: remove the fields the caller's <c>Connection</c> header names, read the caller's <c>x-sidecar-*</c>
+///    overrides where the policy allows them, and strip those headers (Retries/<see cref="ControlHeaders"/>).
+/// 3. The route's plan comes from the current snapshot (Routing/<see cref="RouteTable"/>). No policy: forward once,
+///    nothing buffered, no per-request state; a failure is answered with problem+json (Http/).
+/// 4. Policy: work out the deadline and attempt limit, and buffer a replayable body (BodyReplay/) unless the overload
+///    manager stopped buffering. An idempotent request on a policy with <c>hedge</c> races its attempts instead
+///    (<see cref="HedgedForwarder"/>, Hedging/).
+/// 5. Per attempt: narrow the destinations to those whose circuit admits one (Resilience/), preferring ones not yet
+///    tried, arm the per-try timer, and run the rest of YARP's pipeline (load balancing, passive health, forwarding
+///    with the request and response transforms of Forwarding/ and <see cref="SidecarTransformProvider"/>).
+/// 6. The response transform (<see cref="RetryResponseTransform"/>) has either committed the response (done) or
+///    suppressed it and scheduled a retry through Retries/<see cref="RetryDecider"/> (wait the backoff of Policies/,
 ///    loop). A transport error with no response is decided here the same way; if no retry follows, the caller gets a
 ///    502 (no response), 504 (deadline) or the error YARP produced.
+/// 7. Every attempt and the request are counted and traced (Telemetry/), retries summarized in the log (Logging/).
 /// </summary>
 internal sealed partial class RetryMiddleware
 {
+    /// <summary>
+    /// The log category of the retry lines (README, "Logs"), which operators filter on: it names the retry concern,
+    /// not the folder the class lives in, so it stays put when the code moves.
+    /// </summary>
+    public const string LogCategory = "Sidecar.Retries.RetryMiddleware";
+
     private readonly RequestDelegate _next;
     private readonly SidecarConfigStore _store;
     private readonly RetryDecider _decider;
@@ -35,9 +48,9 @@ internal sealed partial class RetryMiddleware
     private readonly RequestAdmission _admission;
     private readonly SidecarMetrics _metrics;
     private readonly TimeProvider _timeProvider;
-    private readonly ILogger<RetryMiddleware> _logger;
+    private readonly ILogger _logger;
 
-    public RetryMiddleware(RequestDelegate next, SidecarConfigStore store, RetryDecider decider, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, ILogger<RetryMiddleware> logger)
+    public RetryMiddleware(RequestDelegate next, SidecarConfigStore store, RetryDecider decider, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
         _next = next;
         _store = store;
@@ -47,7 +60,7 @@ internal sealed partial class RetryMiddleware
         _admission = admission;
         _metrics = metrics;
         _timeProvider = timeProvider;
-        _logger = logger;
+        _logger = loggerFactory.CreateLogger(LogCategory);
     }
 
     public Task InvokeAsync(HttpContext context)
