@@ -16,15 +16,11 @@ internal sealed class RouteLogCounters
     private static readonly string[] NamedReasons =
         ["other", RetryReason.ConnectFailure, RetryReason.Reset, RetryReason.PerTryTimeout, RetryReason.Validation, RetryReason.Header, RetryReason.Hedge];
 
-    // The budget's refusals are counted on their own; these are the other reasons a retry was skipped.
-    private static readonly string[] SkipReasons =
-    [
-        "other", RetrySkipReason.Concurrency, RetrySkipReason.BackoffCap, RetrySkipReason.BodyNotReplayable,
-        RetrySkipReason.Deadline, RetrySkipReason.Method, RetrySkipReason.Pushback,
-    ];
+    // One slot per skip reason; the budget's slot stays empty, its refusals are counted on their own.
+    private static readonly int SkipSlots = RetrySkipReasons.All.Count;
 
     private readonly long[] _retries = new long[StatusSlots];
-    private readonly long[] _skipped = new long[SkipReasons.Length];
+    private readonly long[] _skipped = new long[SkipSlots];
     private long _budgetRefused;
     private long _exhausted;
     private long _noResponse;
@@ -46,7 +42,7 @@ internal sealed class RouteLogCounters
     public void Retried(string reason) => Interlocked.Increment(ref _retries[ReasonSlot(reason)]);
 
     /// <summary>A wanted retry was not made (<see cref="RetrySkipReason"/>); a budget refusal also tells the cluster.</summary>
-    public void Skipped(string reason)
+    public void Skipped(RetrySkipReason reason)
     {
         if (reason == RetrySkipReason.Budget)
         {
@@ -55,7 +51,7 @@ internal sealed class RouteLogCounters
             return;
         }
 
-        Interlocked.Increment(ref _skipped[SkipSlot(reason)]);
+        Interlocked.Increment(ref _skipped[(int)reason]);
     }
 
     /// <summary>A request ended with its attempts used up (outcome <c>exhausted</c>).</summary>
@@ -83,7 +79,7 @@ internal sealed class RouteLogCounters
             if (Interlocked.Exchange(ref _skipped[slot], 0) is var count and > 0)
             {
                 skipped += count;
-                Append(ref skipReasons, SkipReasons[slot], count);
+                Append(ref skipReasons, ((RetrySkipReason)slot).Label(), count);
             }
         }
 
@@ -133,15 +129,4 @@ internal sealed class RouteLogCounters
             _ => 0,
         };
     }
-
-    private static int SkipSlot(string reason) => reason switch
-    {
-        RetrySkipReason.Concurrency => 1,
-        RetrySkipReason.BackoffCap => 2,
-        RetrySkipReason.BodyNotReplayable => 3,
-        RetrySkipReason.Deadline => 4,
-        RetrySkipReason.Method => 5,
-        RetrySkipReason.Pushback => 6,
-        _ => 0,
-    };
 }

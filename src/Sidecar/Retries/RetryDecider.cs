@@ -154,7 +154,7 @@ internal sealed class RetryDecider
         }
     }
 
-    private bool Skip(RoutePlan route, string skipReason, string outcomeLabel, out string outcome)
+    private bool Skip(RoutePlan route, RetrySkipReason skipReason, string outcomeLabel, out string outcome)
     {
         _metrics.RetrySkipped(route.RouteName, skipReason);
         route.Log.Skipped(skipReason);

@@ -1,16 +1,32 @@
 namespace Sidecar.Telemetry;
 
-/// <summary>Why a wanted retry did not happen: the <c>reason</c> label of <c>sidecar_retries_skipped_total</c>.</summary>
-internal static class RetrySkipReason
+/// <summary>
+/// Why a wanted retry did not happen. Its label (the <c>reason</c> of <c>sidecar_retries_skipped_total</c> and of the
+/// route's summary line) is <see cref="RetrySkipReasons.Label"/>, the one place the spellings live.
+/// </summary>
+internal enum RetrySkipReason
 {
-    public const string Budget = "budget";
-    public const string Concurrency = "concurrency";
-    public const string BackoffCap = "backoff_cap";
-    public const string BodyNotReplayable = "body_not_replayable";
-    public const string Deadline = "deadline";
-    public const string Method = "method";
-    public const string Pushback = "pushback";
+    /// <summary>The cluster's retry budget is spent.</summary>
+    Budget,
+
+    /// <summary>The policy's <c>max_concurrent_retries</c> are taken.</summary>
+    Concurrency,
+
+    /// <summary><c>limits.max_waiting_retries</c> (or the cluster's share of it) are waiting.</summary>
+    BackoffCap,
+
+    /// <summary>The body was too large (or the process-wide buffer full) to keep a copy.</summary>
+    BodyNotReplayable,
+
+    /// <summary>The wait would end at or past the deadline.</summary>
+    Deadline,
+
+    /// <summary>The method is not idempotent and carries no <c>Idempotency-Key</c>.</summary>
+    Method,
+
+    /// <summary>The upstream sent a negative pushback: do not retry.</summary>
+    Pushback,
 
     /// <summary>The body was forwarded without a replay copy because memory pressure was high.</summary>
-    public const string Overloaded = "overloaded";
+    Overloaded,
 }

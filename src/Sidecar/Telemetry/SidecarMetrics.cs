@@ -192,14 +192,14 @@ internal sealed class SidecarMetrics
         }
     }
 
-    public void RetrySkipped(string route, string reason)
+    public void RetrySkipped(string route, RetrySkipReason reason)
     {
         if (_retriesSkipped.Enabled)
         {
             var tags = new TagList
             {
                 { MetricTags.Route, route },
-                { MetricTags.Reason, reason },
+                { MetricTags.Reason, reason.Label() },
             };
             _retriesSkipped.Add(1, tags);
         }

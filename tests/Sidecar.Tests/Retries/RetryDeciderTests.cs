@@ -129,6 +129,7 @@ public sealed class RetryDeciderTests : IDisposable
         Assert.False(_harness.Decider.TryScheduleRetry(state, "503", requiresIdempotency: true, serverDelay: null, serverForbids: false, out _));
 
         Assert.Contains("sidecar_retries_skipped_total{reason=\"overloaded\",route=\"r\"} 1", _harness.Metrics.Render(), StringComparison.Ordinal);
+        Assert.Equal("overloaded=1", _harness.Collect("r")!.SkipReasons);
     }
 
     [Fact]

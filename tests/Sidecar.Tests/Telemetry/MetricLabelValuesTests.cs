@@ -18,7 +18,7 @@ public sealed partial class MetricLabelValuesTests
         { "sidecar_requests_total", "status_class", [.. StatusClass.All, StatusClass.None] },
         { "sidecar_upstream_attempts_total", "result", [.. StatusClass.All, .. Constants(typeof(AttemptResult))] },
         { "sidecar_retries_total", "reason", Constants(typeof(RetryReason)) },
-        { "sidecar_retries_skipped_total", "reason", Constants(typeof(RetrySkipReason)) },
+        { "sidecar_retries_skipped_total", "reason", [.. RetrySkipReasons.All] },
         { "sidecar_config_reloads_total", "result", Constants(typeof(MetricValues)) },
         { "sidecar_overload_shed_total", "action", Constants(typeof(Sidecar.Overload.OverloadAction)) },
     };

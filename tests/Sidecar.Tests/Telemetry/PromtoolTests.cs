@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sidecar.Telemetry;
 using Xunit.Abstractions;
 
 namespace Sidecar.Tests.Telemetry;
@@ -48,7 +49,7 @@ public sealed class PromtoolTests
         var outcomes = new[] { "success", "success_after_retry", "exhausted", "deadline_exceeded", "budget_exhausted", "circuit_open", "not_retryable", "client_cancelled" };
         var results = new[] { "2xx", "4xx", "5xx", "connect_failure", "reset", "per_try_timeout", "cancelled" };
         var reasons = new[] { "503", "429", "connect_failure", "reset", "per_try_timeout", "validation", "hedge" };
-        var skipped = new[] { "budget", "concurrency", "body_not_replayable", "backoff_cap", "deadline", "method" };
+        var skipped = new[] { RetrySkipReason.Budget, RetrySkipReason.Concurrency, RetrySkipReason.BodyNotReplayable, RetrySkipReason.BackoffCap, RetrySkipReason.Deadline, RetrySkipReason.Method };
         for (var i = 0; i < Routes.Length; i++)
         {
             var route = Routes[i];

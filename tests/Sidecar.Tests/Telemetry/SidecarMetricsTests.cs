@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Sidecar.Configuration;
+using Sidecar.Telemetry;
 using Sidecar.Tests.Packaging;
 
 namespace Sidecar.Tests.Telemetry;
@@ -122,7 +123,7 @@ public sealed partial class SidecarMetricsTests
         metrics.RequestCompleted("r", "p", "GET", "success", "2xx", 1, elapsed);
         metrics.AttemptCompleted("r", "c", "2xx", elapsed);
         metrics.Retried("r", "503");
-        metrics.RetrySkipped("r", "budget");
+        metrics.RetrySkipped("r", RetrySkipReason.Budget);
         metrics.BackoffSlept("r", elapsed);
         metrics.RetryBudgetExhausted("c");
         metrics.RetryAfterHonored("r");
