@@ -29,7 +29,7 @@ internal sealed record HealthOptions
     public bool Passive { get; init; }
 
     /// <summary>How long a destination marked unhealthy by passive checks stays out. Default 10s.</summary>
-    public TimeSpan ReactivationPeriod { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ReactivationPeriod { get; init; } = ConfigDefaults.ReactivationPeriod;
 
     /// <summary>Active probing; <c>null</c> when not declared.</summary>
     public ActiveHealthOptions? Active { get; init; }
@@ -38,26 +38,26 @@ internal sealed record HealthOptions
 /// <summary><c>health.active:</c> periodic probes of each destination.</summary>
 internal sealed record ActiveHealthOptions
 {
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan Interval { get; init; } = ConfigDefaults.ActiveHealthInterval;
 
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Timeout { get; init; } = ConfigDefaults.ActiveHealthTimeout;
 
     /// <summary>Path probed on each destination, e.g. <c>/healthz</c>.</summary>
-    public string Path { get; init; } = "/healthz";
+    public string Path { get; init; } = ConfigDefaults.ActiveHealthPath;
 }
 
 /// <summary><c>circuit_breaker:</c> of a cluster, per destination.</summary>
 internal sealed record CircuitBreakerOptions
 {
     /// <summary>Failure ratio (0..1] over <see cref="Window"/> that opens the breaker. Default 0.5.</summary>
-    public double FailureRatio { get; init; } = 0.5;
+    public double FailureRatio { get; init; } = ConfigDefaults.BreakerFailureRatio;
 
     /// <summary>Requests needed in the window before the ratio is judged. Default 20.</summary>
-    public int MinimumRequests { get; init; } = 20;
+    public int MinimumRequests { get; init; } = ConfigDefaults.BreakerMinimumRequests;
 
     /// <summary>Sliding window the ratio is computed over. Default 10s.</summary>
-    public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Window { get; init; } = ConfigDefaults.BreakerWindow;
 
     /// <summary>How long the breaker stays open before letting a probe through. Default 5s.</summary>
-    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan BreakDuration { get; init; } = ConfigDefaults.BreakerBreakDuration;
 }

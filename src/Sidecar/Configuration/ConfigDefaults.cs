@@ -23,6 +23,15 @@ internal static class ConfigDefaults
     /// <summary>Beyond a second, a caller is better served by its own deadline.</summary>
     public static readonly TimeSpan BackoffMax = TimeSpan.FromSeconds(1);
 
+    /// <summary>Doubling: the classic exponential backoff, which halves the retry rate with each attempt.</summary>
+    public const double BackoffMultiplier = 2.0;
+
+    /// <summary>Full jitter: spreads retries of many callers over the whole delay, so they do not arrive in waves.</summary>
+    public const double JitterFactor = 1.0;
+
+    /// <summary>One extra attempt: hedging doubles the load on a slow upstream at most, never more by default.</summary>
+    public const int HedgeMaxExtra = 1;
+
     /// <summary>Long enough for rate limiters, short enough not to pin requests.</summary>
     public static readonly TimeSpan RetryAfterMax = TimeSpan.FromSeconds(30);
 
@@ -72,6 +81,30 @@ internal static class ConfigDefaults
 
     /// <summary>A protection turns off only 0.1 below its threshold, so pressure hovering at a threshold does not flap.</summary>
     public const double OverloadRecoveryMargin = 0.1;
+
+    /// <summary>A destination passive health took out is tried again after this: seconds, so a restart is not held against it long.</summary>
+    public static readonly TimeSpan ReactivationPeriod = TimeSpan.FromSeconds(10);
+
+    /// <summary>Active probes every 15s: a dead destination is found within a probe or two, at negligible load.</summary>
+    public static readonly TimeSpan ActiveHealthInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>A probe unanswered for 10s counts as failed; shorter than the interval, so probes never overlap.</summary>
+    public static readonly TimeSpan ActiveHealthTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The usual liveness path of HTTP services (Sidecar's own admin port serves it too).</summary>
+    public const string ActiveHealthPath = "/healthz";
+
+    /// <summary>Half the requests failing: a destination clearly broken, not one having a bad moment.</summary>
+    public const double BreakerFailureRatio = 0.5;
+
+    /// <summary>A ratio over fewer than 20 requests is noise; no circuit opens on a handful of failures.</summary>
+    public const int BreakerMinimumRequests = 20;
+
+    /// <summary>The ratio is judged over the last 10s: recent enough to react within seconds.</summary>
+    public static readonly TimeSpan BreakerWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>An open circuit waits 5s before one probe: time for a restart, short enough to recover quickly.</summary>
+    public static readonly TimeSpan BreakerBreakDuration = TimeSpan.FromSeconds(5);
 
     /// <summary>Kubernetes' default termination grace is 30s; leave a margin for the process to exit.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(25);

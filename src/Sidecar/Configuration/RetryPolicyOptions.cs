@@ -59,12 +59,12 @@ internal sealed record BackoffOptions
     public TimeSpan Max { get; init; } = ConfigDefaults.BackoffMax;
 
     /// <summary>Growth factor of <c>exponential</c>. Default 2.</summary>
-    public double Multiplier { get; init; } = 2.0;
+    public double Multiplier { get; init; } = ConfigDefaults.BackoffMultiplier;
 
     public JitterMode Jitter { get; init; } = JitterMode.Full;
 
     /// <summary>Share of each delay that jitter may take away, 0..1. Default 1 (the whole delay).</summary>
-    public double JitterFactor { get; init; } = 1.0;
+    public double JitterFactor { get; init; } = ConfigDefaults.JitterFactor;
 }
 
 internal enum BackoffAlgorithm
@@ -171,5 +171,5 @@ internal sealed record HedgeOptions
 {
     public required TimeSpan Delay { get; init; }
 
-    public int MaxExtra { get; init; } = 1;
+    public int MaxExtra { get; init; } = ConfigDefaults.HedgeMaxExtra;
 }

@@ -754,7 +754,7 @@ internal sealed partial class SidecarConfigBinder
     {
         _reader.Require(map, "delay");
         var delay = _reader.OptionalDuration(map, "delay", MaxDuration);
-        var maxExtra = _reader.Int(map, "max_extra", fallback: 1, min: 1);
+        var maxExtra = _reader.Int(map, "max_extra", fallback: ConfigDefaults.HedgeMaxExtra, min: 1);
         return delay is { } d ? new HedgeOptions { Delay = d, MaxExtra = maxExtra } : null;
     }
 
