@@ -29,7 +29,7 @@ internal static class EffectiveConfigWriter
         json.WriteStartObject("listen");
         json.WriteString("proxy", UrlRedaction.Redact(config.Listen.Proxy));
         json.WriteString("admin", UrlRedaction.Redact(config.Listen.Admin));
-        json.WriteString("proxy_protocol", config.Listen.ProxyProtocol == ProxyProtocol.H2c ? "h2c" : "http1");
+        json.WriteString("proxy_protocol", ConfigSpellings.Name(ConfigSpellings.ProxyProtocols, config.Listen.ProxyProtocol));
         json.WriteEndObject();
 
         json.WriteStartObject("clusters");
@@ -44,7 +44,7 @@ internal static class EffectiveConfigWriter
 
             json.WriteEndArray();
             json.WriteString("load_balancing", cluster.LoadBalancing);
-            json.WriteString("protocol", cluster.Protocol == UpstreamProtocol.Http2 ? "http2" : "auto");
+            json.WriteString("protocol", ConfigSpellings.Name(ConfigSpellings.Protocols, cluster.Protocol));
             json.WriteStartObject("health");
             json.WriteBoolean("passive", cluster.Health.Passive);
             json.WriteString("reactivation_period", Duration(cluster.Health.ReactivationPeriod));
@@ -96,18 +96,14 @@ internal static class EffectiveConfigWriter
                 json.WriteStartObject();
                 json.WriteString("name", header.Name);
                 WriteStrings(json, "values", header.Values);
-                json.WriteString("mode", header.Mode.ToString());
+                json.WriteString("mode", ConfigSpellings.Name(ConfigSpellings.HeaderModes, header.Mode));
                 json.WriteEndObject();
             }
 
             json.WriteEndArray();
             json.WriteEndObject();
             json.WriteString("cluster", route.Cluster);
-            if (route.Policy is null)
-            {
-                json.WriteNull("policy");
-            }
-            else
+            if (route.Policy is not null)
             {
                 json.WriteString("policy", route.Policy);
             }
@@ -127,7 +123,7 @@ internal static class EffectiveConfigWriter
     private static void WriteLimits(Utf8JsonWriter json, LimitsOptions limits)
     {
         json.WriteStartObject("limits");
-        json.WriteNumber("max_buffered_bytes", limits.MaxBufferedBytes);
+        json.WriteString("max_buffered_bytes", SizeParser.Format(limits.MaxBufferedBytes));
         json.WriteNumber("max_concurrent_requests", limits.MaxConcurrentRequests);
         json.WriteNumber("max_pending_connections", limits.MaxPendingConnections);
         json.WriteNumber("max_waiting_retries", limits.MaxWaitingRetries);
@@ -160,11 +156,11 @@ internal static class EffectiveConfigWriter
         json.WriteStartObject(policy.Name);
         json.WriteNumber("max_attempts", policy.MaxAttempts);
         json.WriteStartObject("backoff");
-        json.WriteString("algorithm", policy.Backoff.Algorithm.ToString().ToLowerInvariant());
+        json.WriteString("algorithm", ConfigSpellings.Name(ConfigSpellings.Algorithms, policy.Backoff.Algorithm));
         json.WriteString("base", Duration(policy.Backoff.Base));
         json.WriteString("max", Duration(policy.Backoff.Max));
         json.WriteNumber("multiplier", policy.Backoff.Multiplier);
-        json.WriteString("jitter", policy.Backoff.Jitter.ToString().ToLowerInvariant());
+        json.WriteString("jitter", ConfigSpellings.Name(ConfigSpellings.JitterModes, policy.Backoff.Jitter));
         json.WriteNumber("jitter_factor", policy.Backoff.JitterFactor);
         json.WriteEndObject();
         json.WriteStartObject("retry_on");
@@ -176,19 +172,19 @@ internal static class EffectiveConfigWriter
 
         json.WriteEndArray();
         json.WriteStartArray("errors");
-        if (policy.RetryOn.Errors.HasFlag(RetryableErrors.ConnectFailure))
+        foreach (var (name, error) in ConfigSpellings.ErrorNames)
         {
-            json.WriteStringValue("connect-failure");
+            if ((policy.RetryOn.Errors & error) != 0)
+            {
+                json.WriteStringValue(name);
+            }
         }
 
-        if (policy.RetryOn.Errors.HasFlag(RetryableErrors.Reset))
+        json.WriteEndArray();
+        json.WriteStartArray("headers");
+        foreach (var header in policy.RetryOn.Headers)
         {
-            json.WriteStringValue("reset");
-        }
-
-        if (policy.RetryOn.Errors.HasFlag(RetryableErrors.PerTryTimeout))
-        {
-            json.WriteStringValue("per-try-timeout");
+            WriteResponseHeader(json, header);
         }
 
         json.WriteEndArray();
@@ -200,7 +196,7 @@ internal static class EffectiveConfigWriter
         json.WriteBoolean("honor", policy.RetryAfter.Honor);
         json.WriteString("max", Duration(policy.RetryAfter.Max));
         json.WriteEndObject();
-        json.WriteNumber("buffer_limit", policy.BufferLimit);
+        json.WriteString("buffer_limit", SizeParser.Format(policy.BufferLimit));
         json.WriteStartObject("budget");
         json.WriteBoolean("enabled", policy.Budget.Enabled);
         json.WriteNumber("ratio", policy.Budget.Ratio);
@@ -209,7 +205,39 @@ internal static class EffectiveConfigWriter
         json.WriteEndObject();
         json.WriteNumber("max_concurrent_retries", policy.MaxConcurrentRetries);
         json.WriteBoolean("allow_overrides", policy.AllowOverrides);
-        json.WriteNumber("retry_until", policy.RetryUntil.Count);
+        json.WriteStartArray("retry_until");
+        foreach (var condition in policy.RetryUntil)
+        {
+            json.WriteStartObject();
+            if (condition.Status.Count > 0)
+            {
+                json.WriteStartArray("status");
+                foreach (var status in condition.Status)
+                {
+                    json.WriteStringValue(status.ToString());
+                }
+
+                json.WriteEndArray();
+            }
+
+            if (condition.Header is { } header)
+            {
+                json.WritePropertyName("header");
+                WriteResponseHeader(json, header);
+            }
+
+            if (condition.JsonPath is { } path)
+            {
+                json.WriteStartObject("json");
+                json.WriteString("path", path);
+                json.WriteString("equals", condition.JsonEquals);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
         if (policy.Hedge is { } hedge)
         {
             json.WriteStartObject("hedge");
@@ -232,18 +260,22 @@ internal static class EffectiveConfigWriter
         json.WriteEndArray();
     }
 
+    private static void WriteResponseHeader(Utf8JsonWriter json, ResponseHeaderMatcher header)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", header.Name);
+        WriteStrings(json, "values", header.Values);
+        json.WriteEndObject();
+    }
+
     private static void WriteOptionalDuration(Utf8JsonWriter json, string name, TimeSpan? value)
     {
         if (value is { } duration)
         {
             json.WriteString(name, Duration(duration));
         }
-        else
-        {
-            json.WriteNull(name);
-        }
     }
 
-    internal static string Duration(TimeSpan value) =>
-        value.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + "ms";
+    /// <summary>A duration as the YAML writes it (<c>1s</c>, <c>250ms</c>, <c>2m</c>).</summary>
+    internal static string Duration(TimeSpan value) => DurationParser.Format(value);
 }

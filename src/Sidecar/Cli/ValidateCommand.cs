@@ -33,7 +33,7 @@ internal static class ValidateCommand
 
             foreach (var header in match.Headers)
             {
-                output.WriteLine($"  header: {header.Name} {header.Mode} {string.Join("|", header.Values)}");
+                output.WriteLine($"  header: {header.Name} {ConfigSpellings.Name(ConfigSpellings.HeaderModes, header.Mode)} {string.Join("|", header.Values)}");
             }
 
             if (route.Policy is null || !config.Policies.TryGetValue(route.Policy, out var policy))
@@ -77,12 +77,12 @@ internal static class ValidateCommand
         output.WriteLine($"  policy {policy.Name}: max_attempts {policy.MaxAttempts}, methods {string.Join(",", policy.Methods.Order(StringComparer.Ordinal))} (+POST/PATCH with Idempotency-Key)");
         output.WriteLine($"    retry_on: status [{string.Join(", ", policy.RetryOn.Status)}], errors [{ErrorNames(policy.RetryOn.Errors)}]" +
             (policy.RetryOn.Headers.Count > 0 ? $", headers [{string.Join(", ", policy.RetryOn.Headers.Select(h => h.Name))}]" : string.Empty));
-        output.WriteLine($"    timeout {Format(policy.Timeout)}, per_try_timeout {Format(policy.PerTryTimeout)}, buffer_limit {policy.BufferLimit} B, " +
+        output.WriteLine($"    timeout {Format(policy.Timeout)}, per_try_timeout {Format(policy.PerTryTimeout)}, buffer_limit {SizeParser.Format(policy.BufferLimit)}, " +
             $"retry_after {(policy.RetryAfter.Honor ? "honoured up to " + Format(policy.RetryAfter.Max) : "ignored")}, overrides {(policy.AllowOverrides ? "allowed" : "ignored")}");
         output.WriteLine(policy.Budget.Enabled
             ? $"    budget: retries <= {policy.Budget.Ratio.ToString(CultureInfo.InvariantCulture)} x upstream requests, at least {policy.Budget.MinPerSecond}/s, over {Format(policy.Budget.Window)}, max_concurrent_retries {policy.MaxConcurrentRetries}"
             : $"    budget: off, max_concurrent_retries {policy.MaxConcurrentRetries}");
-        output.WriteLine($"    backoff {backoff.Algorithm.ToString().ToLowerInvariant()} base {Format(backoff.Base)} max {Format(backoff.Max)} multiplier {backoff.Multiplier.ToString(CultureInfo.InvariantCulture)} jitter {backoff.Jitter.ToString().ToLowerInvariant()} ({backoff.JitterFactor.ToString(CultureInfo.InvariantCulture)})");
+        output.WriteLine($"    backoff {ConfigSpellings.Name(ConfigSpellings.Algorithms, backoff.Algorithm)} base {Format(backoff.Base)} max {Format(backoff.Max)} multiplier {backoff.Multiplier.ToString(CultureInfo.InvariantCulture)} jitter {ConfigSpellings.Name(ConfigSpellings.JitterModes, backoff.Jitter)} ({backoff.JitterFactor.ToString(CultureInfo.InvariantCulture)})");
         var schedule = new BackoffSchedule(backoff, policy.MaxAttempts);
         for (var retry = 1; retry < policy.MaxAttempts; retry++)
         {
@@ -98,20 +98,13 @@ internal static class ValidateCommand
 
     private static string ErrorNames(RetryableErrors errors)
     {
-        var names = new List<string>(3);
-        if (errors.HasFlag(RetryableErrors.ConnectFailure))
+        var names = new List<string>(ConfigSpellings.ErrorNames.Length);
+        foreach (var (name, error) in ConfigSpellings.ErrorNames)
         {
-            names.Add("connect-failure");
-        }
-
-        if (errors.HasFlag(RetryableErrors.Reset))
-        {
-            names.Add("reset");
-        }
-
-        if (errors.HasFlag(RetryableErrors.PerTryTimeout))
-        {
-            names.Add("per-try-timeout");
+            if ((errors & error) != 0)
+            {
+                names.Add(name);
+            }
         }
 
         return string.Join(", ", names);
@@ -119,7 +112,5 @@ internal static class ValidateCommand
 
     private static string Format(TimeSpan? value) => value is { } v ? Format(v) : "none";
 
-    private static string Format(TimeSpan value) => value.TotalMilliseconds < 1000
-        ? value.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture) + "ms"
-        : value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+    private static string Format(TimeSpan value) => DurationParser.Format(value);
 }

@@ -54,61 +54,6 @@ internal sealed partial class SidecarConfigBinder
     private static readonly string[] MatchKeys = ["path", "methods", "hosts", "headers"];
     private static readonly string[] HeaderMatchKeys = ["name", "values", "mode"];
 
-    private static readonly (string Name, BackoffAlgorithm Value)[] Algorithms =
-    [
-        ("constant", BackoffAlgorithm.Constant),
-        ("linear", BackoffAlgorithm.Linear),
-        ("exponential", BackoffAlgorithm.Exponential),
-        ("fibonacci", BackoffAlgorithm.Fibonacci),
-        ("range", BackoffAlgorithm.Range),
-    ];
-
-    private static readonly (string Name, JitterMode Value)[] JitterModes =
-    [
-        ("none", JitterMode.None),
-        ("full", JitterMode.Full),
-        ("equal", JitterMode.Equal),
-        ("decorrelated", JitterMode.Decorrelated),
-    ];
-
-    private static readonly (string Name, RetryableErrors Value)[] ErrorNames =
-    [
-        ("connect-failure", RetryableErrors.ConnectFailure),
-        ("reset", RetryableErrors.Reset),
-        ("per-try-timeout", RetryableErrors.PerTryTimeout),
-    ];
-
-    private static readonly (string Name, HeaderMatchMode Value)[] HeaderModes =
-    [
-        ("exact", HeaderMatchMode.Exact),
-        ("prefix", HeaderMatchMode.Prefix),
-        ("contains", HeaderMatchMode.Contains),
-        ("exists", HeaderMatchMode.Exists),
-        ("not-exists", HeaderMatchMode.NotExists),
-    ];
-
-    /// <summary>YARP's load-balancing policy names, spelt as YARP spells them.</summary>
-    private static readonly (string Name, string Value)[] LoadBalancingPolicies =
-    [
-        ("PowerOfTwoChoices", "PowerOfTwoChoices"),
-        ("RoundRobin", "RoundRobin"),
-        ("Random", "Random"),
-        ("LeastRequests", "LeastRequests"),
-        ("FirstAlphabetical", "FirstAlphabetical"),
-    ];
-
-    private static readonly (string Name, ProxyProtocol Value)[] ProxyProtocols =
-    [
-        ("http1", ProxyProtocol.Http1),
-        ("h2c", ProxyProtocol.H2c),
-    ];
-
-    private static readonly (string Name, UpstreamProtocol Value)[] Protocols =
-    [
-        ("auto", UpstreamProtocol.Auto),
-        ("http2", UpstreamProtocol.Http2),
-    ];
-
     /// <summary>RFC 9110 §9 methods plus PATCH (RFC 5789); anything else is far more likely a typo than an extension method.</summary>
     private static readonly string[] KnownMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
 
@@ -231,7 +176,7 @@ internal sealed partial class SidecarConfigBinder
             map,
             "proxy_protocol",
             ProxyProtocol.Http1,
-            (YamlNode n, string p, out ProxyProtocol v) => _reader.TryReadEnum(n, p, "proxy protocol", ProxyProtocols, out v));
+            (YamlNode n, string p, out ProxyProtocol v) => _reader.TryReadEnum(n, p, "proxy protocol", ConfigSpellings.ProxyProtocols, out v));
 
         return new ListenOptions { Proxy = proxy, Admin = admin, ProxyProtocol = proxyProtocol };
     }
@@ -382,13 +327,13 @@ internal sealed partial class SidecarConfigBinder
             map,
             "load_balancing",
             ConfigDefaults.LoadBalancing,
-            (YamlNode n, string p, out string v) => _reader.TryReadEnum(n, p, "load-balancing policy", LoadBalancingPolicies, out v));
+            (YamlNode n, string p, out string v) => _reader.TryReadEnum(n, p, "load-balancing policy", ConfigSpellings.LoadBalancingPolicies, out v));
 
         var protocol = _reader.Optional(
             map,
             "protocol",
             UpstreamProtocol.Auto,
-            (YamlNode n, string p, out UpstreamProtocol v) => _reader.TryReadEnum(n, p, "protocol", Protocols, out v));
+            (YamlNode n, string p, out UpstreamProtocol v) => _reader.TryReadEnum(n, p, "protocol", ConfigSpellings.Protocols, out v));
 
         var health = new HealthOptions();
         if (map.TryGet("health", out var healthNode) && _reader.ReadMapping(healthNode, map.PathOf("health"), HealthKeys) is { } healthMap)
@@ -523,11 +468,11 @@ internal sealed partial class SidecarConfigBinder
 
         return new BackoffOptions
         {
-            Algorithm = _reader.Optional(map, "algorithm", defaults.Algorithm, (YamlNode n, string p, out BackoffAlgorithm v) => _reader.TryReadEnum(n, p, "algorithm", Algorithms, out v)),
+            Algorithm = _reader.Optional(map, "algorithm", defaults.Algorithm, (YamlNode n, string p, out BackoffAlgorithm v) => _reader.TryReadEnum(n, p, "algorithm", ConfigSpellings.Algorithms, out v)),
             Base = baseDelay,
             Max = maxDelay,
             Multiplier = _reader.Double(map, "multiplier", defaults.Multiplier, 1, double.PositiveInfinity),
-            Jitter = _reader.Optional(map, "jitter", defaults.Jitter, (YamlNode n, string p, out JitterMode v) => _reader.TryReadEnum(n, p, "jitter", JitterModes, out v)),
+            Jitter = _reader.Optional(map, "jitter", defaults.Jitter, (YamlNode n, string p, out JitterMode v) => _reader.TryReadEnum(n, p, "jitter", ConfigSpellings.JitterModes, out v)),
             JitterFactor = _reader.Double(map, "jitter_factor", defaults.JitterFactor, 0, 1),
         };
     }
@@ -541,7 +486,7 @@ internal sealed partial class SidecarConfigBinder
             errors = RetryableErrors.None;
             foreach (var (item, path) in items)
             {
-                if (_reader.TryReadEnum(item, path, "error", ErrorNames, out var error))
+                if (_reader.TryReadEnum(item, path, "error", ConfigSpellings.ErrorNames, out var error))
                 {
                     if ((errors & error) != 0)
                     {
@@ -910,7 +855,7 @@ internal sealed partial class SidecarConfigBinder
 
         var name = RequiredHeaderName(map);
         var mode = HeaderMatchMode.Exact;
-        var modeValid = !map.TryGet("mode", out var modeNode) || _reader.TryReadEnum(modeNode, map.PathOf("mode"), "mode", HeaderModes, out mode);
+        var modeValid = !map.TryGet("mode", out var modeNode) || _reader.TryReadEnum(modeNode, map.PathOf("mode"), "mode", ConfigSpellings.HeaderModes, out mode);
         var values = map.TryGet("values", out var valuesNode) ? BindStringList(valuesNode, map.PathOf("values")) : [];
         if (!modeValid)
         {
@@ -932,7 +877,7 @@ internal sealed partial class SidecarConfigBinder
         return name is null ? null : new HeaderMatchOptions { Name = name, Values = values, Mode = mode };
     }
 
-    private static string ModeName(HeaderMatchMode mode) => HeaderModes.First(m => m.Value == mode).Name;
+    private static string ModeName(HeaderMatchMode mode) => ConfigSpellings.Name(ConfigSpellings.HeaderModes, mode);
 
     private string? RequiredHeaderName(ConfigMapping map)
     {

@@ -80,7 +80,7 @@ public sealed class AdminEndpointTests
         Assert.Equal("exponential", policy.GetProperty("backoff").GetProperty("algorithm").GetString());
         Assert.Equal("full", policy.GetProperty("backoff").GetProperty("jitter").GetString());
         Assert.Equal(["429", "503"], policy.GetProperty("retry_on").GetProperty("status").EnumerateArray().Select(s => s.GetString()));
-        Assert.Equal(65536, policy.GetProperty("buffer_limit").GetInt64());
+        Assert.Equal("64KiB", policy.GetProperty("buffer_limit").GetString());
         Assert.True(policy.GetProperty("budget").GetProperty("enabled").GetBoolean());
         Assert.Equal(0.2, policy.GetProperty("budget").GetProperty("ratio").GetDouble());
         Assert.Equal("PowerOfTwoChoices", root.GetProperty("clusters").GetProperty("app").GetProperty("load_balancing").GetString());

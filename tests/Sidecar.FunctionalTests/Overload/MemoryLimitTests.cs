@@ -53,7 +53,7 @@ public sealed class MemoryLimitTests
         await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
         var limits = config.RootElement.GetProperty("limits");
-        Assert.Equal(8L << 20, limits.GetProperty("max_buffered_bytes").GetInt64());
+        Assert.Equal("8MiB", limits.GetProperty("max_buffered_bytes").GetString());
         Assert.Equal("config", limits.GetProperty("origin").GetProperty("max_buffered_bytes").GetString());
         Assert.Equal(384, limits.GetProperty("max_concurrent_requests").GetInt32());
         Assert.Equal("derived from 96 MiB available", limits.GetProperty("origin").GetProperty("max_concurrent_requests").GetString());
