@@ -48,6 +48,7 @@ internal sealed class RetryResponseTransform : ResponseTransform
 
         var plan = state.Plan;
         string? reason = null;
+        var validationFailed = false;
         if (plan.IsRetryableStatus(status))
         {
             reason = SidecarHeaders.Number(status);
@@ -59,11 +60,12 @@ internal sealed class RetryResponseTransform : ResponseTransform
         else if (plan.Options.RetryUntil.Count > 0 && !await _conditions.AcceptsAsync(plan, response, context.CancellationToken))
         {
             reason = RetryReason.Validation;
+            validationFailed = true;
         }
 
         if (state.Hedge is { } hedge)
         {
-            DecideHedged(context, state, hedge, reason);
+            DecideHedged(context, state, hedge, reason, validationFailed);
             return;
         }
 
@@ -85,7 +87,7 @@ internal sealed class RetryResponseTransform : ResponseTransform
             return;
         }
 
-        if (ReferenceEquals(reason, RetryReason.Validation))
+        if (validationFailed)
         {
             context.HttpContext.Response.Headers[SidecarHeaders.Validation] = "failed";
         }
@@ -98,7 +100,7 @@ internal sealed class RetryResponseTransform : ResponseTransform
     /// A hedged attempt: a retryable response is dropped while another attempt may still answer (one in flight, or
     /// a slot for the next hedge); otherwise the first attempt to claim the win commits and every later one is dropped.
     /// </summary>
-    private static void DecideHedged(ResponseTransformContext context, RetryState state, HedgeAttempt hedge, string? reason)
+    private static void DecideHedged(ResponseTransformContext context, RetryState state, HedgeAttempt hedge, string? reason, bool validationFailed)
     {
         var group = hedge.Group;
         if (reason is not null && (group.InFlight > 1 || group.TryReserveNext()))
@@ -113,7 +115,7 @@ internal sealed class RetryResponseTransform : ResponseTransform
             return;
         }
 
-        if (ReferenceEquals(reason, RetryReason.Validation))
+        if (validationFailed)
         {
             context.HttpContext.Response.Headers[SidecarHeaders.Validation] = "failed";
         }
