@@ -13,8 +13,7 @@ internal sealed class RouteLogCounters
     // A retry reason is a status code (100..599, counted in its own slot) or one of the named reasons, whose slots
     // lie below 100 where no status can be. Slot 0 counts a reason this table does not know (a new one, in a test).
     private const int StatusSlots = 600;
-    private static readonly string[] NamedReasons =
-        ["other", RetryReason.ConnectFailure, RetryReason.Reset, RetryReason.PerTryTimeout, RetryReason.Validation, RetryReason.Header, RetryReason.Hedge];
+    private static readonly string[] NamedReasons = ["other", .. RetryReason.Named];
 
     // One slot per skip reason; the budget's slot stays empty, its refusals are counted on their own.
     private static readonly int SkipSlots = RetrySkipReasons.All.Count;
@@ -118,15 +117,15 @@ internal sealed class RouteLogCounters
             return status is >= 100 and < StatusSlots ? status : 0;
         }
 
-        return reason switch
+        var named = RetryReason.Named;
+        for (var i = 0; i < named.Count; i++)
         {
-            RetryReason.ConnectFailure => 1,
-            RetryReason.Reset => 2,
-            RetryReason.PerTryTimeout => 3,
-            RetryReason.Validation => 4,
-            RetryReason.Header => 5,
-            RetryReason.Hedge => 6,
-            _ => 0,
-        };
+            if (string.Equals(named[i], reason, StringComparison.Ordinal))
+            {
+                return i + 1;
+            }
+        }
+
+        return 0;
     }
 }

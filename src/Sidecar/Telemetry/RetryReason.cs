@@ -9,4 +9,7 @@ internal static class RetryReason
     public const string Validation = "validation";
     public const string Header = "header";
     public const string Hedge = "hedge";
+
+    /// <summary>Every named reason, in a fixed order that the route summaries' counters follow.</summary>
+    public static IReadOnlyList<string> Named { get; } = [ConnectFailure, Reset, PerTryTimeout, Validation, Header, Hedge];
 }
