@@ -12,6 +12,12 @@ namespace Sidecar.Configuration;
 /// </summary>
 internal sealed class ConfigReader
 {
+    /// <summary>
+    /// Every configured duration is at most a day: timers (<c>CancelAfter</c>, <c>Task.Delay</c>) reject more than
+    /// ~49 days, and nothing a retry proxy waits for sensibly takes longer than a day.
+    /// </summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromHours(24);
+
     private const string YamlStringTag = "tag:yaml.org,2002:str";
 
     private readonly string _file;
@@ -360,6 +366,42 @@ internal sealed class ConfigReader
     /// <summary>A non-empty string, or <c>null</c> when absent or invalid.</summary>
     public string? String(ConfigMapping map, string key) =>
         map.TryGet(key, out var node) && TryReadString(node, map.PathOf(key), out var value) ? value : null;
+
+    /// <summary>Binds the mapping under <paramref name="key"/> with <paramref name="bind"/>; <c>null</c> when absent or not a valid mapping.</summary>
+    public T? ReadChild<T>(ConfigMapping parent, string key, string[] allowedKeys, Func<ConfigMapping, T?> bind)
+        where T : class =>
+        parent.TryGet(key, out var node) && ReadMapping(node, parent.PathOf(key), allowedKeys) is { } map ? bind(map) : null;
+
+    /// <summary>The strings of a sequence, skipping (and reporting) items that are not strings.</summary>
+    public List<string> ReadStringList(YamlNode node, string path)
+    {
+        var result = new List<string>();
+        foreach (var (item, itemPath) in ReadSequence(node, path) ?? [])
+        {
+            if (TryReadString(item, itemPath, out var value))
+            {
+                result.Add(value);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Binds each item of a sequence with <paramref name="bind"/>, keeping those that bound.</summary>
+    public List<T> ReadList<T>(YamlNode node, string path, Func<YamlNode, string, T?> bind)
+        where T : class
+    {
+        var result = new List<T>();
+        foreach (var (item, itemPath) in ReadSequence(node, path) ?? [])
+        {
+            if (bind(item, itemPath) is { } value)
+            {
+                result.Add(value);
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>Reports <paramref name="key"/> missing from <paramref name="map"/>; returns whether it is present.</summary>
     public bool Require(ConfigMapping map, string key)

@@ -1,0 +1,100 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Sidecar.Configuration;
+
+/// <summary>
+/// Binds the HTTP values that policies and routes share: methods, header names, status lists and response-header
+/// matchers (<c>retry_on.headers</c>, <c>retry_until[].header</c>).
+/// </summary>
+internal sealed class HttpValueBinder
+{
+    private static readonly string[] ResponseHeaderKeys = ["name", "values"];
+
+    /// <summary>RFC 9110 §9 methods plus PATCH (RFC 5789); anything else is far more likely a typo than an extension method.</summary>
+    private static readonly string[] KnownMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+
+    private readonly ConfigReader _reader;
+
+    public HttpValueBinder(ConfigReader reader)
+    {
+        _reader = reader;
+    }
+
+    public IReadOnlyList<StatusMatcher> BindStatusList(YamlNode node, string path)
+    {
+        var result = new List<StatusMatcher>();
+        foreach (var (item, itemPath) in _reader.ReadSequence(node, path) ?? [])
+        {
+            if (!_reader.TryReadString(item, itemPath, out var text))
+            {
+                continue;
+            }
+
+            if (StatusParser.TryParse(text, out var matcher))
+            {
+                if (result.Contains(matcher))
+                {
+                    _reader.Error(item, itemPath, $"duplicate status '{text}'");
+                }
+
+                result.Add(matcher);
+            }
+            else
+            {
+                _reader.Error(item, itemPath, $"invalid status '{text}': use a code from 100 to 599 or a class such as '5xx'");
+            }
+        }
+
+        return result;
+    }
+
+    public ResponseHeaderMatcher? BindResponseHeader(YamlNode node, string path)
+    {
+        var map = _reader.ReadMapping(node, path, ResponseHeaderKeys);
+        if (map is null)
+        {
+            return null;
+        }
+
+        var name = RequiredHeaderName(map);
+        var values = map.TryGet("values", out var valuesNode) ? _reader.ReadStringList(valuesNode, map.PathOf("values")) : [];
+        return name is null ? null : new ResponseHeaderMatcher { Name = name, Values = values };
+    }
+
+    public string? ReadMethod(YamlNode node, string path)
+    {
+        if (!_reader.TryReadString(node, path, out var text))
+        {
+            return null;
+        }
+
+        var upper = text.ToUpperInvariant();
+        if (!KnownMethods.Contains(upper, StringComparer.Ordinal))
+        {
+            _reader.Error(node, path, ConfigReader.UnknownMessage("method", text, KnownMethods, "allowed"));
+            return null;
+        }
+
+        return upper;
+    }
+
+    public string? RequiredHeaderName(ConfigMapping map)
+    {
+        if (!_reader.Require(map, "name") || _reader.String(map, "name") is not { } name)
+        {
+            return null;
+        }
+
+        if (!name.All(IsTokenChar))
+        {
+            map.TryGet("name", out var nameNode);
+            _reader.Error(nameNode!, map.PathOf("name"), $"invalid header name '{name}': use letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 token)");
+            return null;
+        }
+
+        return name;
+    }
+
+    /// <summary>RFC 9110 §5.6.2 <c>tchar</c>: the characters a header name may use.</summary>
+    private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
+}

@@ -1,0 +1,49 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Sidecar.Configuration;
+
+/// <summary>Binds a policy's <c>retry_on</c>: the statuses, errors and response headers that make an attempt retryable.</summary>
+internal sealed class RetryOnBinder
+{
+    public static readonly string[] RetryOnKeys = ["status", "errors", "headers"];
+
+    private readonly ConfigReader _reader;
+    private readonly HttpValueBinder _http;
+
+    public RetryOnBinder(ConfigReader reader, HttpValueBinder http)
+    {
+        _reader = reader;
+        _http = http;
+    }
+
+    public RetryOnOptions BindRetryOn(ConfigMapping map)
+    {
+        var defaults = new RetryOnOptions();
+        var errors = defaults.Errors;
+        if (map.TryGet("errors", out var errorsNode) && _reader.ReadSequence(errorsNode, map.PathOf("errors")) is { } items)
+        {
+            errors = RetryableErrors.None;
+            foreach (var (item, path) in items)
+            {
+                if (_reader.TryReadEnum(item, path, "error", ConfigSpellings.ErrorNames, out var error))
+                {
+                    if ((errors & error) != 0)
+                    {
+                        _reader.Error(item, path, $"duplicate error '{((YamlScalarNode)item).Value}'");
+                    }
+
+                    errors |= error;
+                }
+            }
+        }
+
+        return new RetryOnOptions
+        {
+            Status = map.TryGet("status", out var statusNode) ? _http.BindStatusList(statusNode, map.PathOf("status")) : defaults.Status,
+            Errors = errors,
+            Headers = map.TryGet("headers", out var headersNode)
+                ? _reader.ReadList(headersNode, map.PathOf("headers"), _http.BindResponseHeader)
+                : defaults.Headers,
+        };
+    }
+}
