@@ -26,45 +26,45 @@ internal static class EffectiveConfigWriter
     {
         json.WriteStartObject();
         json.WriteString("source", config.SourcePath);
-        json.WriteStartObject("listen");
-        json.WriteString("proxy", UrlRedaction.Redact(config.Listen.Proxy));
-        json.WriteString("admin", UrlRedaction.Redact(config.Listen.Admin));
-        json.WriteString("proxy_protocol", ConfigSpellings.Name(ConfigSpellings.ProxyProtocols, config.Listen.ProxyProtocol));
+        json.WriteStartObject(SidecarConfigKeys.Listen);
+        json.WriteString(ListenKeys.Proxy, UrlRedaction.Redact(config.Listen.Proxy));
+        json.WriteString(ListenKeys.Admin, UrlRedaction.Redact(config.Listen.Admin));
+        json.WriteString(ListenKeys.ProxyProtocol, ConfigSpellings.Name(ConfigSpellings.ProxyProtocols, config.Listen.ProxyProtocol));
         json.WriteEndObject();
 
-        json.WriteStartObject("clusters");
+        json.WriteStartObject(SidecarConfigKeys.Clusters);
         foreach (var cluster in config.Clusters.Values)
         {
             json.WriteStartObject(cluster.Name);
-            json.WriteStartArray("destinations");
+            json.WriteStartArray(ClusterKeys.Destinations);
             foreach (var destination in cluster.Destinations)
             {
                 json.WriteStringValue(UrlRedaction.Redact(destination));
             }
 
             json.WriteEndArray();
-            json.WriteString("load_balancing", cluster.LoadBalancing);
-            json.WriteString("protocol", ConfigSpellings.Name(ConfigSpellings.Protocols, cluster.Protocol));
-            json.WriteStartObject("health");
-            json.WriteBoolean("passive", cluster.Health.Passive);
-            json.WriteString("reactivation_period", Duration(cluster.Health.ReactivationPeriod));
+            json.WriteString(ClusterKeys.LoadBalancing, cluster.LoadBalancing);
+            json.WriteString(ClusterKeys.Protocol, ConfigSpellings.Name(ConfigSpellings.Protocols, cluster.Protocol));
+            json.WriteStartObject(ClusterKeys.Health);
+            json.WriteBoolean(ClusterKeys.HealthKeys.Passive, cluster.Health.Passive);
+            json.WriteString(ClusterKeys.HealthKeys.ReactivationPeriod, Duration(cluster.Health.ReactivationPeriod));
             if (cluster.Health.Active is { } active)
             {
-                json.WriteStartObject("active");
-                json.WriteString("interval", Duration(active.Interval));
-                json.WriteString("timeout", Duration(active.Timeout));
-                json.WriteString("path", active.Path);
+                json.WriteStartObject(ClusterKeys.HealthKeys.Active);
+                json.WriteString(ClusterKeys.ActiveHealthKeys.Interval, Duration(active.Interval));
+                json.WriteString(ClusterKeys.ActiveHealthKeys.Timeout, Duration(active.Timeout));
+                json.WriteString(ClusterKeys.ActiveHealthKeys.Path, active.Path);
                 json.WriteEndObject();
             }
 
             json.WriteEndObject();
             if (cluster.CircuitBreaker is { } breaker)
             {
-                json.WriteStartObject("circuit_breaker");
-                json.WriteNumber("failure_ratio", breaker.FailureRatio);
-                json.WriteNumber("minimum_requests", breaker.MinimumRequests);
-                json.WriteString("window", Duration(breaker.Window));
-                json.WriteString("break_duration", Duration(breaker.BreakDuration));
+                json.WriteStartObject(ClusterKeys.CircuitBreaker);
+                json.WriteNumber(ClusterKeys.CircuitBreakerKeys.FailureRatio, breaker.FailureRatio);
+                json.WriteNumber(ClusterKeys.CircuitBreakerKeys.MinimumRequests, breaker.MinimumRequests);
+                json.WriteString(ClusterKeys.CircuitBreakerKeys.Window, Duration(breaker.Window));
+                json.WriteString(ClusterKeys.CircuitBreakerKeys.BreakDuration, Duration(breaker.BreakDuration));
                 json.WriteEndObject();
             }
 
@@ -73,7 +73,7 @@ internal static class EffectiveConfigWriter
 
         json.WriteEndObject();
 
-        json.WriteStartObject("policies");
+        json.WriteStartObject(SidecarConfigKeys.Policies);
         foreach (var policy in config.Policies.Values)
         {
             WritePolicy(json, policy);
@@ -81,31 +81,31 @@ internal static class EffectiveConfigWriter
 
         json.WriteEndObject();
 
-        json.WriteStartArray("routes");
+        json.WriteStartArray(SidecarConfigKeys.Routes);
         foreach (var route in config.Routes)
         {
             json.WriteStartObject();
-            json.WriteString("name", route.Name);
-            json.WriteStartObject("match");
-            json.WriteString("path", route.Match.Path);
-            WriteStrings(json, "methods", route.Match.Methods);
-            WriteStrings(json, "hosts", route.Match.Hosts);
-            json.WriteStartArray("headers");
+            json.WriteString(RouteKeys.Name, route.Name);
+            json.WriteStartObject(RouteKeys.Match);
+            json.WriteString(RouteKeys.MatchKeys.Path, route.Match.Path);
+            WriteStrings(json, RouteKeys.MatchKeys.Methods, route.Match.Methods);
+            WriteStrings(json, RouteKeys.MatchKeys.Hosts, route.Match.Hosts);
+            json.WriteStartArray(RouteKeys.MatchKeys.Headers);
             foreach (var header in route.Match.Headers)
             {
                 json.WriteStartObject();
-                json.WriteString("name", header.Name);
-                WriteStrings(json, "values", header.Values);
-                json.WriteString("mode", ConfigSpellings.Name(ConfigSpellings.HeaderModes, header.Mode));
+                json.WriteString(HeaderKeys.Name, header.Name);
+                WriteStrings(json, HeaderKeys.Values, header.Values);
+                json.WriteString(HeaderKeys.Mode, ConfigSpellings.Name(ConfigSpellings.HeaderModes, header.Mode));
                 json.WriteEndObject();
             }
 
             json.WriteEndArray();
             json.WriteEndObject();
-            json.WriteString("cluster", route.Cluster);
+            json.WriteString(RouteKeys.Cluster, route.Cluster);
             if (route.Policy is not null)
             {
-                json.WriteString("policy", route.Policy);
+                json.WriteString(RouteKeys.Policy, route.Policy);
             }
 
             json.WriteEndObject();
@@ -114,35 +114,35 @@ internal static class EffectiveConfigWriter
         json.WriteEndArray();
 
         WriteLimits(json, config.Limits);
-        json.WriteStartObject("telemetry");
-        json.WriteBoolean("dotnet_metrics", config.Telemetry.DotnetMetrics);
+        json.WriteStartObject(SidecarConfigKeys.Telemetry);
+        json.WriteBoolean(TelemetryKeys.DotnetMetrics, config.Telemetry.DotnetMetrics);
         json.WriteEndObject();
         json.WriteEndObject();
     }
 
     private static void WriteLimits(Utf8JsonWriter json, LimitsOptions limits)
     {
-        json.WriteStartObject("limits");
-        json.WriteString("max_buffered_bytes", SizeParser.Format(limits.MaxBufferedBytes));
-        json.WriteNumber("max_concurrent_requests", limits.MaxConcurrentRequests);
-        json.WriteNumber("max_pending_connections", limits.MaxPendingConnections);
-        json.WriteNumber("max_waiting_retries", limits.MaxWaitingRetries);
-        json.WriteString("drain_timeout", Duration(limits.DrainTimeout));
-        json.WriteString("drain_delay", Duration(limits.DrainDelay));
+        json.WriteStartObject(SidecarConfigKeys.Limits);
+        json.WriteString(LimitsKeys.MaxBufferedBytes, SizeParser.Format(limits.MaxBufferedBytes));
+        json.WriteNumber(LimitsKeys.MaxConcurrentRequests, limits.MaxConcurrentRequests);
+        json.WriteNumber(LimitsKeys.MaxPendingConnections, limits.MaxPendingConnections);
+        json.WriteNumber(LimitsKeys.MaxWaitingRetries, limits.MaxWaitingRetries);
+        json.WriteString(LimitsKeys.DrainTimeout, Duration(limits.DrainTimeout));
+        json.WriteString(LimitsKeys.DrainDelay, Duration(limits.DrainDelay));
         var overload = limits.Overload;
-        json.WriteStartObject("overload");
-        json.WriteBoolean("enabled", overload.Enabled);
-        json.WriteString("check_interval", Duration(overload.CheckInterval));
-        json.WriteNumber("stop_buffering", overload.StopBuffering);
-        json.WriteNumber("reject_requests", overload.RejectRequests);
-        json.WriteNumber("stop_accepting", overload.StopAccepting);
-        json.WriteNumber("recovery_margin", overload.RecoveryMargin);
+        json.WriteStartObject(LimitsKeys.Overload);
+        json.WriteBoolean(LimitsKeys.OverloadKeys.Enabled, overload.Enabled);
+        json.WriteString(LimitsKeys.OverloadKeys.CheckInterval, Duration(overload.CheckInterval));
+        json.WriteNumber(LimitsKeys.OverloadKeys.StopBuffering, overload.StopBuffering);
+        json.WriteNumber(LimitsKeys.OverloadKeys.RejectRequests, overload.RejectRequests);
+        json.WriteNumber(LimitsKeys.OverloadKeys.StopAccepting, overload.StopAccepting);
+        json.WriteNumber(LimitsKeys.OverloadKeys.RecoveryMargin, overload.RecoveryMargin);
         json.WriteEndObject();
         // Where the memory-bound values come from: the file, or the memory this process has.
         json.WriteStartObject("origin");
-        json.WriteString("max_buffered_bytes", limits.Origin(limits.MaxBufferedBytesConfigured));
-        json.WriteString("max_concurrent_requests", limits.Origin(limits.MaxConcurrentRequestsConfigured));
-        json.WriteString("max_pending_connections", limits.Origin(limits.MaxPendingConnectionsConfigured));
+        json.WriteString(LimitsKeys.MaxBufferedBytes, limits.Origin(limits.MaxBufferedBytesConfigured));
+        json.WriteString(LimitsKeys.MaxConcurrentRequests, limits.Origin(limits.MaxConcurrentRequestsConfigured));
+        json.WriteString(LimitsKeys.MaxPendingConnections, limits.Origin(limits.MaxPendingConnectionsConfigured));
         json.WriteEndObject();
         json.WriteStartObject("memory");
         json.WriteNumber("available_bytes", limits.Memory.AvailableBytes);
@@ -154,24 +154,24 @@ internal static class EffectiveConfigWriter
     private static void WritePolicy(Utf8JsonWriter json, RetryPolicyOptions policy)
     {
         json.WriteStartObject(policy.Name);
-        json.WriteNumber("max_attempts", policy.MaxAttempts);
-        json.WriteStartObject("backoff");
-        json.WriteString("algorithm", ConfigSpellings.Name(ConfigSpellings.Algorithms, policy.Backoff.Algorithm));
-        json.WriteString("base", Duration(policy.Backoff.Base));
-        json.WriteString("max", Duration(policy.Backoff.Max));
-        json.WriteNumber("multiplier", policy.Backoff.Multiplier);
-        json.WriteString("jitter", ConfigSpellings.Name(ConfigSpellings.JitterModes, policy.Backoff.Jitter));
-        json.WriteNumber("jitter_factor", policy.Backoff.JitterFactor);
+        json.WriteNumber(PolicyKeys.MaxAttempts, policy.MaxAttempts);
+        json.WriteStartObject(PolicyKeys.Backoff);
+        json.WriteString(BackoffKeys.Algorithm, ConfigSpellings.Name(ConfigSpellings.Algorithms, policy.Backoff.Algorithm));
+        json.WriteString(BackoffKeys.Base, Duration(policy.Backoff.Base));
+        json.WriteString(BackoffKeys.Max, Duration(policy.Backoff.Max));
+        json.WriteNumber(BackoffKeys.Multiplier, policy.Backoff.Multiplier);
+        json.WriteString(BackoffKeys.Jitter, ConfigSpellings.Name(ConfigSpellings.JitterModes, policy.Backoff.Jitter));
+        json.WriteNumber(BackoffKeys.JitterFactor, policy.Backoff.JitterFactor);
         json.WriteEndObject();
-        json.WriteStartObject("retry_on");
-        json.WriteStartArray("status");
+        json.WriteStartObject(PolicyKeys.RetryOn);
+        json.WriteStartArray(RetryOnKeys.Status);
         foreach (var status in policy.RetryOn.Status)
         {
             json.WriteStringValue(status.ToString());
         }
 
         json.WriteEndArray();
-        json.WriteStartArray("errors");
+        json.WriteStartArray(RetryOnKeys.Errors);
         foreach (var (name, error) in ConfigSpellings.ErrorNames)
         {
             if ((policy.RetryOn.Errors & error) != 0)
@@ -181,7 +181,7 @@ internal static class EffectiveConfigWriter
         }
 
         json.WriteEndArray();
-        json.WriteStartArray("headers");
+        json.WriteStartArray(RetryOnKeys.Headers);
         foreach (var header in policy.RetryOn.Headers)
         {
             WriteResponseHeader(json, header);
@@ -189,29 +189,29 @@ internal static class EffectiveConfigWriter
 
         json.WriteEndArray();
         json.WriteEndObject();
-        WriteStrings(json, "methods", policy.Methods.Order(StringComparer.Ordinal).ToList());
-        WriteOptionalDuration(json, "per_try_timeout", policy.PerTryTimeout);
-        WriteOptionalDuration(json, "timeout", policy.Timeout);
-        json.WriteStartObject("retry_after");
-        json.WriteBoolean("honor", policy.RetryAfter.Honor);
-        json.WriteString("max", Duration(policy.RetryAfter.Max));
+        WriteStrings(json, PolicyKeys.Methods, policy.Methods.Order(StringComparer.Ordinal).ToList());
+        WriteOptionalDuration(json, PolicyKeys.PerTryTimeout, policy.PerTryTimeout);
+        WriteOptionalDuration(json, PolicyKeys.Timeout, policy.Timeout);
+        json.WriteStartObject(PolicyKeys.RetryAfter);
+        json.WriteBoolean(PolicyKeys.RetryAfterKeys.Honor, policy.RetryAfter.Honor);
+        json.WriteString(PolicyKeys.RetryAfterKeys.Max, Duration(policy.RetryAfter.Max));
         json.WriteEndObject();
-        json.WriteString("buffer_limit", SizeParser.Format(policy.BufferLimit));
-        json.WriteStartObject("budget");
-        json.WriteBoolean("enabled", policy.Budget.Enabled);
-        json.WriteNumber("ratio", policy.Budget.Ratio);
-        json.WriteNumber("min_per_second", policy.Budget.MinPerSecond);
-        json.WriteString("window", Duration(policy.Budget.Window));
+        json.WriteString(PolicyKeys.BufferLimit, SizeParser.Format(policy.BufferLimit));
+        json.WriteStartObject(PolicyKeys.Budget);
+        json.WriteBoolean(PolicyKeys.BudgetKeys.Enabled, policy.Budget.Enabled);
+        json.WriteNumber(PolicyKeys.BudgetKeys.Ratio, policy.Budget.Ratio);
+        json.WriteNumber(PolicyKeys.BudgetKeys.MinPerSecond, policy.Budget.MinPerSecond);
+        json.WriteString(PolicyKeys.BudgetKeys.Window, Duration(policy.Budget.Window));
         json.WriteEndObject();
-        json.WriteNumber("max_concurrent_retries", policy.MaxConcurrentRetries);
-        json.WriteBoolean("allow_overrides", policy.AllowOverrides);
-        json.WriteStartArray("retry_until");
+        json.WriteNumber(PolicyKeys.MaxConcurrentRetries, policy.MaxConcurrentRetries);
+        json.WriteBoolean(PolicyKeys.AllowOverrides, policy.AllowOverrides);
+        json.WriteStartArray(PolicyKeys.RetryUntil);
         foreach (var condition in policy.RetryUntil)
         {
             json.WriteStartObject();
             if (condition.Status.Count > 0)
             {
-                json.WriteStartArray("status");
+                json.WriteStartArray(PolicyKeys.ConditionKeys.Status);
                 foreach (var status in condition.Status)
                 {
                     json.WriteStringValue(status.ToString());
@@ -222,15 +222,15 @@ internal static class EffectiveConfigWriter
 
             if (condition.Header is { } header)
             {
-                json.WritePropertyName("header");
+                json.WritePropertyName(PolicyKeys.ConditionKeys.Header);
                 WriteResponseHeader(json, header);
             }
 
             if (condition.JsonPath is { } path)
             {
-                json.WriteStartObject("json");
-                json.WriteString("path", path);
-                json.WriteString("equals", condition.JsonEquals);
+                json.WriteStartObject(PolicyKeys.ConditionKeys.Json);
+                json.WriteString(PolicyKeys.JsonConditionKeys.Path, path);
+                json.WriteString(PolicyKeys.JsonConditionKeys.Equal, condition.JsonEquals);
                 json.WriteEndObject();
             }
 
@@ -240,9 +240,9 @@ internal static class EffectiveConfigWriter
         json.WriteEndArray();
         if (policy.Hedge is { } hedge)
         {
-            json.WriteStartObject("hedge");
-            json.WriteString("delay", Duration(hedge.Delay));
-            json.WriteNumber("max_extra", hedge.MaxExtra);
+            json.WriteStartObject(PolicyKeys.Hedge);
+            json.WriteString(PolicyKeys.HedgeKeys.Delay, Duration(hedge.Delay));
+            json.WriteNumber(PolicyKeys.HedgeKeys.MaxExtra, hedge.MaxExtra);
             json.WriteEndObject();
         }
 
@@ -263,8 +263,8 @@ internal static class EffectiveConfigWriter
     private static void WriteResponseHeader(Utf8JsonWriter json, ResponseHeaderMatcher header)
     {
         json.WriteStartObject();
-        json.WriteString("name", header.Name);
-        WriteStrings(json, "values", header.Values);
+        json.WriteString(HeaderKeys.Name, header.Name);
+        WriteStrings(json, HeaderKeys.Values, header.Values);
         json.WriteEndObject();
     }
 

@@ -18,7 +18,7 @@ internal static class ValidateCommand
 
         var config = result.Config!;
         output.WriteLine($"{path ?? ConfigSource.EmbeddedName}: valid ({config.Routes.Count} routes, {config.Clusters.Count} clusters, {config.Policies.Count} policies)");
-        output.WriteLine($"listen: proxy {UrlRedaction.Redact(config.Listen.Proxy)}, admin {UrlRedaction.Redact(config.Listen.Admin)}");
+        output.WriteLine($"{SidecarConfigKeys.Listen}: {ListenKeys.Proxy} {UrlRedaction.Redact(config.Listen.Proxy)}, {ListenKeys.Admin} {UrlRedaction.Redact(config.Listen.Admin)}");
         WriteLimits(output, config.Limits);
         foreach (var route in config.Routes)
         {
@@ -61,10 +61,10 @@ internal static class ValidateCommand
     private static void WriteLimits(TextWriter output, LimitsOptions limits)
     {
         output.WriteLine($"limits (memory available: {MemoryBudget.FormatMebibytes(limits.Memory.AvailableBytes)}, {limits.Memory.Source}):");
-        output.WriteLine($"  max_buffered_bytes {SizeParser.Format(limits.MaxBufferedBytes)} ({limits.Origin(limits.MaxBufferedBytesConfigured)})");
-        output.WriteLine($"  max_concurrent_requests {limits.MaxConcurrentRequests} ({limits.Origin(limits.MaxConcurrentRequestsConfigured)})");
-        output.WriteLine($"  max_pending_connections {limits.MaxPendingConnections} ({limits.Origin(limits.MaxPendingConnectionsConfigured)})");
-        output.WriteLine($"  max_waiting_retries {limits.MaxWaitingRetries}, drain_delay {Format(limits.DrainDelay)}, drain_timeout {Format(limits.DrainTimeout)}");
+        output.WriteLine($"  {LimitsKeys.MaxBufferedBytes} {SizeParser.Format(limits.MaxBufferedBytes)} ({limits.Origin(limits.MaxBufferedBytesConfigured)})");
+        output.WriteLine($"  {LimitsKeys.MaxConcurrentRequests} {limits.MaxConcurrentRequests} ({limits.Origin(limits.MaxConcurrentRequestsConfigured)})");
+        output.WriteLine($"  {LimitsKeys.MaxPendingConnections} {limits.MaxPendingConnections} ({limits.Origin(limits.MaxPendingConnectionsConfigured)})");
+        output.WriteLine($"  {LimitsKeys.MaxWaitingRetries} {limits.MaxWaitingRetries}, {LimitsKeys.DrainDelay} {Format(limits.DrainDelay)}, {LimitsKeys.DrainTimeout} {Format(limits.DrainTimeout)}");
         var overload = limits.Overload;
         output.WriteLine(overload.Enabled
             ? string.Create(CultureInfo.InvariantCulture, $"  overload: memory pressure checked every {Format(overload.CheckInterval)}; stop buffering at {overload.StopBuffering}, reject requests at {overload.RejectRequests}, stop accepting at {overload.StopAccepting}; each off again {overload.RecoveryMargin} lower")
@@ -74,15 +74,15 @@ internal static class ValidateCommand
     private static void WritePolicy(TextWriter output, RetryPolicyOptions policy)
     {
         var backoff = policy.Backoff;
-        output.WriteLine($"  policy {policy.Name}: max_attempts {policy.MaxAttempts}, methods {string.Join(",", policy.Methods.Order(StringComparer.Ordinal))} (+POST/PATCH with Idempotency-Key)");
-        output.WriteLine($"    retry_on: status [{string.Join(", ", policy.RetryOn.Status)}], errors [{ErrorNames(policy.RetryOn.Errors)}]" +
-            (policy.RetryOn.Headers.Count > 0 ? $", headers [{string.Join(", ", policy.RetryOn.Headers.Select(h => h.Name))}]" : string.Empty));
-        output.WriteLine($"    timeout {Format(policy.Timeout)}, per_try_timeout {Format(policy.PerTryTimeout)}, buffer_limit {SizeParser.Format(policy.BufferLimit)}, " +
-            $"retry_after {(policy.RetryAfter.Honor ? "honoured up to " + Format(policy.RetryAfter.Max) : "ignored")}, overrides {(policy.AllowOverrides ? "allowed" : "ignored")}");
+        output.WriteLine($"  policy {policy.Name}: {PolicyKeys.MaxAttempts} {policy.MaxAttempts}, {PolicyKeys.Methods} {string.Join(",", policy.Methods.Order(StringComparer.Ordinal))} (+POST/PATCH with Idempotency-Key)");
+        output.WriteLine($"    {PolicyKeys.RetryOn}: {RetryOnKeys.Status} [{string.Join(", ", policy.RetryOn.Status)}], {RetryOnKeys.Errors} [{ErrorNames(policy.RetryOn.Errors)}]" +
+            (policy.RetryOn.Headers.Count > 0 ? $", {RetryOnKeys.Headers} [{string.Join(", ", policy.RetryOn.Headers.Select(h => h.Name))}]" : string.Empty));
+        output.WriteLine($"    {PolicyKeys.Timeout} {Format(policy.Timeout)}, {PolicyKeys.PerTryTimeout} {Format(policy.PerTryTimeout)}, {PolicyKeys.BufferLimit} {SizeParser.Format(policy.BufferLimit)}, " +
+            $"{PolicyKeys.RetryAfter} {(policy.RetryAfter.Honor ? "honoured up to " + Format(policy.RetryAfter.Max) : "ignored")}, overrides {(policy.AllowOverrides ? "allowed" : "ignored")}");
         output.WriteLine(policy.Budget.Enabled
-            ? $"    budget: retries <= {policy.Budget.Ratio.ToString(CultureInfo.InvariantCulture)} x upstream requests, at least {policy.Budget.MinPerSecond}/s, over {Format(policy.Budget.Window)}, max_concurrent_retries {policy.MaxConcurrentRetries}"
-            : $"    budget: off, max_concurrent_retries {policy.MaxConcurrentRetries}");
-        output.WriteLine($"    backoff {ConfigSpellings.Name(ConfigSpellings.Algorithms, backoff.Algorithm)} base {Format(backoff.Base)} max {Format(backoff.Max)} multiplier {backoff.Multiplier.ToString(CultureInfo.InvariantCulture)} jitter {ConfigSpellings.Name(ConfigSpellings.JitterModes, backoff.Jitter)} ({backoff.JitterFactor.ToString(CultureInfo.InvariantCulture)})");
+            ? $"    {PolicyKeys.Budget}: retries <= {policy.Budget.Ratio.ToString(CultureInfo.InvariantCulture)} x upstream requests, at least {policy.Budget.MinPerSecond}/s, over {Format(policy.Budget.Window)}, {PolicyKeys.MaxConcurrentRetries} {policy.MaxConcurrentRetries}"
+            : $"    {PolicyKeys.Budget}: off, {PolicyKeys.MaxConcurrentRetries} {policy.MaxConcurrentRetries}");
+        output.WriteLine($"    {PolicyKeys.Backoff} {ConfigSpellings.Name(ConfigSpellings.Algorithms, backoff.Algorithm)} {BackoffKeys.Base} {Format(backoff.Base)} {BackoffKeys.Max} {Format(backoff.Max)} {BackoffKeys.Multiplier} {backoff.Multiplier.ToString(CultureInfo.InvariantCulture)} {BackoffKeys.Jitter} {ConfigSpellings.Name(ConfigSpellings.JitterModes, backoff.Jitter)} ({backoff.JitterFactor.ToString(CultureInfo.InvariantCulture)})");
         var schedule = new BackoffSchedule(backoff, policy.MaxAttempts);
         for (var retry = 1; retry < policy.MaxAttempts; retry++)
         {
@@ -92,7 +92,7 @@ internal static class ValidateCommand
 
         if (policy.MaxAttempts == 1)
         {
-            output.WriteLine("      no retries (max_attempts 1)");
+            output.WriteLine($"      no retries ({PolicyKeys.MaxAttempts} 1)");
         }
     }
 

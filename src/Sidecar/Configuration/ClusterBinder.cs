@@ -5,11 +5,6 @@ namespace Sidecar.Configuration;
 /// <summary>Binds one entry of <c>clusters</c>: destinations, load balancing, protocol, <c>health</c> and <c>circuit_breaker</c>.</summary>
 internal sealed class ClusterBinder
 {
-    private static readonly string[] ClusterKeys = ["destinations", "load_balancing", "protocol", "health", "circuit_breaker"];
-    private static readonly string[] HealthKeys = ["passive", "reactivation_period", "active"];
-    private static readonly string[] ActiveHealthKeys = ["interval", "timeout", "path"];
-    private static readonly string[] CircuitBreakerKeys = ["failure_ratio", "minimum_requests", "window", "break_duration"];
-
     private readonly ConfigReader _reader;
 
     public ClusterBinder(ConfigReader reader)
@@ -17,21 +12,21 @@ internal sealed class ClusterBinder
         _reader = reader;
     }
 
-    public ClusterOptions? BindCluster(string name, YamlNode node)
+    public ClusterOptions? Bind(string name, YamlNode node)
     {
-        var map = _reader.ReadMapping(node, ConfigReader.Child("clusters", name), ClusterKeys);
+        var map = _reader.ReadMapping(node, ConfigReader.Child(SidecarConfigKeys.Clusters, name), ClusterKeys.All);
         if (map is null)
         {
             return null;
         }
 
         var destinations = new List<string>();
-        if (_reader.Require(map, "destinations") && map.TryGet("destinations", out var destinationsNode))
+        if (_reader.Require(map, ClusterKeys.Destinations) && map.TryGet(ClusterKeys.Destinations, out var destinationsNode))
         {
-            var items = _reader.ReadSequence(destinationsNode, map.PathOf("destinations"));
+            var items = _reader.ReadSequence(destinationsNode, map.PathOf(ClusterKeys.Destinations));
             if (items is { Count: 0 })
             {
-                _reader.Error(destinationsNode, map.PathOf("destinations"), "at least one destination is required");
+                _reader.Error(destinationsNode, map.PathOf(ClusterKeys.Destinations), "at least one destination is required");
             }
 
             foreach (var (item, itemPath) in items ?? [])
@@ -58,33 +53,33 @@ internal sealed class ClusterBinder
 
         var loadBalancing = _reader.Optional(
             map,
-            "load_balancing",
+            ClusterKeys.LoadBalancing,
             ConfigDefaults.LoadBalancing,
             (YamlNode n, string p, out string v) => _reader.TryReadEnum(n, p, "load-balancing policy", ConfigSpellings.LoadBalancingPolicies, out v));
 
         var protocol = _reader.Optional(
             map,
-            "protocol",
+            ClusterKeys.Protocol,
             UpstreamProtocol.Auto,
             (YamlNode n, string p, out UpstreamProtocol v) => _reader.TryReadEnum(n, p, "protocol", ConfigSpellings.Protocols, out v));
 
         var health = new HealthOptions();
-        if (map.TryGet("health", out var healthNode) && _reader.ReadMapping(healthNode, map.PathOf("health"), HealthKeys) is { } healthMap)
+        if (map.TryGet(ClusterKeys.Health, out var healthNode) && _reader.ReadMapping(healthNode, map.PathOf(ClusterKeys.Health), ClusterKeys.HealthKeys.All) is { } healthMap)
         {
             health = BindHealth(healthMap);
         }
 
         CircuitBreakerOptions? breaker = null;
-        if (map.TryGet("circuit_breaker", out var breakerNode)
-            && _reader.ReadMapping(breakerNode, map.PathOf("circuit_breaker"), CircuitBreakerKeys) is { } breakerMap)
+        if (map.TryGet(ClusterKeys.CircuitBreaker, out var breakerNode)
+            && _reader.ReadMapping(breakerNode, map.PathOf(ClusterKeys.CircuitBreaker), ClusterKeys.CircuitBreakerKeys.All) is { } breakerMap)
         {
             var defaults = new CircuitBreakerOptions();
             breaker = new CircuitBreakerOptions
             {
-                FailureRatio = _reader.Double(breakerMap, "failure_ratio", defaults.FailureRatio, 0, 1, minExclusive: true),
-                MinimumRequests = _reader.Int(breakerMap, "minimum_requests", defaults.MinimumRequests, min: 1),
-                Window = _reader.Duration(breakerMap, "window", defaults.Window, ConfigReader.MaxDuration),
-                BreakDuration = _reader.Duration(breakerMap, "break_duration", defaults.BreakDuration, ConfigReader.MaxDuration),
+                FailureRatio = _reader.Double(breakerMap, ClusterKeys.CircuitBreakerKeys.FailureRatio, defaults.FailureRatio, 0, 1, minExclusive: true),
+                MinimumRequests = _reader.Int(breakerMap, ClusterKeys.CircuitBreakerKeys.MinimumRequests, defaults.MinimumRequests, min: 1),
+                Window = _reader.Duration(breakerMap, ClusterKeys.CircuitBreakerKeys.Window, defaults.Window, ConfigReader.MaxDuration),
+                BreakDuration = _reader.Duration(breakerMap, ClusterKeys.CircuitBreakerKeys.BreakDuration, defaults.BreakDuration, ConfigReader.MaxDuration),
             };
         }
 
@@ -103,28 +98,28 @@ internal sealed class ClusterBinder
     {
         var defaults = new HealthOptions();
         ActiveHealthOptions? active = null;
-        if (map.TryGet("active", out var activeNode) && _reader.ReadMapping(activeNode, map.PathOf("active"), ActiveHealthKeys) is { } activeMap)
+        if (map.TryGet(ClusterKeys.HealthKeys.Active, out var activeNode) && _reader.ReadMapping(activeNode, map.PathOf(ClusterKeys.HealthKeys.Active), ClusterKeys.ActiveHealthKeys.All) is { } activeMap)
         {
             var activeDefaults = new ActiveHealthOptions();
-            var probePath = _reader.String(activeMap, "path") ?? activeDefaults.Path;
+            var probePath = _reader.String(activeMap, ClusterKeys.ActiveHealthKeys.Path) ?? activeDefaults.Path;
             if (!probePath.StartsWith('/'))
             {
-                activeMap.TryGet("path", out var pathNode);
-                _reader.Error(pathNode!, activeMap.PathOf("path"), $"must start with '/', got '{probePath}'");
+                activeMap.TryGet(ClusterKeys.ActiveHealthKeys.Path, out var pathNode);
+                _reader.Error(pathNode!, activeMap.PathOf(ClusterKeys.ActiveHealthKeys.Path), $"must start with '/', got '{probePath}'");
             }
 
             active = new ActiveHealthOptions
             {
-                Interval = _reader.Duration(activeMap, "interval", activeDefaults.Interval, ConfigReader.MaxDuration),
-                Timeout = _reader.Duration(activeMap, "timeout", activeDefaults.Timeout, ConfigReader.MaxDuration),
+                Interval = _reader.Duration(activeMap, ClusterKeys.ActiveHealthKeys.Interval, activeDefaults.Interval, ConfigReader.MaxDuration),
+                Timeout = _reader.Duration(activeMap, ClusterKeys.ActiveHealthKeys.Timeout, activeDefaults.Timeout, ConfigReader.MaxDuration),
                 Path = probePath,
             };
         }
 
         return new HealthOptions
         {
-            Passive = _reader.Bool(map, "passive", defaults.Passive),
-            ReactivationPeriod = _reader.Duration(map, "reactivation_period", defaults.ReactivationPeriod, ConfigReader.MaxDuration),
+            Passive = _reader.Bool(map, ClusterKeys.HealthKeys.Passive, defaults.Passive),
+            ReactivationPeriod = _reader.Duration(map, ClusterKeys.HealthKeys.ReactivationPeriod, defaults.ReactivationPeriod, ConfigReader.MaxDuration),
             Active = active,
         };
     }

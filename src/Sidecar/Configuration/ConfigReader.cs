@@ -368,7 +368,7 @@ internal sealed class ConfigReader
         map.TryGet(key, out var node) && TryReadString(node, map.PathOf(key), out var value) ? value : null;
 
     /// <summary>Binds the mapping under <paramref name="key"/> with <paramref name="bind"/>; <c>null</c> when absent or not a valid mapping.</summary>
-    public T? ReadChild<T>(ConfigMapping parent, string key, string[] allowedKeys, Func<ConfigMapping, T?> bind)
+    public T? ReadChild<T>(ConfigMapping parent, string key, IReadOnlyList<string> allowedKeys, Func<ConfigMapping, T?> bind)
         where T : class =>
         parent.TryGet(key, out var node) && ReadMapping(node, parent.PathOf(key), allowedKeys) is { } map ? bind(map) : null;
 

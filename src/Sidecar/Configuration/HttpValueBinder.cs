@@ -8,8 +8,6 @@ namespace Sidecar.Configuration;
 /// </summary>
 internal sealed class HttpValueBinder
 {
-    private static readonly string[] ResponseHeaderKeys = ["name", "values"];
-
     /// <summary>RFC 9110 §9 methods plus PATCH (RFC 5789); anything else is far more likely a typo than an extension method.</summary>
     private static readonly string[] KnownMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
 
@@ -50,14 +48,14 @@ internal sealed class HttpValueBinder
 
     public ResponseHeaderMatcher? BindResponseHeader(YamlNode node, string path)
     {
-        var map = _reader.ReadMapping(node, path, ResponseHeaderKeys);
+        var map = _reader.ReadMapping(node, path, HeaderKeys.ResponseHeader);
         if (map is null)
         {
             return null;
         }
 
         var name = RequiredHeaderName(map);
-        var values = map.TryGet("values", out var valuesNode) ? _reader.ReadStringList(valuesNode, map.PathOf("values")) : [];
+        var values = map.TryGet(HeaderKeys.Values, out var valuesNode) ? _reader.ReadStringList(valuesNode, map.PathOf(HeaderKeys.Values)) : [];
         return name is null ? null : new ResponseHeaderMatcher { Name = name, Values = values };
     }
 
@@ -80,15 +78,15 @@ internal sealed class HttpValueBinder
 
     public string? RequiredHeaderName(ConfigMapping map)
     {
-        if (!_reader.Require(map, "name") || _reader.String(map, "name") is not { } name)
+        if (!_reader.Require(map, HeaderKeys.Name) || _reader.String(map, HeaderKeys.Name) is not { } name)
         {
             return null;
         }
 
         if (!name.All(IsTokenChar))
         {
-            map.TryGet("name", out var nameNode);
-            _reader.Error(nameNode!, map.PathOf("name"), $"invalid header name '{name}': use letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 token)");
+            map.TryGet(HeaderKeys.Name, out var nameNode);
+            _reader.Error(nameNode!, map.PathOf(HeaderKeys.Name), $"invalid header name '{name}': use letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 token)");
             return null;
         }
 

@@ -5,9 +5,6 @@ namespace Sidecar.Configuration;
 /// <summary>Binds <c>limits</c> and its <c>overload</c> protections; limits absent from the file are derived from the memory budget.</summary>
 internal sealed class LimitsBinder
 {
-    private static readonly string[] LimitsKeys = ["max_buffered_bytes", "max_concurrent_requests", "max_pending_connections", "max_waiting_retries", "drain_timeout", "drain_delay", "overload"];
-    private static readonly string[] OverloadKeys = ["enabled", "check_interval", "stop_buffering", "reject_requests", "stop_accepting", "recovery_margin"];
-
     private readonly ConfigReader _reader;
     private readonly MemoryBudget _memory;
 
@@ -17,7 +14,7 @@ internal sealed class LimitsBinder
         _memory = memory;
     }
 
-    public LimitsOptions DerivedLimits() => new()
+    public LimitsOptions Derived() => new()
     {
         MaxBufferedBytes = _memory.MaxBufferedBytes,
         MaxConcurrentRequests = _memory.MaxConcurrentRequests,
@@ -25,57 +22,57 @@ internal sealed class LimitsBinder
         Memory = _memory,
     };
 
-    public LimitsOptions BindLimits(YamlNode node, string path)
+    public LimitsOptions Bind(YamlNode node, string path)
     {
-        var map = _reader.ReadMapping(node, path, LimitsKeys);
+        var map = _reader.ReadMapping(node, path, LimitsKeys.All);
         if (map is null)
         {
-            return DerivedLimits();
+            return Derived();
         }
 
         return new LimitsOptions
         {
-            MaxBufferedBytes = _reader.Size(map, "max_buffered_bytes", _memory.MaxBufferedBytes),
-            MaxConcurrentRequests = _reader.Int(map, "max_concurrent_requests", _memory.MaxConcurrentRequests, min: 1),
-            MaxPendingConnections = _reader.Int(map, "max_pending_connections", _memory.MaxPendingConnections, min: 1),
-            MaxWaitingRetries = _reader.Int(map, "max_waiting_retries", ConfigDefaults.MaxWaitingRetries, min: 0),
-            DrainTimeout = _reader.Duration(map, "drain_timeout", ConfigDefaults.DrainTimeout, ConfigReader.MaxDuration, allowZero: true),
-            DrainDelay = _reader.Duration(map, "drain_delay", ConfigDefaults.DrainDelay, ConfigReader.MaxDuration, allowZero: true),
-            Overload = _reader.ReadChild(map, "overload", OverloadKeys, BindOverload) ?? new OverloadOptions(),
+            MaxBufferedBytes = _reader.Size(map, LimitsKeys.MaxBufferedBytes, _memory.MaxBufferedBytes),
+            MaxConcurrentRequests = _reader.Int(map, LimitsKeys.MaxConcurrentRequests, _memory.MaxConcurrentRequests, min: 1),
+            MaxPendingConnections = _reader.Int(map, LimitsKeys.MaxPendingConnections, _memory.MaxPendingConnections, min: 1),
+            MaxWaitingRetries = _reader.Int(map, LimitsKeys.MaxWaitingRetries, ConfigDefaults.MaxWaitingRetries, min: 0),
+            DrainTimeout = _reader.Duration(map, LimitsKeys.DrainTimeout, ConfigDefaults.DrainTimeout, ConfigReader.MaxDuration, allowZero: true),
+            DrainDelay = _reader.Duration(map, LimitsKeys.DrainDelay, ConfigDefaults.DrainDelay, ConfigReader.MaxDuration, allowZero: true),
+            Overload = _reader.ReadChild(map, LimitsKeys.Overload, LimitsKeys.OverloadKeys.All, BindOverload) ?? new OverloadOptions(),
             Memory = _memory,
-            MaxBufferedBytesConfigured = map.TryGet("max_buffered_bytes", out _),
-            MaxConcurrentRequestsConfigured = map.TryGet("max_concurrent_requests", out _),
-            MaxPendingConnectionsConfigured = map.TryGet("max_pending_connections", out _),
+            MaxBufferedBytesConfigured = map.TryGet(LimitsKeys.MaxBufferedBytes, out _),
+            MaxConcurrentRequestsConfigured = map.TryGet(LimitsKeys.MaxConcurrentRequests, out _),
+            MaxPendingConnectionsConfigured = map.TryGet(LimitsKeys.MaxPendingConnections, out _),
         };
     }
 
     private OverloadOptions BindOverload(ConfigMapping map)
     {
         var defaults = new OverloadOptions();
-        var stopBuffering = _reader.Double(map, "stop_buffering", defaults.StopBuffering, 0, 1, minExclusive: true);
-        var rejectRequests = _reader.Double(map, "reject_requests", defaults.RejectRequests, 0, 1, minExclusive: true);
-        var stopAccepting = _reader.Double(map, "stop_accepting", defaults.StopAccepting, 0, 1, minExclusive: true);
-        var margin = _reader.Double(map, "recovery_margin", defaults.RecoveryMargin, 0, 1);
+        var stopBuffering = _reader.Double(map, LimitsKeys.OverloadKeys.StopBuffering, defaults.StopBuffering, 0, 1, minExclusive: true);
+        var rejectRequests = _reader.Double(map, LimitsKeys.OverloadKeys.RejectRequests, defaults.RejectRequests, 0, 1, minExclusive: true);
+        var stopAccepting = _reader.Double(map, LimitsKeys.OverloadKeys.StopAccepting, defaults.StopAccepting, 0, 1, minExclusive: true);
+        var margin = _reader.Double(map, LimitsKeys.OverloadKeys.RecoveryMargin, defaults.RecoveryMargin, 0, 1);
         // Each protection adds to the one before: buffering stops first, connections last.
         if (rejectRequests < stopBuffering)
         {
-            OrderError(map, "reject_requests", $"reject_requests ({Invariant(rejectRequests)}) must be at least stop_buffering ({Invariant(stopBuffering)})");
+            OrderError(map, LimitsKeys.OverloadKeys.RejectRequests, $"reject_requests ({Invariant(rejectRequests)}) must be at least stop_buffering ({Invariant(stopBuffering)})");
         }
 
         if (stopAccepting < rejectRequests)
         {
-            OrderError(map, "stop_accepting", $"stop_accepting ({Invariant(stopAccepting)}) must be at least reject_requests ({Invariant(rejectRequests)})");
+            OrderError(map, LimitsKeys.OverloadKeys.StopAccepting, $"stop_accepting ({Invariant(stopAccepting)}) must be at least reject_requests ({Invariant(rejectRequests)})");
         }
 
         if (margin >= stopBuffering)
         {
-            OrderError(map, "recovery_margin", $"recovery_margin ({Invariant(margin)}) must be below stop_buffering ({Invariant(stopBuffering)}), or protections would never turn off");
+            OrderError(map, LimitsKeys.OverloadKeys.RecoveryMargin, $"recovery_margin ({Invariant(margin)}) must be below stop_buffering ({Invariant(stopBuffering)}), or protections would never turn off");
         }
 
         return new OverloadOptions
         {
-            Enabled = _reader.Bool(map, "enabled", defaults.Enabled),
-            CheckInterval = _reader.Duration(map, "check_interval", defaults.CheckInterval, TimeSpan.FromSeconds(10)),
+            Enabled = _reader.Bool(map, LimitsKeys.OverloadKeys.Enabled, defaults.Enabled),
+            CheckInterval = _reader.Duration(map, LimitsKeys.OverloadKeys.CheckInterval, defaults.CheckInterval, TimeSpan.FromSeconds(10)),
             StopBuffering = stopBuffering,
             RejectRequests = rejectRequests,
             StopAccepting = stopAccepting,

@@ -5,8 +5,6 @@ namespace Sidecar.Configuration;
 /// <summary>Binds <c>listen</c>: the proxy and admin addresses and the proxy's protocol.</summary>
 internal sealed class ListenBinder
 {
-    private static readonly string[] ListenKeys = ["proxy", "admin", "proxy_protocol"];
-
     private readonly ConfigReader _reader;
 
     public ListenBinder(ConfigReader reader)
@@ -14,25 +12,25 @@ internal sealed class ListenBinder
         _reader = reader;
     }
 
-    public ListenOptions BindListen(YamlNode node, string path)
+    public ListenOptions Bind(YamlNode node, string path)
     {
-        var map = _reader.ReadMapping(node, path, ListenKeys);
+        var map = _reader.ReadMapping(node, path, ListenKeys.All);
         if (map is null)
         {
             return new ListenOptions();
         }
 
-        var proxy = ListenAddress(map, "proxy", ConfigDefaults.ProxyAddress);
-        var admin = ListenAddress(map, "admin", ConfigDefaults.AdminAddress);
+        var proxy = ListenAddress(map, ListenKeys.Proxy, ConfigDefaults.ProxyAddress);
+        var admin = ListenAddress(map, ListenKeys.Admin, ConfigDefaults.AdminAddress);
         // Port 0 asks the OS for a free port, so two port-0 addresses never collide.
         if (string.Equals(proxy, admin, StringComparison.OrdinalIgnoreCase) && !proxy.EndsWith(":0", StringComparison.Ordinal))
         {
-            _reader.Error(map.Node, map.PathOf("admin"), $"the admin address must differ from the proxy address '{proxy}'");
+            _reader.Error(map.Node, map.PathOf(ListenKeys.Admin), $"the admin address must differ from the proxy address '{proxy}'");
         }
 
         var proxyProtocol = _reader.Optional(
             map,
-            "proxy_protocol",
+            ListenKeys.ProxyProtocol,
             ProxyProtocol.Http1,
             (YamlNode n, string p, out ProxyProtocol v) => _reader.TryReadEnum(n, p, "proxy protocol", ConfigSpellings.ProxyProtocols, out v));
 

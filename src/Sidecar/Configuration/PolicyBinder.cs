@@ -10,18 +10,6 @@ namespace Sidecar.Configuration;
 /// </summary>
 internal sealed class PolicyBinder
 {
-    private static readonly string[] PolicyKeys =
-    [
-        "max_attempts", "backoff", "retry_on", "methods", "per_try_timeout", "timeout", "retry_after", "buffer_limit",
-        "budget", "max_concurrent_retries", "allow_overrides", "retry_until", "hedge",
-    ];
-
-    private static readonly string[] RetryAfterKeys = ["honor", "max"];
-    private static readonly string[] BudgetKeys = ["enabled", "ratio", "min_per_second", "window"];
-    private static readonly string[] ConditionKeys = ["status", "header", "json"];
-    private static readonly string[] JsonConditionKeys = ["path", "equals"];
-    private static readonly string[] HedgeKeys = ["delay", "max_extra"];
-
     private const string IdempotentKeyword = "idempotent";
 
     private readonly ConfigReader _reader;
@@ -37,31 +25,31 @@ internal sealed class PolicyBinder
         _retryOn = new RetryOnBinder(reader, http);
     }
 
-    public RetryPolicyOptions? BindPolicy(YamlScalarNode key, YamlNode node, LimitsOptions limits)
+    public RetryPolicyOptions? Bind(YamlScalarNode key, YamlNode node, LimitsOptions limits)
     {
         var name = key.Value!;
-        var map = _reader.ReadMapping(node, ConfigReader.Child("policies", name), PolicyKeys);
+        var map = _reader.ReadMapping(node, ConfigReader.Child(SidecarConfigKeys.Policies, name), PolicyKeys.All);
         if (map is null)
         {
             return null;
         }
 
-        var perTryTimeout = _reader.OptionalDuration(map, "per_try_timeout", ConfigReader.MaxDuration);
-        var timeout = _reader.OptionalDuration(map, "timeout", ConfigReader.MaxDuration);
-        if (perTryTimeout > timeout && map.TryGet("per_try_timeout", out var perTryNode))
+        var perTryTimeout = _reader.OptionalDuration(map, PolicyKeys.PerTryTimeout, ConfigReader.MaxDuration);
+        var timeout = _reader.OptionalDuration(map, PolicyKeys.Timeout, ConfigReader.MaxDuration);
+        if (perTryTimeout > timeout && map.TryGet(PolicyKeys.PerTryTimeout, out var perTryNode))
         {
             _reader.Error(
                 perTryNode,
-                map.PathOf("per_try_timeout"),
+                map.PathOf(PolicyKeys.PerTryTimeout),
                 $"per_try_timeout ({DurationParser.Format(perTryTimeout.Value)}) must not exceed timeout ({DurationParser.Format(timeout!.Value)})");
         }
 
-        var bufferLimit = _reader.Size(map, "buffer_limit", ConfigDefaults.BufferLimit);
-        if (bufferLimit > limits.MaxBufferedBytes && map.TryGet("buffer_limit", out var bufferNode))
+        var bufferLimit = _reader.Size(map, PolicyKeys.BufferLimit, ConfigDefaults.BufferLimit);
+        if (bufferLimit > limits.MaxBufferedBytes && map.TryGet(PolicyKeys.BufferLimit, out var bufferNode))
         {
             _reader.Error(
                 bufferNode,
-                map.PathOf("buffer_limit"),
+                map.PathOf(PolicyKeys.BufferLimit),
                 $"buffer_limit ({SizeParser.Format(bufferLimit)}) must not exceed limits.max_buffered_bytes ({SizeParser.Format(limits.MaxBufferedBytes)}, {limits.Origin(limits.MaxBufferedBytesConfigured)})");
         }
 
@@ -69,21 +57,21 @@ internal sealed class PolicyBinder
         {
             Name = name,
             Line = (int)key.Start.Line,
-            MaxAttempts = _reader.Int(map, "max_attempts", ConfigDefaults.MaxAttempts, min: 1),
-            Backoff = _reader.ReadChild(map, "backoff", BackoffBinder.BackoffKeys, _backoff.BindBackoff) ?? new BackoffOptions(),
-            RetryOn = _reader.ReadChild(map, "retry_on", RetryOnBinder.RetryOnKeys, _retryOn.BindRetryOn) ?? new RetryOnOptions(),
-            Methods = map.TryGet("methods", out var methodsNode)
-                ? BindPolicyMethods(methodsNode, map.PathOf("methods")) ?? ConfigDefaults.IdempotentMethods
+            MaxAttempts = _reader.Int(map, PolicyKeys.MaxAttempts, ConfigDefaults.MaxAttempts, min: 1),
+            Backoff = _reader.ReadChild(map, PolicyKeys.Backoff, BackoffKeys.All, _backoff.Bind) ?? new BackoffOptions(),
+            RetryOn = _reader.ReadChild(map, PolicyKeys.RetryOn, RetryOnKeys.All, _retryOn.Bind) ?? new RetryOnOptions(),
+            Methods = map.TryGet(PolicyKeys.Methods, out var methodsNode)
+                ? BindPolicyMethods(methodsNode, map.PathOf(PolicyKeys.Methods)) ?? ConfigDefaults.IdempotentMethods
                 : ConfigDefaults.IdempotentMethods,
             PerTryTimeout = perTryTimeout,
             Timeout = timeout,
-            RetryAfter = _reader.ReadChild(map, "retry_after", RetryAfterKeys, BindRetryAfter) ?? new RetryAfterOptions(),
+            RetryAfter = _reader.ReadChild(map, PolicyKeys.RetryAfter, PolicyKeys.RetryAfterKeys.All, BindRetryAfter) ?? new RetryAfterOptions(),
             BufferLimit = bufferLimit,
-            Budget = map.TryGet("budget", out var budgetNode) ? BindBudget(budgetNode, map.PathOf("budget")) : new BudgetOptions(),
-            MaxConcurrentRetries = _reader.Int(map, "max_concurrent_retries", ConfigDefaults.MaxConcurrentRetries, min: 1),
-            AllowOverrides = _reader.Bool(map, "allow_overrides", fallback: false),
-            RetryUntil = map.TryGet("retry_until", out var untilNode) ? BindRetryUntil(untilNode, map.PathOf("retry_until")) : [],
-            Hedge = _reader.ReadChild(map, "hedge", HedgeKeys, BindHedge),
+            Budget = map.TryGet(PolicyKeys.Budget, out var budgetNode) ? BindBudget(budgetNode, map.PathOf(PolicyKeys.Budget)) : new BudgetOptions(),
+            MaxConcurrentRetries = _reader.Int(map, PolicyKeys.MaxConcurrentRetries, ConfigDefaults.MaxConcurrentRetries, min: 1),
+            AllowOverrides = _reader.Bool(map, PolicyKeys.AllowOverrides, fallback: false),
+            RetryUntil = map.TryGet(PolicyKeys.RetryUntil, out var untilNode) ? BindRetryUntil(untilNode, map.PathOf(PolicyKeys.RetryUntil)) : [],
+            Hedge = _reader.ReadChild(map, PolicyKeys.Hedge, PolicyKeys.HedgeKeys.All, BindHedge),
         };
     }
 
@@ -123,8 +111,8 @@ internal sealed class PolicyBinder
         var defaults = new RetryAfterOptions();
         return new RetryAfterOptions
         {
-            Honor = _reader.Bool(map, "honor", defaults.Honor),
-            Max = _reader.Duration(map, "max", defaults.Max, ConfigReader.MaxDuration),
+            Honor = _reader.Bool(map, PolicyKeys.RetryAfterKeys.Honor, defaults.Honor),
+            Max = _reader.Duration(map, PolicyKeys.RetryAfterKeys.Max, defaults.Max, ConfigReader.MaxDuration),
         };
     }
 
@@ -147,7 +135,7 @@ internal sealed class PolicyBinder
             return new BudgetOptions();
         }
 
-        var map = _reader.ReadMapping(node, path, BudgetKeys);
+        var map = _reader.ReadMapping(node, path, PolicyKeys.BudgetKeys.All);
         if (map is null)
         {
             return new BudgetOptions();
@@ -156,10 +144,10 @@ internal sealed class PolicyBinder
         var defaults = new BudgetOptions();
         return new BudgetOptions
         {
-            Enabled = _reader.Bool(map, "enabled", defaults.Enabled),
-            Ratio = _reader.Double(map, "ratio", defaults.Ratio, 0, 1),
-            MinPerSecond = _reader.Int(map, "min_per_second", defaults.MinPerSecond, min: 0),
-            Window = _reader.Duration(map, "window", defaults.Window, ConfigReader.MaxDuration),
+            Enabled = _reader.Bool(map, PolicyKeys.BudgetKeys.Enabled, defaults.Enabled),
+            Ratio = _reader.Double(map, PolicyKeys.BudgetKeys.Ratio, defaults.Ratio, 0, 1),
+            MinPerSecond = _reader.Int(map, PolicyKeys.BudgetKeys.MinPerSecond, defaults.MinPerSecond, min: 0),
+            Window = _reader.Duration(map, PolicyKeys.BudgetKeys.Window, defaults.Window, ConfigReader.MaxDuration),
         };
     }
 
@@ -167,7 +155,7 @@ internal sealed class PolicyBinder
 
     private ResponseCondition? BindCondition(YamlNode node, string path)
     {
-        var map = _reader.ReadMapping(node, path, ConditionKeys);
+        var map = _reader.ReadMapping(node, path, PolicyKeys.ConditionKeys.All);
         if (map is null)
         {
             return null;
@@ -181,20 +169,20 @@ internal sealed class PolicyBinder
 
         string? jsonPath = null;
         string? jsonEquals = null;
-        if (map.TryGet("json", out var jsonNode) && _reader.ReadMapping(jsonNode, map.PathOf("json"), JsonConditionKeys) is { } jsonMap)
+        if (map.TryGet(PolicyKeys.ConditionKeys.Json, out var jsonNode) && _reader.ReadMapping(jsonNode, map.PathOf(PolicyKeys.ConditionKeys.Json), PolicyKeys.JsonConditionKeys.All) is { } jsonMap)
         {
-            if (_reader.Require(jsonMap, "path") && _reader.String(jsonMap, "path") is { } p)
+            if (_reader.Require(jsonMap, PolicyKeys.JsonConditionKeys.Path) && _reader.String(jsonMap, PolicyKeys.JsonConditionKeys.Path) is { } p)
             {
                 if (p.Split('.').Any(segment => segment.Length == 0 || segment.Any(char.IsWhiteSpace)))
                 {
-                    jsonMap.TryGet("path", out var pathNode);
-                    _reader.Error(pathNode!, jsonMap.PathOf("path"), $"invalid JSON path '{p}': use dotted field names such as 'data.state'");
+                    jsonMap.TryGet(PolicyKeys.JsonConditionKeys.Path, out var pathNode);
+                    _reader.Error(pathNode!, jsonMap.PathOf(PolicyKeys.JsonConditionKeys.Path), $"invalid JSON path '{p}': use dotted field names such as 'data.state'");
                 }
 
                 jsonPath = p;
             }
 
-            if (_reader.Require(jsonMap, "equals") && jsonMap.TryGet("equals", out var equalsNode))
+            if (_reader.Require(jsonMap, PolicyKeys.JsonConditionKeys.Equal) && jsonMap.TryGet(PolicyKeys.JsonConditionKeys.Equal, out var equalsNode))
             {
                 if (equalsNode is YamlScalarNode { Value: { } value } && !ConfigReader.IsNull(equalsNode))
                 {
@@ -202,15 +190,15 @@ internal sealed class PolicyBinder
                 }
                 else
                 {
-                    _reader.Error(equalsNode, jsonMap.PathOf("equals"), $"expected a scalar value, got {ConfigReader.Describe(equalsNode)}");
+                    _reader.Error(equalsNode, jsonMap.PathOf(PolicyKeys.JsonConditionKeys.Equal), $"expected a scalar value, got {ConfigReader.Describe(equalsNode)}");
                 }
             }
         }
 
         return new ResponseCondition
         {
-            Status = map.TryGet("status", out var statusNode) ? _http.BindStatusList(statusNode, map.PathOf("status")) : [],
-            Header = map.TryGet("header", out var headerNode) ? _http.BindResponseHeader(headerNode, map.PathOf("header")) : null,
+            Status = map.TryGet(PolicyKeys.ConditionKeys.Status, out var statusNode) ? _http.BindStatusList(statusNode, map.PathOf(PolicyKeys.ConditionKeys.Status)) : [],
+            Header = map.TryGet(PolicyKeys.ConditionKeys.Header, out var headerNode) ? _http.BindResponseHeader(headerNode, map.PathOf(PolicyKeys.ConditionKeys.Header)) : null,
             JsonPath = jsonPath,
             JsonEquals = jsonEquals,
         };
@@ -218,9 +206,9 @@ internal sealed class PolicyBinder
 
     private HedgeOptions? BindHedge(ConfigMapping map)
     {
-        _reader.Require(map, "delay");
-        var delay = _reader.OptionalDuration(map, "delay", ConfigReader.MaxDuration);
-        var maxExtra = _reader.Int(map, "max_extra", fallback: ConfigDefaults.HedgeMaxExtra, min: 1);
+        _reader.Require(map, PolicyKeys.HedgeKeys.Delay);
+        var delay = _reader.OptionalDuration(map, PolicyKeys.HedgeKeys.Delay, ConfigReader.MaxDuration);
+        var maxExtra = _reader.Int(map, PolicyKeys.HedgeKeys.MaxExtra, fallback: ConfigDefaults.HedgeMaxExtra, min: 1);
         return delay is { } d ? new HedgeOptions { Delay = d, MaxExtra = maxExtra } : null;
     }
 }

@@ -5,8 +5,6 @@ namespace Sidecar.Configuration;
 /// <summary>Binds a policy's <c>retry_on</c>: the statuses, errors and response headers that make an attempt retryable.</summary>
 internal sealed class RetryOnBinder
 {
-    public static readonly string[] RetryOnKeys = ["status", "errors", "headers"];
-
     private readonly ConfigReader _reader;
     private readonly HttpValueBinder _http;
 
@@ -16,11 +14,11 @@ internal sealed class RetryOnBinder
         _http = http;
     }
 
-    public RetryOnOptions BindRetryOn(ConfigMapping map)
+    public RetryOnOptions Bind(ConfigMapping map)
     {
         var defaults = new RetryOnOptions();
         var errors = defaults.Errors;
-        if (map.TryGet("errors", out var errorsNode) && _reader.ReadSequence(errorsNode, map.PathOf("errors")) is { } items)
+        if (map.TryGet(RetryOnKeys.Errors, out var errorsNode) && _reader.ReadSequence(errorsNode, map.PathOf(RetryOnKeys.Errors)) is { } items)
         {
             errors = RetryableErrors.None;
             foreach (var (item, path) in items)
@@ -39,10 +37,10 @@ internal sealed class RetryOnBinder
 
         return new RetryOnOptions
         {
-            Status = map.TryGet("status", out var statusNode) ? _http.BindStatusList(statusNode, map.PathOf("status")) : defaults.Status,
+            Status = map.TryGet(RetryOnKeys.Status, out var statusNode) ? _http.BindStatusList(statusNode, map.PathOf(RetryOnKeys.Status)) : defaults.Status,
             Errors = errors,
-            Headers = map.TryGet("headers", out var headersNode)
-                ? _reader.ReadList(headersNode, map.PathOf("headers"), _http.BindResponseHeader)
+            Headers = map.TryGet(RetryOnKeys.Headers, out var headersNode)
+                ? _reader.ReadList(headersNode, map.PathOf(RetryOnKeys.Headers), _http.BindResponseHeader)
                 : defaults.Headers,
         };
     }

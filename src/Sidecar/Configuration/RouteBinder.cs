@@ -6,10 +6,6 @@ namespace Sidecar.Configuration;
 /// <summary>Binds one entry of <c>routes</c> and its <c>match</c>, checking its cluster and policy against the declared ones.</summary>
 internal sealed partial class RouteBinder
 {
-    private static readonly string[] RouteKeys = ["name", "match", "cluster", "policy"];
-    private static readonly string[] MatchKeys = ["path", "methods", "hosts", "headers"];
-    private static readonly string[] HeaderMatchKeys = ["name", "values", "mode"];
-
     private readonly ConfigReader _reader;
     private readonly HttpValueBinder _http;
 
@@ -19,30 +15,30 @@ internal sealed partial class RouteBinder
         _http = http;
     }
 
-    public RouteOptions? BindRoute(
+    public RouteOptions? Bind(
         YamlNode node,
         string path,
         IReadOnlyList<string> clusterNames,
         IReadOnlyList<string> policyNames,
         Dictionary<string, int> firstLines)
     {
-        var map = _reader.ReadMapping(node, path, RouteKeys);
+        var map = _reader.ReadMapping(node, path, RouteKeys.All);
         if (map is null)
         {
             return null;
         }
 
         string? name = null;
-        if (_reader.Require(map, "name") && _reader.String(map, "name") is { } n)
+        if (_reader.Require(map, RouteKeys.Name) && _reader.String(map, RouteKeys.Name) is { } n)
         {
-            map.TryGet("name", out var nameNode);
+            map.TryGet(RouteKeys.Name, out var nameNode);
             if (!ConfigReader.IsValidName(n))
             {
-                _reader.Error(nameNode!, map.PathOf("name"), ConfigReader.InvalidNameMessage("route", n));
+                _reader.Error(nameNode!, map.PathOf(RouteKeys.Name), ConfigReader.InvalidNameMessage("route", n));
             }
             else if (firstLines.TryGetValue(n, out var firstLine))
             {
-                _reader.Error(nameNode!, map.PathOf("name"), $"duplicate route name '{n}' (first defined at line {firstLine})");
+                _reader.Error(nameNode!, map.PathOf(RouteKeys.Name), $"duplicate route name '{n}' (first defined at line {firstLine})");
             }
             else
             {
@@ -52,18 +48,18 @@ internal sealed partial class RouteBinder
         }
 
         string? cluster = null;
-        if (_reader.Require(map, "cluster") && _reader.String(map, "cluster") is { } c)
+        if (_reader.Require(map, RouteKeys.Cluster) && _reader.String(map, RouteKeys.Cluster) is { } c)
         {
-            cluster = CheckReference(map, "cluster", c, clusterNames);
+            cluster = CheckReference(map, RouteKeys.Cluster, c, clusterNames);
         }
 
         string? policy = null;
-        if (_reader.String(map, "policy") is { } p)
+        if (_reader.String(map, RouteKeys.Policy) is { } p)
         {
-            policy = CheckReference(map, "policy", p, policyNames);
+            policy = CheckReference(map, RouteKeys.Policy, p, policyNames);
         }
 
-        var match = map.TryGet("match", out var matchNode) ? BindMatch(matchNode, map.PathOf("match")) : new RouteMatchOptions();
+        var match = map.TryGet(RouteKeys.Match, out var matchNode) ? BindMatch(matchNode, map.PathOf(RouteKeys.Match)) : new RouteMatchOptions();
         if (name is null || cluster is null || match is null)
         {
             return null;
@@ -96,24 +92,24 @@ internal sealed partial class RouteBinder
 
     private RouteMatchOptions? BindMatch(YamlNode node, string path)
     {
-        var map = _reader.ReadMapping(node, path, MatchKeys);
+        var map = _reader.ReadMapping(node, path, RouteKeys.MatchKeys.All);
         if (map is null)
         {
             return null;
         }
 
         var defaults = new RouteMatchOptions();
-        var routePath = _reader.String(map, "path") ?? defaults.Path;
+        var routePath = _reader.String(map, RouteKeys.MatchKeys.Path) ?? defaults.Path;
         if (!routePath.StartsWith('/'))
         {
-            map.TryGet("path", out var pathNode);
-            _reader.Error(pathNode!, map.PathOf("path"), $"must start with '/', got '{routePath}'");
+            map.TryGet(RouteKeys.MatchKeys.Path, out var pathNode);
+            _reader.Error(pathNode!, map.PathOf(RouteKeys.MatchKeys.Path), $"must start with '/', got '{routePath}'");
         }
 
         var methods = new List<string>();
-        if (map.TryGet("methods", out var methodsNode))
+        if (map.TryGet(RouteKeys.MatchKeys.Methods, out var methodsNode))
         {
-            foreach (var (item, itemPath) in _reader.ReadSequence(methodsNode, map.PathOf("methods")) ?? [])
+            foreach (var (item, itemPath) in _reader.ReadSequence(methodsNode, map.PathOf(RouteKeys.MatchKeys.Methods)) ?? [])
             {
                 if (_http.ReadMethod(item, itemPath) is not { } method)
                 {
@@ -132,9 +128,9 @@ internal sealed partial class RouteBinder
         }
 
         var hosts = new List<string>();
-        if (map.TryGet("hosts", out var hostsNode))
+        if (map.TryGet(RouteKeys.MatchKeys.Hosts, out var hostsNode))
         {
-            foreach (var (item, itemPath) in _reader.ReadSequence(hostsNode, map.PathOf("hosts")) ?? [])
+            foreach (var (item, itemPath) in _reader.ReadSequence(hostsNode, map.PathOf(RouteKeys.MatchKeys.Hosts)) ?? [])
             {
                 if (!_reader.TryReadString(item, itemPath, out var host))
                 {
@@ -157,13 +153,13 @@ internal sealed partial class RouteBinder
             Path = routePath,
             Methods = methods,
             Hosts = hosts,
-            Headers = map.TryGet("headers", out var headersNode) ? _reader.ReadList(headersNode, map.PathOf("headers"), BindHeaderMatch) : [],
+            Headers = map.TryGet(RouteKeys.MatchKeys.Headers, out var headersNode) ? _reader.ReadList(headersNode, map.PathOf(RouteKeys.MatchKeys.Headers), BindHeaderMatch) : [],
         };
     }
 
     private HeaderMatchOptions? BindHeaderMatch(YamlNode node, string path)
     {
-        var map = _reader.ReadMapping(node, path, HeaderMatchKeys);
+        var map = _reader.ReadMapping(node, path, HeaderKeys.Match);
         if (map is null)
         {
             return null;
@@ -171,8 +167,8 @@ internal sealed partial class RouteBinder
 
         var name = _http.RequiredHeaderName(map);
         var mode = HeaderMatchMode.Exact;
-        var modeValid = !map.TryGet("mode", out var modeNode) || _reader.TryReadEnum(modeNode, map.PathOf("mode"), "mode", ConfigSpellings.HeaderModes, out mode);
-        var values = map.TryGet("values", out var valuesNode) ? _reader.ReadStringList(valuesNode, map.PathOf("values")) : [];
+        var modeValid = !map.TryGet(HeaderKeys.Mode, out var modeNode) || _reader.TryReadEnum(modeNode, map.PathOf(HeaderKeys.Mode), "mode", ConfigSpellings.HeaderModes, out mode);
+        var values = map.TryGet(HeaderKeys.Values, out var valuesNode) ? _reader.ReadStringList(valuesNode, map.PathOf(HeaderKeys.Values)) : [];
         if (!modeValid)
         {
             return null;
@@ -182,12 +178,12 @@ internal sealed partial class RouteBinder
         {
             if (values.Count > 0)
             {
-                _reader.Error(valuesNode!, map.PathOf("values"), $"mode '{ModeName(mode)}' takes no values");
+                _reader.Error(valuesNode!, map.PathOf(HeaderKeys.Values), $"mode '{ModeName(mode)}' takes no values");
             }
         }
         else if (valuesNode is null || valuesNode is YamlSequenceNode { Children.Count: 0 } || ConfigReader.IsNull(valuesNode))
         {
-            _reader.Error(valuesNode ?? map.Node, map.PathOf("values"), $"mode '{ModeName(mode)}' needs at least one value (use mode 'exists' to match any value)");
+            _reader.Error(valuesNode ?? map.Node, map.PathOf(HeaderKeys.Values), $"mode '{ModeName(mode)}' needs at least one value (use mode 'exists' to match any value)");
         }
 
         return name is null ? null : new HeaderMatchOptions { Name = name, Values = values, Mode = mode };

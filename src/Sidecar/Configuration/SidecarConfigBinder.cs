@@ -18,8 +18,6 @@ namespace Sidecar.Configuration;
 /// </remarks>
 internal sealed class SidecarConfigBinder
 {
-    private static readonly string[] RootKeys = ["listen", "clusters", "policies", "routes", "limits", "telemetry"];
-
     private readonly ConfigReader _reader;
     private readonly ListenBinder _listen;
     private readonly LimitsBinder _limits;
@@ -48,35 +46,35 @@ internal sealed class SidecarConfigBinder
         if (root is null)
         {
             var start = new Mark(0, 1, 1);
-            _reader.Error(start, "clusters", "missing required key 'clusters' (the file is empty)");
-            _reader.Error(start, "routes", "missing required key 'routes' (the file is empty)");
+            _reader.Error(start, SidecarConfigKeys.Clusters, "missing required key 'clusters' (the file is empty)");
+            _reader.Error(start, SidecarConfigKeys.Routes, "missing required key 'routes' (the file is empty)");
             return null;
         }
 
-        var map = _reader.ReadMapping(root, string.Empty, RootKeys);
+        var map = _reader.ReadMapping(root, string.Empty, SidecarConfigKeys.All);
         if (map is null)
         {
             return null;
         }
 
-        var limits = map.TryGet("limits", out var limitsNode) ? _limits.BindLimits(limitsNode, map.PathOf("limits")) : _limits.DerivedLimits();
-        var listen = map.TryGet("listen", out var listenNode) ? _listen.BindListen(listenNode, map.PathOf("listen")) : new ListenOptions();
-        var telemetry = map.TryGet("telemetry", out var telemetryNode) ? _telemetry.BindTelemetry(telemetryNode, map.PathOf("telemetry")) : new TelemetryOptions();
+        var limits = map.TryGet(SidecarConfigKeys.Limits, out var limitsNode) ? _limits.Bind(limitsNode, map.PathOf(SidecarConfigKeys.Limits)) : _limits.Derived();
+        var listen = map.TryGet(SidecarConfigKeys.Listen, out var listenNode) ? _listen.Bind(listenNode, map.PathOf(SidecarConfigKeys.Listen)) : new ListenOptions();
+        var telemetry = map.TryGet(SidecarConfigKeys.Telemetry, out var telemetryNode) ? _telemetry.Bind(telemetryNode, map.PathOf(SidecarConfigKeys.Telemetry)) : new TelemetryOptions();
 
         var clusters = new OrderedDictionary<string, ClusterOptions>(StringComparer.Ordinal);
         var clusterNames = new List<string>();
-        if (_reader.Require(map, "clusters") && map.TryGet("clusters", out var clustersNode))
+        if (_reader.Require(map, SidecarConfigKeys.Clusters) && map.TryGet(SidecarConfigKeys.Clusters, out var clustersNode))
         {
-            var entries = _reader.ReadNamedMapping(clustersNode, "clusters", "cluster");
+            var entries = _reader.ReadNamedMapping(clustersNode, SidecarConfigKeys.Clusters, "cluster");
             if (entries is { Count: 0 })
             {
-                _reader.Error(clustersNode, "clusters", "at least one cluster is required");
+                _reader.Error(clustersNode, SidecarConfigKeys.Clusters, "at least one cluster is required");
             }
 
             foreach (var (key, value) in entries ?? [])
             {
                 clusterNames.Add(key.Value!);
-                if (_cluster.BindCluster(key.Value!, value) is { } cluster)
+                if (_cluster.Bind(key.Value!, value) is { } cluster)
                 {
                     clusters.Add(cluster.Name, cluster);
                 }
@@ -85,12 +83,12 @@ internal sealed class SidecarConfigBinder
 
         var policies = new OrderedDictionary<string, RetryPolicyOptions>(StringComparer.Ordinal);
         var policyNames = new List<string>();
-        if (map.TryGet("policies", out var policiesNode))
+        if (map.TryGet(SidecarConfigKeys.Policies, out var policiesNode))
         {
-            foreach (var (key, value) in _reader.ReadNamedMapping(policiesNode, "policies", "policy") ?? [])
+            foreach (var (key, value) in _reader.ReadNamedMapping(policiesNode, SidecarConfigKeys.Policies, "policy") ?? [])
             {
                 policyNames.Add(key.Value!);
-                if (_policy.BindPolicy(key, value, limits) is { } policy)
+                if (_policy.Bind(key, value, limits) is { } policy)
                 {
                     policies.Add(policy.Name, policy);
                 }
@@ -98,18 +96,18 @@ internal sealed class SidecarConfigBinder
         }
 
         var routes = new List<RouteOptions>();
-        if (_reader.Require(map, "routes") && map.TryGet("routes", out var routesNode))
+        if (_reader.Require(map, SidecarConfigKeys.Routes) && map.TryGet(SidecarConfigKeys.Routes, out var routesNode))
         {
-            var items = _reader.ReadSequence(routesNode, "routes");
+            var items = _reader.ReadSequence(routesNode, SidecarConfigKeys.Routes);
             if (items is { Count: 0 })
             {
-                _reader.Error(routesNode, "routes", "at least one route is required");
+                _reader.Error(routesNode, SidecarConfigKeys.Routes, "at least one route is required");
             }
 
             var firstLines = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var (node, path) in items ?? [])
             {
-                if (_route.BindRoute(node, path, clusterNames, policyNames, firstLines) is { } route)
+                if (_route.Bind(node, path, clusterNames, policyNames, firstLines) is { } route)
                 {
                     routes.Add(route);
                 }

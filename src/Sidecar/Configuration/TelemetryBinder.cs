@@ -5,8 +5,6 @@ namespace Sidecar.Configuration;
 /// <summary>Binds <c>telemetry</c>.</summary>
 internal sealed class TelemetryBinder
 {
-    private static readonly string[] TelemetryKeys = ["dotnet_metrics"];
-
     private readonly ConfigReader _reader;
 
     public TelemetryBinder(ConfigReader reader)
@@ -14,14 +12,14 @@ internal sealed class TelemetryBinder
         _reader = reader;
     }
 
-    public TelemetryOptions BindTelemetry(YamlNode node, string path)
+    public TelemetryOptions Bind(YamlNode node, string path)
     {
-        var map = _reader.ReadMapping(node, path, TelemetryKeys);
+        var map = _reader.ReadMapping(node, path, TelemetryKeys.All);
         if (map is null)
         {
             return new TelemetryOptions();
         }
 
-        return new TelemetryOptions { DotnetMetrics = _reader.Bool(map, "dotnet_metrics", ConfigDefaults.DotnetMetrics) };
+        return new TelemetryOptions { DotnetMetrics = _reader.Bool(map, TelemetryKeys.DotnetMetrics, ConfigDefaults.DotnetMetrics) };
     }
 }
