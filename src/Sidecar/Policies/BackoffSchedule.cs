@@ -47,11 +47,11 @@ internal sealed class BackoffSchedule
     /// <summary>Builds the schedule of a policy.</summary>
     /// <param name="options">The policy's <c>backoff:</c>.</param>
     /// <param name="maxAttempts">The policy's <c>max_attempts</c> (first try included); <c>range</c> spreads its delays over <c>maxAttempts − 1</c> retries.</param>
-    /// <exception cref="ArgumentException">The options are impossible; <see cref="Validate"/> says why.</exception>
+    /// <exception cref="ArgumentException">The options are impossible; <see cref="BackoffRules.Validate"/> says why.</exception>
     public BackoffSchedule(BackoffOptions options, int maxAttempts)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var error = Validate(options, maxAttempts);
+        var error = BackoffRules.Validate(options, maxAttempts);
         if (error is not null)
         {
             throw new ArgumentException(error, nameof(options));
@@ -77,51 +77,6 @@ internal sealed class BackoffSchedule
 
     /// <summary>Retries the policy allows: <see cref="MaxAttempts"/> − 1. The last retry of <c>range</c> waits <c>max</c>.</summary>
     public int MaxRetries => MaxAttempts - 1;
-
-    /// <summary>
-    /// Checks options the way the constructor does, for configuration validation.
-    /// </summary>
-    /// <returns><c>null</c> when a schedule can be built, otherwise what is wrong, naming the YAML key.</returns>
-    public static string? Validate(BackoffOptions options, int maxAttempts)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (maxAttempts < 1)
-        {
-            return "max_attempts must be at least 1";
-        }
-
-        if (!Enum.IsDefined(options.Algorithm))
-        {
-            return "backoff.algorithm is not a known algorithm";
-        }
-
-        if (!Enum.IsDefined(options.Jitter))
-        {
-            return "backoff.jitter is not a known jitter mode";
-        }
-
-        if (options.Base < TimeSpan.Zero)
-        {
-            return "backoff.base must not be negative";
-        }
-
-        if (options.Max < options.Base)
-        {
-            return "backoff.max must not be less than backoff.base";
-        }
-
-        if (options.Algorithm == BackoffAlgorithm.Exponential && !(options.Multiplier >= 1 && double.IsFinite(options.Multiplier)))
-        {
-            return "backoff.multiplier must be a finite number of at least 1";
-        }
-
-        if (!(options.JitterFactor >= 0 && options.JitterFactor <= 1))
-        {
-            return "backoff.jitter_factor must be between 0 and 1";
-        }
-
-        return null;
-    }
 
     /// <summary>The un-jittered delay before retry <paramref name="retry"/> (see the type's remarks), clamped to <c>max</c>.</summary>
     /// <param name="retry">1-based retry number; any value ≥ 1 is valid.</param>

@@ -328,11 +328,11 @@ public sealed class BackoffScheduleTests
     [Fact]
     public void Validate_DefaultOptions_ReturnsNull()
     {
-        Assert.Null(BackoffSchedule.Validate(new BackoffOptions(), 3));
-        Assert.Null(BackoffSchedule.Validate(new BackoffOptions { Base = TimeSpan.Zero, Max = TimeSpan.Zero }, 1));
+        Assert.Null(BackoffRules.Validate(new BackoffOptions(), 3));
+        Assert.Null(BackoffRules.Validate(new BackoffOptions { Base = TimeSpan.Zero, Max = TimeSpan.Zero }, 1));
 
         // The multiplier only matters to exponential.
-        Assert.Null(BackoffSchedule.Validate(new BackoffOptions { Algorithm = BackoffAlgorithm.Linear, Multiplier = 0.5 }, 3));
+        Assert.Null(BackoffRules.Validate(new BackoffOptions { Algorithm = BackoffAlgorithm.Linear, Multiplier = 0.5 }, 3));
     }
 
     [Theory]
@@ -349,7 +349,7 @@ public sealed class BackoffScheduleTests
     {
         var options = Options(BackoffAlgorithm.Exponential, baseMs, maxMs, multiplier, JitterMode.Full, jitterFactor);
 
-        var error = BackoffSchedule.Validate(options, maxAttempts);
+        var error = BackoffRules.Validate(options, maxAttempts);
 
         Assert.NotNull(error);
         Assert.StartsWith(key, error, StringComparison.Ordinal);
@@ -360,8 +360,8 @@ public sealed class BackoffScheduleTests
     [Fact]
     public void Validate_UndefinedEnums_AreErrors()
     {
-        Assert.NotNull(BackoffSchedule.Validate(new BackoffOptions { Algorithm = (BackoffAlgorithm)99 }, 3));
-        Assert.NotNull(BackoffSchedule.Validate(new BackoffOptions { Jitter = (JitterMode)99 }, 3));
+        Assert.NotNull(BackoffRules.Validate(new BackoffOptions { Algorithm = (BackoffAlgorithm)99 }, 3));
+        Assert.NotNull(BackoffRules.Validate(new BackoffOptions { Jitter = (JitterMode)99 }, 3));
     }
 
     [Fact]
