@@ -12,6 +12,7 @@ internal sealed class BackoffBinder
         _reader = reader;
     }
 
+    /// <summary>Binds a policy's <c>backoff</c> mapping.</summary>
     public BackoffOptions Bind(ConfigMapping map)
     {
         var defaults = new BackoffOptions();

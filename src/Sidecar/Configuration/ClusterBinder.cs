@@ -12,6 +12,7 @@ internal sealed class ClusterBinder
         _reader = reader;
     }
 
+    /// <summary>Binds the cluster <paramref name="name"/>; <c>null</c> when its node is not a mapping.</summary>
     public ClusterOptions? Bind(string name, YamlNode node)
     {
         var map = _reader.ReadMapping(node, ConfigReader.Child(SidecarConfigKeys.Clusters, name), ClusterKeys.All);

@@ -18,6 +18,7 @@ internal sealed class HttpValueBinder
         _reader = reader;
     }
 
+    /// <summary>Binds a list of statuses (<c>503</c>, <c>5xx</c>), reporting invalid and duplicate ones.</summary>
     public IReadOnlyList<StatusMatcher> BindStatusList(YamlNode node, string path)
     {
         var result = new List<StatusMatcher>();
@@ -46,6 +47,7 @@ internal sealed class HttpValueBinder
         return result;
     }
 
+    /// <summary>Binds a response-header matcher (<c>name</c>, <c>values</c>); <c>null</c> when it cannot be used.</summary>
     public ResponseHeaderMatcher? BindResponseHeader(YamlNode node, string path)
     {
         var map = _reader.ReadMapping(node, path, HeaderKeys.ResponseHeader);
@@ -59,6 +61,7 @@ internal sealed class HttpValueBinder
         return name is null ? null : new ResponseHeaderMatcher { Name = name, Values = values };
     }
 
+    /// <summary>An HTTP method in upper case, or <c>null</c> (reported) when it is not a known one.</summary>
     public string? ReadMethod(YamlNode node, string path)
     {
         if (!_reader.TryReadString(node, path, out var text))
@@ -76,6 +79,7 @@ internal sealed class HttpValueBinder
         return upper;
     }
 
+    /// <summary>The required <c>name</c> of a header matcher, or <c>null</c> (reported) when absent or not an RFC 9110 token.</summary>
     public string? RequiredHeaderName(ConfigMapping map)
     {
         if (!_reader.Require(map, HeaderKeys.Name) || _reader.String(map, HeaderKeys.Name) is not { } name)

@@ -14,6 +14,7 @@ internal sealed class LimitsBinder
         _memory = memory;
     }
 
+    /// <summary>The limits of a file without <c>limits</c>: every memory-bound value derived from the memory budget.</summary>
     public LimitsOptions Derived() => new()
     {
         MaxBufferedBytes = _memory.MaxBufferedBytes,
@@ -22,6 +23,7 @@ internal sealed class LimitsBinder
         Memory = _memory,
     };
 
+    /// <summary>Binds <c>limits</c> at <paramref name="path"/>; each key absent from it keeps its derived or default value.</summary>
     public LimitsOptions Bind(YamlNode node, string path)
     {
         var map = _reader.ReadMapping(node, path, LimitsKeys.All);

@@ -12,6 +12,7 @@ internal sealed class ListenBinder
         _reader = reader;
     }
 
+    /// <summary>Binds <c>listen</c> at <paramref name="path"/>; the defaults when it is not a mapping.</summary>
     public ListenOptions Bind(YamlNode node, string path)
     {
         var map = _reader.ReadMapping(node, path, ListenKeys.All);

@@ -25,6 +25,7 @@ internal sealed class PolicyBinder
         _retryOn = new RetryOnBinder(reader, http);
     }
 
+    /// <summary>Binds the policy named by <paramref name="key"/>, checking <c>buffer_limit</c> against <paramref name="limits"/>; <c>null</c> when its node is not a mapping.</summary>
     public RetryPolicyOptions? Bind(YamlScalarNode key, YamlNode node, LimitsOptions limits)
     {
         var name = key.Value!;

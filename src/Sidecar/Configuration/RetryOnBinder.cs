@@ -14,6 +14,7 @@ internal sealed class RetryOnBinder
         _http = http;
     }
 
+    /// <summary>Binds a policy's <c>retry_on</c> mapping; absent keys keep their defaults.</summary>
     public RetryOnOptions Bind(ConfigMapping map)
     {
         var defaults = new RetryOnOptions();

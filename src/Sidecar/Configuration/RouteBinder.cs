@@ -15,6 +15,7 @@ internal sealed partial class RouteBinder
         _http = http;
     }
 
+    /// <summary>Binds one route, checking its cluster and policy against the declared names and its name against <paramref name="firstLines"/> (name → line, filled as routes bind); <c>null</c> when it cannot be used.</summary>
     public RouteOptions? Bind(
         YamlNode node,
         string path,

@@ -12,6 +12,7 @@ internal sealed class TelemetryBinder
         _reader = reader;
     }
 
+    /// <summary>Binds <c>telemetry</c> at <paramref name="path"/>.</summary>
     public TelemetryOptions Bind(YamlNode node, string path)
     {
         var map = _reader.ReadMapping(node, path, TelemetryKeys.All);
