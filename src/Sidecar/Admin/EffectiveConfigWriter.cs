@@ -188,6 +188,13 @@ internal static class EffectiveConfigWriter
         }
 
         json.WriteEndArray();
+        json.WriteStartArray("grpc");
+        foreach (var code in policy.RetryOn.Grpc)
+        {
+            json.WriteStringValue(Grpc.GrpcStatus.ConfigName(code));
+        }
+
+        json.WriteEndArray();
         json.WriteEndObject();
         WriteStrings(json, PolicyKeys.Methods, policy.Methods.Order(StringComparer.Ordinal).ToList());
         WriteOptionalDuration(json, PolicyKeys.PerTryTimeout, policy.PerTryTimeout);

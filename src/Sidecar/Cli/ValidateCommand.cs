@@ -76,7 +76,8 @@ internal static class ValidateCommand
         var backoff = policy.Backoff;
         output.WriteLine($"  policy {policy.Name}: {PolicyKeys.MaxAttempts} {policy.MaxAttempts}, {PolicyKeys.Methods} {string.Join(",", policy.Methods.Order(StringComparer.Ordinal))} (+POST/PATCH with Idempotency-Key)");
         output.WriteLine($"    {PolicyKeys.RetryOn}: {RetryOnKeys.Status} [{string.Join(", ", policy.RetryOn.Status)}], {RetryOnKeys.Errors} [{ErrorNames(policy.RetryOn.Errors)}]" +
-            (policy.RetryOn.Headers.Count > 0 ? $", {RetryOnKeys.Headers} [{string.Join(", ", policy.RetryOn.Headers.Select(h => h.Name))}]" : string.Empty));
+            (policy.RetryOn.Headers.Count > 0 ? $", {RetryOnKeys.Headers} [{string.Join(", ", policy.RetryOn.Headers.Select(h => h.Name))}]" : string.Empty) +
+            (policy.RetryOn.Grpc.Count > 0 ? $", {RetryOnKeys.Grpc} [{string.Join(", ", policy.RetryOn.Grpc.Select(Grpc.GrpcStatus.ConfigName))}]" : string.Empty));
         output.WriteLine($"    {PolicyKeys.Timeout} {Format(policy.Timeout)}, {PolicyKeys.PerTryTimeout} {Format(policy.PerTryTimeout)}, {PolicyKeys.BufferLimit} {SizeParser.Format(policy.BufferLimit)}, " +
             $"{PolicyKeys.RetryAfter} {(policy.RetryAfter.Honor ? "honoured up to " + Format(policy.RetryAfter.Max) : "ignored")}, overrides {(policy.AllowOverrides ? "allowed" : "ignored")}");
         output.WriteLine(policy.Budget.Enabled

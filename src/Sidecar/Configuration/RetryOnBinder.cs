@@ -1,8 +1,9 @@
+using Sidecar.Grpc;
 using YamlDotNet.RepresentationModel;
 
 namespace Sidecar.Configuration;
 
-/// <summary>Binds a policy's <c>retry_on</c>: the statuses, errors and response headers that make an attempt retryable.</summary>
+/// <summary>Binds a policy's <c>retry_on</c>: the statuses, errors, response headers and gRPC statuses that make an attempt retryable.</summary>
 internal sealed class RetryOnBinder
 {
     private readonly ConfigReader _reader;
@@ -43,6 +44,39 @@ internal sealed class RetryOnBinder
             Headers = map.TryGet(RetryOnKeys.Headers, out var headersNode)
                 ? _reader.ReadList(headersNode, map.PathOf(RetryOnKeys.Headers), _http.BindResponseHeader)
                 : defaults.Headers,
+            Grpc = map.TryGet(RetryOnKeys.Grpc, out var grpcNode) ? BindGrpcStatusList(grpcNode, map.PathOf(RetryOnKeys.Grpc)) : defaults.Grpc,
         };
+    }
+
+    /// <summary>gRPC status names (<c>unavailable</c>) or numbers (14); OK is a success and never retried.</summary>
+    private List<int> BindGrpcStatusList(YamlNode node, string path)
+    {
+        var result = new List<int>();
+        foreach (var (item, itemPath) in _reader.ReadSequence(node, path) ?? [])
+        {
+            if (!_reader.TryReadString(item, itemPath, out var text))
+            {
+                continue;
+            }
+
+            if (!GrpcStatus.TryParseName(text, out var code))
+            {
+                _reader.Error(item, itemPath, ConfigReader.UnknownMessage("gRPC status", text, [.. GrpcStatus.ConfigNames], "use a number from 0 to 16 or one of"));
+            }
+            else if (code == GrpcStatus.Ok)
+            {
+                _reader.Error(item, itemPath, "gRPC status 'ok' is a success and cannot be retried");
+            }
+            else if (result.Contains(code))
+            {
+                _reader.Error(item, itemPath, $"duplicate gRPC status '{text}'");
+            }
+            else
+            {
+                result.Add(code);
+            }
+        }
+
+        return result;
     }
 }

@@ -95,6 +95,12 @@ internal sealed record RetryOnOptions
 
     /// <summary>Response header matchers: a response carrying a matching header is retried.</summary>
     public IReadOnlyList<ResponseHeaderMatcher> Headers { get; init; } = [];
+
+    /// <summary>
+    /// gRPC status codes (0..16) that make a gRPC call's trailers-only response retryable, for any method: listing a
+    /// code asserts that it means "not processed", as gRPC's own <c>retryableStatusCodes</c> does. Default none.
+    /// </summary>
+    public IReadOnlyList<int> Grpc { get; init; } = [];
 }
 
 /// <summary>A status code (<c>503</c>) or class (<c>5xx</c>: <see cref="Low"/> 500, <see cref="High"/> 599).</summary>

@@ -1,16 +1,32 @@
 using System.Text.Json;
+using Sidecar.Grpc;
 
 namespace Sidecar.Http;
 
 /// <summary>
 /// Writes the errors Sidecar makes itself as RFC 9457 <c>application/problem+json</c>, with the route, the attempts
-/// made and a machine-readable reason, so a caller can tell a Sidecar 502 from an upstream's.
+/// made and a machine-readable reason, so a caller can tell a Sidecar 502 from an upstream's. A gRPC caller gets the
+/// same error as a gRPC status instead (<see cref="GrpcResponse"/>): the one place every Sidecar answer goes through.
 /// </summary>
 internal static class ProblemResponse
 {
     public const string ContentType = "application/problem+json";
 
-    public static async Task WriteAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail = null, int retryAfterSeconds = 0)
+    /// <summary>
+    /// Answers with <paramref name="status"/> as problem+json, or for a gRPC caller as a trailers-only gRPC status:
+    /// <paramref name="grpcStatus"/> when given (not negative), else the one <paramref name="status"/> maps to.
+    /// </summary>
+    public static Task WriteAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail = null, int retryAfterSeconds = 0, int grpcStatus = -1)
+    {
+        if (GrpcProtocol.IsGrpc(context.Request))
+        {
+            return GrpcResponse.WriteAsync(context, grpcStatus >= 0 ? grpcStatus : GrpcResponse.StatusFor(status), title, attempts);
+        }
+
+        return WriteProblemAsync(context, status, title, route, attempts, reason, detail, retryAfterSeconds);
+    }
+
+    private static async Task WriteProblemAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail, int retryAfterSeconds)
     {
         var response = context.Response;
         if (response.HasStarted)

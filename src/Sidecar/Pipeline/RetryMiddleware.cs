@@ -1,6 +1,7 @@
 using Sidecar.BodyReplay;
 using Sidecar.Configuration;
 using Sidecar.Forwarding;
+using Sidecar.Grpc;
 using Sidecar.Http;
 using Sidecar.Overload;
 using Sidecar.Policies;
@@ -148,9 +149,15 @@ internal sealed partial class RetryMiddleware
 
         if (route is not null)
         {
+            var grpcStatus = GrpcProtocol.IsGrpc(context.Request) ? FinalGrpcStatus(context, outcome) : -1;
+            if (grpcStatus > 0 && outcome == RequestOutcome.Success)
+            {
+                outcome = RequestOutcome.NotRetryable;
+            }
+
             _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
-            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, outcome, CallerStatusClass(context, outcome), 1, duration);
-            SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, 1, context.Response.StatusCode);
+            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, outcome, CallerStatusClass(context, outcome), 1, duration, grpcStatus);
+            SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, 1, context.Response.StatusCode, grpcStatus);
             RecordCircuit(context, proxyFeature, route, invalid is null ? upstreamStatus : StatusCodes.Status502BadGateway, error, probe);
         }
     }
@@ -167,7 +174,7 @@ internal sealed partial class RetryMiddleware
             ControlHeaders.Strip(request.Headers);
         }
 
-        var state = new RetryState(route, plan, maxAttempts, start, deadline, IsIdempotent(request, options.Methods));
+        var state = new RetryState(route, plan, maxAttempts, start, deadline, IsIdempotent(request, options.Methods)) { IsGrpc = GrpcProtocol.IsGrpc(request) };
         context.Features.Set(state);
         plan.Cluster.Budget.RecordRequest();
         _metrics.RequestStarted();
@@ -227,7 +234,9 @@ internal sealed partial class RetryMiddleware
                     break;
                 }
 
-                using var attemptTimeout = AttemptCancellationSource.Create(requestAborted, AttemptTimeout(options.PerTryTimeout, state, attemptStart), _timeProvider);
+                var attemptTime = AttemptTimeout(options.PerTryTimeout, state, attemptStart);
+                state.AttemptDeadlineTimestamp = attemptTime is { } time ? attemptStart + (long)(time.TotalSeconds * _timeProvider.TimestampFrequency) : long.MaxValue;
+                using var attemptTimeout = AttemptCancellationSource.Create(requestAborted, attemptTime, _timeProvider);
                 state.AttemptTimeout = attemptTimeout;
                 context.RequestAborted = attemptTimeout.Token;
                 string attemptResult;
@@ -325,13 +334,20 @@ internal sealed partial class RetryMiddleware
             }
 
             _metrics.RequestEnded();
-            _metrics.RequestCompleted(route.RouteName, plan.Name, request.Method, outcome, CallerStatusClass(context, outcome), state.Attempt, _timeProvider.GetElapsedTime(start));
+            var grpcStatus = state.IsGrpc ? FinalGrpcStatus(context, outcome) : -1;
+            if (grpcStatus > 0 && outcome is RequestOutcome.Success or RequestOutcome.SuccessAfterRetry)
+            {
+                // HTTP 200 with a non-OK status in the trailers: the call failed, whatever the HTTP status says.
+                outcome = RequestOutcome.NotRetryable;
+            }
+
+            _metrics.RequestCompleted(route.RouteName, plan.Name, request.Method, outcome, CallerStatusClass(context, outcome), state.Attempt, _timeProvider.GetElapsedTime(start), grpcStatus);
             if (outcome == RequestOutcome.Exhausted)
             {
                 route.Log.Exhausted();
             }
 
-            SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, state.Attempt, context.Response.StatusCode);
+            SidecarActivitySource.SetRequestOutcome(requestActivity, outcome, state.Attempt, context.Response.StatusCode, grpcStatus);
         }
     }
 
@@ -466,6 +482,28 @@ internal sealed partial class RetryMiddleware
     private static string CallerStatusClass(HttpContext context, string outcome) =>
         outcome == RequestOutcome.ClientCancelled && !context.Response.HasStarted ? StatusClass.None : StatusClass.Of(context.Response.StatusCode);
 
+    /// <summary>
+    /// The status a gRPC caller got: <c>grpc-status</c> from the trailers YARP passed on, else from the headers of a
+    /// trailers-only answer (the upstream's or Sidecar's). A caller that left is CANCELLED; no status at all (the
+    /// stream broke) is UNKNOWN.
+    /// </summary>
+    private static int FinalGrpcStatus(HttpContext context, string outcome)
+    {
+        if (outcome == RequestOutcome.ClientCancelled)
+        {
+            return GrpcStatus.Cancelled;
+        }
+
+        var trailers = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers;
+        var value = trailers is null ? default : trailers[GrpcProtocol.Status];
+        if (value.Count == 0)
+        {
+            value = context.Response.Headers[GrpcProtocol.Status];
+        }
+
+        return value.Count == 1 && GrpcStatus.TryParseHeader(value[0], out var code) ? code : GrpcStatus.Unknown;
+    }
+
     private static bool IsTimeoutStatus(HttpContext context) => context.Response.StatusCode == StatusCodes.Status504GatewayTimeout;
 
     private static (RetryableErrors Kind, string Reason) Classify(IForwarderErrorFeature error, bool timedOut)
@@ -483,11 +521,20 @@ internal sealed partial class RetryMiddleware
         };
     }
 
+    /// <summary>HTTP/2's REFUSED_STREAM error code.</summary>
+    private const long RefusedStream = 0x7;
+
     private static bool IsConnectFailure(Exception? exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {
             if (current is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError })
+            {
+                return true;
+            }
+
+            // An HTTP/2 stream refused by the upstream was not processed (RFC 9113 §8.7): as safe to retry as a connect failure.
+            if (current is HttpProtocolException { ErrorCode: RefusedStream })
             {
                 return true;
             }

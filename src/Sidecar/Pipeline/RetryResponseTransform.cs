@@ -1,4 +1,5 @@
 using System.Net;
+using Sidecar.Grpc;
 using Sidecar.Hedging;
 using Sidecar.Http;
 using Sidecar.Retries;
@@ -49,9 +50,20 @@ internal sealed class RetryResponseTransform : ResponseTransform
         var plan = state.Plan;
         string? reason = null;
         var validationFailed = false;
+        var grpcCondition = false;
+        if (state.IsGrpc && TryGetTrailersOnlyStatus(response, out var grpcStatus))
+        {
+            state.GrpcStatus = grpcStatus;
+        }
+
         if (plan.IsRetryableStatus(status))
         {
             reason = SidecarHeaders.Number(status);
+        }
+        else if (state.GrpcStatus > 0 && plan.IsRetryableGrpc(state.GrpcStatus))
+        {
+            reason = GrpcStatus.RetryReason(state.GrpcStatus);
+            grpcCondition = true;
         }
         else if (plan.Options.RetryOn.Headers.Count > 0 && plan.MatchesRetryHeader(response))
         {
@@ -76,9 +88,11 @@ internal sealed class RetryResponseTransform : ResponseTransform
         }
 
         var (serverDelay, serverForbids) = ServerDirectedDelay(state, response, status);
-        if (_decider.TryScheduleRetry(state, reason, requiresIdempotency: true, serverDelay, serverForbids, out var outcome))
+        // A listed gRPC code is retried for any method: the policy author asserts it means "not processed" (gRFC A6's
+        // retryableStatusCodes make the same assertion).
+        if (_decider.TryScheduleRetry(state, reason, requiresIdempotency: !grpcCondition, serverDelay, serverForbids, out var outcome))
         {
-            if (serverDelay is not null && status is 429 or 503)
+            if (serverDelay is not null && (status is 429 or 503 || grpcCondition))
             {
                 _metrics.RetryAfterHonored(state.Route.RouteName);
             }
@@ -124,17 +138,31 @@ internal sealed class RetryResponseTransform : ResponseTransform
     }
 
     /// <summary>
-    /// The outcome of a response the policy does not retry: a success only below 500. A 5xx outside <c>retry_on</c>
-    /// still reaches the caller as a failure, and the outcome must say so.
+    /// The outcome of a response the policy does not retry: a success only below 500 and, for a gRPC call, without a
+    /// non-OK status. A failure outside <c>retry_on</c> still reaches the caller as a failure, and the outcome must say so.
     /// </summary>
     private static string Succeeded(RetryState state) =>
-        state.ResponseStatus >= StatusCodes.Status500InternalServerError ? RequestOutcome.NotRetryable
+        state.ResponseStatus >= StatusCodes.Status500InternalServerError || state.GrpcStatus > 0 ? RequestOutcome.NotRetryable
         : state.Attempt > 1 ? RequestOutcome.SuccessAfterRetry : RequestOutcome.Success;
 
     /// <summary>
+    /// The status of a trailers-only gRPC response: <c>grpc-status</c> among the response headers (gRPC over HTTP/2).
+    /// Once headers without it have arrived, the call is committed (gRFC A6): its status comes in the trailers, after
+    /// messages that may already be with the caller.
+    /// </summary>
+    private static bool TryGetTrailersOnlyStatus(HttpResponseMessage response, out int status)
+    {
+        status = -1;
+        return response.Headers.NonValidated.TryGetValues(GrpcProtocol.Status, out var values)
+            && values.Count == 1
+            && GrpcStatus.TryParseHeader(values.ToString(), out status);
+    }
+
+    /// <summary>
     /// The delay the upstream asked for, under the policy's <c>retry_after</c> (<c>honor</c>, capped by <c>max</c>):
-    /// <c>x-sidecar-retry-pushback-ms</c> first (it is specific to us), then <c>Retry-After</c> on 429/503. A negative
-    /// pushback ("do not retry") is obeyed even when <c>honor</c> is false: it can only lower the load on the upstream.
+    /// <c>x-sidecar-retry-pushback-ms</c> first (it is specific to us), then for a gRPC call <c>grpc-retry-pushback-ms</c>
+    /// (gRFC A6: a malformed value means "do not retry", as for gRPC's own clients), then <c>Retry-After</c> on 429/503.
+    /// A "do not retry" pushback is obeyed even when <c>honor</c> is false: it can only lower the load on the upstream.
     /// </summary>
     private (TimeSpan? Delay, bool Forbids) ServerDirectedDelay(RetryState state, HttpResponseMessage response, int status)
     {
@@ -148,6 +176,16 @@ internal sealed class RetryResponseTransform : ResponseTransform
             }
 
             return (retryAfter.Honor ? Cap(pushbackDelay, retryAfter.Max) : null, false);
+        }
+
+        if (state.IsGrpc && response.Headers.NonValidated.TryGetValues(GrpcProtocol.RetryPushbackMs, out var grpcPushback))
+        {
+            if (!PushbackParser.TryParseGrpc(grpcPushback.Count == 1 ? grpcPushback.ToString() : null, out var grpcDelay))
+            {
+                return (null, true);
+            }
+
+            return (retryAfter.Honor ? Cap(grpcDelay, retryAfter.Max) : null, false);
         }
 
         if (retryAfter.Honor && status is 429 or 503

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Sidecar.Configuration;
+using Sidecar.Grpc;
 
 namespace Sidecar.Policies;
 
@@ -10,6 +11,9 @@ namespace Sidecar.Policies;
 internal sealed class RetryPlan
 {
     private readonly bool[] _retryStatus = new bool[600];
+
+    /// <summary>Bit <c>n</c> set: gRPC status <c>n</c> is listed in <c>retry_on.grpc</c>.</summary>
+    private readonly int _retryGrpc;
 
     public RetryPlan(RetryPolicyOptions options, ClusterRetryState cluster)
     {
@@ -23,6 +27,11 @@ internal sealed class RetryPlan
             {
                 _retryStatus[status] = true;
             }
+        }
+
+        foreach (var code in options.RetryOn.Grpc)
+        {
+            _retryGrpc |= 1 << code;
         }
     }
 
@@ -38,6 +47,9 @@ internal sealed class RetryPlan
     public ConcurrencyLimiter RetrySlots { get; }
 
     public bool IsRetryableStatus(int status) => (uint)status < (uint)_retryStatus.Length && _retryStatus[status];
+
+    /// <summary>True when <c>retry_on.grpc</c> lists gRPC status <paramref name="code"/>.</summary>
+    public bool IsRetryableGrpc(int code) => (uint)code < GrpcStatus.Count && (_retryGrpc & (1 << code)) != 0;
 
     public bool IsRetryableError(RetryableErrors error) => (Options.RetryOn.Errors & error) != 0;
 

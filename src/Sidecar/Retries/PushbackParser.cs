@@ -22,15 +22,7 @@ internal static class PushbackParser
     {
         delay = TimeSpan.Zero;
         stop = false;
-        var span = HeaderSyntax.TrimOws(value);
-        var negative = span.StartsWith('-');
-        if (negative)
-        {
-            span = span[1..];
-        }
-
-        var maxMilliseconds = (long)RetryConstants.MaxHeaderDuration.TotalMilliseconds;
-        if (!HeaderSyntax.TryParseDigits(span, maxMilliseconds, out var milliseconds))
+        if (!TryParseSigned(value, out var milliseconds, out var negative))
         {
             return false;
         }
@@ -43,5 +35,37 @@ internal static class PushbackParser
 
         delay = TimeSpan.FromMilliseconds(milliseconds);
         return true;
+    }
+
+    /// <summary>
+    /// Parses gRPC's own <c>grpc-retry-pushback-ms</c> as gRFC A6 has clients read it: only a non-negative decimal
+    /// integer is a delay; anything else (negative, empty, malformed, repeated) means "do not retry".
+    /// </summary>
+    /// <param name="value">The header value; <c>null</c> when absent or repeated.</param>
+    /// <param name="delay">The exact delay asked for, capped at <see cref="RetryConstants.MaxHeaderDuration"/>.</param>
+    /// <returns><c>false</c>: do not retry.</returns>
+    public static bool TryParseGrpc(string? value, out TimeSpan delay)
+    {
+        delay = TimeSpan.Zero;
+        if (!TryParseSigned(value, out var milliseconds, out var negative) || (negative && milliseconds > 0))
+        {
+            return false;
+        }
+
+        delay = TimeSpan.FromMilliseconds(milliseconds);
+        return true;
+    }
+
+    private static bool TryParseSigned(string? value, out long milliseconds, out bool negative)
+    {
+        var span = HeaderSyntax.TrimOws(value);
+        negative = span.StartsWith('-');
+        if (negative)
+        {
+            span = span[1..];
+        }
+
+        var maxMilliseconds = (long)RetryConstants.MaxHeaderDuration.TotalMilliseconds;
+        return HeaderSyntax.TryParseDigits(span, maxMilliseconds, out milliseconds);
     }
 }

@@ -41,6 +41,18 @@ internal sealed class RetryState
     /// <summary>The request body (if any) can be sent again byte for byte.</summary>
     public bool BodyReplayable { get; set; } = true;
 
+    /// <summary>A gRPC call (<c>content-type: application/grpc*</c>): gRPC conditions, deadline and attempt headers apply.</summary>
+    public bool IsGrpc { get; set; }
+
+    /// <summary>
+    /// <see cref="TimeProvider.GetTimestamp"/> value at which the current attempt's time runs out (the nearer of its
+    /// per-try timeout and the deadline), or <see cref="long.MaxValue"/> for none: what <c>grpc-timeout</c> tells the upstream.
+    /// </summary>
+    public long AttemptDeadlineTimestamp { get; set; } = long.MaxValue;
+
+    /// <summary>The gRPC status of the current attempt's trailers-only response; -1 when it had none.</summary>
+    public int GrpcStatus { get; set; } = -1;
+
     /// <summary>The body was not buffered because the overload manager had stopped buffering (a retry is skipped as <c>overloaded</c>).</summary>
     public bool BufferingShed { get; set; }
 
@@ -78,7 +90,7 @@ internal sealed class RetryState
     /// <summary>The state of hedged attempt <paramref name="number"/> of this request.</summary>
     public RetryState ForHedge(int number, int maxAttempts)
     {
-        var state = new RetryState(Route, Plan, maxAttempts, StartTimestamp, DeadlineTimestamp, IsIdempotent) { BodyReplayable = BodyReplayable, BufferingShed = BufferingShed };
+        var state = new RetryState(Route, Plan, maxAttempts, StartTimestamp, DeadlineTimestamp, IsIdempotent) { BodyReplayable = BodyReplayable, BufferingShed = BufferingShed, IsGrpc = IsGrpc };
         state.BeginAttempt(number);
         return state;
     }
@@ -92,6 +104,7 @@ internal sealed class RetryState
         AttemptTimedOut = false;
         Verdict = AttemptVerdict.Pending;
         ResponseStatus = 0;
+        GrpcStatus = -1;
     }
 
     public void ScheduleRetry(TimeSpan delay, string reason)

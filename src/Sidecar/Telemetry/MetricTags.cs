@@ -16,4 +16,7 @@ internal static class MetricTags
     public const string Result = "result";
     public const string Reason = "reason";
     public const string Action = "action";
+
+    /// <summary>A gRPC call's final status, one of 17 names (<c>ok</c>, <c>unavailable</c>, ...); only on gRPC calls.</summary>
+    public const string GrpcStatus = "grpc_status";
 }

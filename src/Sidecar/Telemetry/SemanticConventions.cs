@@ -15,6 +15,9 @@ internal static class SemanticConventions
     /// </summary>
     public const string HttpRequestResendCount = "http.request.resend_count";
 
+    /// <summary>A gRPC call's final status code, as a number (OpenTelemetry RPC conventions).</summary>
+    public const string RpcGrpcStatusCode = "rpc.grpc.status_code";
+
     public const string SidecarRoute = "sidecar.route";
     public const string SidecarAttempt = "sidecar.attempt";
     public const string SidecarAttempts = "sidecar.attempts";

@@ -103,8 +103,11 @@ internal static class SidecarActivitySource
         }
     }
 
-    /// <summary>Records a request's outcome (see <see cref="SidecarMetrics.RequestCompleted"/>) and attempts made.</summary>
-    public static void SetRequestOutcome(Activity? activity, string outcome, int attempts, int statusCode = 0)
+    /// <summary>
+    /// Records a request's outcome (see <see cref="SidecarMetrics.RequestCompleted"/>) and attempts made, and for a gRPC
+    /// call its final status (<paramref name="grpcStatus"/>, negative for other requests); a non-OK one is an error.
+    /// </summary>
+    public static void SetRequestOutcome(Activity? activity, string outcome, int attempts, int statusCode = 0, int grpcStatus = -1)
     {
         if (activity is not { IsAllDataRequested: true })
         {
@@ -118,7 +121,12 @@ internal static class SidecarActivitySource
             activity.SetTag(SemanticConventions.HttpResponseStatusCode, statusCode);
         }
 
-        if (statusCode >= 500)
+        if (grpcStatus >= 0)
+        {
+            activity.SetTag(SemanticConventions.RpcGrpcStatusCode, grpcStatus);
+        }
+
+        if (statusCode >= 500 || grpcStatus > 0)
         {
             activity.SetStatus(ActivityStatusCode.Error, outcome);
         }

@@ -127,7 +127,8 @@ internal sealed class SidecarMetrics
     /// <param name="statusClass">The class of the status the caller got (<c>StatusClass</c>), <c>none</c> when it left first.</param>
     /// <param name="attempts">Upstream attempts made.</param>
     /// <param name="duration">From receiving the request to its last upstream response.</param>
-    public void RequestCompleted(string route, string policy, string method, string outcome, string statusClass, int attempts, TimeSpan duration)
+    /// <param name="grpcStatus">A gRPC call's final status (0..16), labelled by its name; negative for other requests, which carry no such label.</param>
+    public void RequestCompleted(string route, string policy, string method, string outcome, string statusClass, int attempts, TimeSpan duration, int grpcStatus = -1)
     {
         if (_requests.Enabled)
         {
@@ -139,6 +140,11 @@ internal sealed class SidecarMetrics
                 { MetricTags.Outcome, outcome },
                 { MetricTags.StatusClass, statusClass },
             };
+            if (grpcStatus >= 0)
+            {
+                tags.Add(MetricTags.GrpcStatus, Grpc.GrpcStatus.Label(grpcStatus));
+            }
+
             _requests.Add(1, tags);
         }
 

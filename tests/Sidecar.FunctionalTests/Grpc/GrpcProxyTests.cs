@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using Grpc.Core;
 using Sidecar.FunctionalTests.TestSupport;
+using Sidecar.Retries;
 
 namespace Sidecar.FunctionalTests.Grpc;
 
@@ -8,7 +11,10 @@ namespace Sidecar.FunctionalTests.Grpc;
 /// </summary>
 public sealed class GrpcProxyTests
 {
-    private static string Config(string upstream, string policy = "", string routeExtra = "") => $$"""
+    /// <summary>Long enough never to decide a test: every deadline a test means is the policy's.</summary>
+    private static DateTime CallerDeadline => DateTime.UtcNow.AddSeconds(20);
+
+    private static string Config(string upstream, string policy = "", bool withPolicy = true, string path = "/sidecar.test.Echo/{**rest}") => $$"""
         listen:
           proxy: http://127.0.0.1:0
           admin: http://127.0.0.1:0
@@ -19,25 +25,301 @@ public sealed class GrpcProxyTests
           p:
             max_attempts: 3
             backoff: { algorithm: constant, base: 10ms, max: 10ms, jitter: none }
-        {{policy}}
+        {{Indent(policy)}}
         routes:
           - name: grpc
-            match: { path: "/sidecar.test.Echo/{**rest}" }
+            match: { path: "{{path}}" }
             cluster: app
-        {{routeExtra}}
+        {{(withPolicy ? "    policy: p" : string.Empty)}}
         """;
+
+    private static string Indent(string policy) => string.Join("\n", policy.Split('\n').Select(l => "    " + l));
+
+    private static Func<int, ServerCallContext, Task> FailFirst(StatusCode code, string? pushback = null) => (n, context) =>
+    {
+        if (n == 1)
+        {
+            if (pushback is not null)
+            {
+                context.ResponseTrailers.Add("grpc-retry-pushback-ms", pushback);
+            }
+
+            throw new RpcException(new Status(code, "scripted failure"));
+        }
+
+        return Task.CompletedTask;
+    };
 
     [Fact]
     public async Task Unary_RouteWithoutPolicy_PassesThrough()
     {
         await using var upstream = await GrpcUpstream.StartAsync();
-        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, withPolicy: false));
         using var client = new GrpcClient(sidecar.ProxyAddress);
 
-        var reply = await client.Echo.UnaryAsync(new EchoRequest { Text = "hello" }, deadline: DateTime.UtcNow.AddSeconds(10));
+        var reply = await client.Echo.UnaryAsync(new EchoRequest { Text = "hello" }, deadline: CallerDeadline);
 
         Assert.Equal("hello", reply.Text);
         Assert.Equal(1, upstream.Count);
         sidecar.Logs.AssertNoBugs();
+    }
+
+    [Theory]
+    [InlineData(StatusCode.Unavailable)]
+    [InlineData(StatusCode.ResourceExhausted)]
+    public async Task Unary_ListedStatus_RetriedAlthoughPostIsNotIdempotent(StatusCode code)
+    {
+        await using var upstream = await GrpcUpstream.StartAsync(FailFirst(code));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable, resource-exhausted] }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var reply = await client.Echo.UnaryAsync(new EchoRequest { Text = "hello" }, deadline: CallerDeadline);
+
+        Assert.Equal(2, reply.Call);
+        Assert.Equal(2, upstream.Count);
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Fact]
+    public async Task Unary_InternalNotListed_ReachesCallerUnchangedAfterOneAttempt()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync(FailFirst(StatusCode.Internal));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest { Text = "x" }, deadline: CallerDeadline).ResponseAsync);
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+        Assert.Equal("scripted failure", error.Status.Detail);
+        Assert.Equal(1, upstream.Count);
+    }
+
+    [Fact]
+    public async Task Unary_InternalListed_Retried()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync(FailFirst(StatusCode.Internal));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable, 13] }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var reply = await client.Echo.UnaryAsync(new EchoRequest { Text = "x" }, deadline: CallerDeadline);
+
+        Assert.Equal(2, reply.Call);
+    }
+
+    [Fact]
+    public async Task Unary_RetriesExhausted_CallerGetsUpstreamsLastStatus()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync((n, _) => throw new RpcException(new Status(StatusCode.Unavailable, $"down {n}")));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal("down 3", error.Status.Detail);
+        Assert.Equal(3, upstream.Count);
+    }
+
+    [Fact]
+    public async Task Unary_PolicyDeadlinePasses_CallerGetsDeadlineExceeded()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync((_, context) => Task.Delay(Timeout.Infinite, context.CancellationToken));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }\ntimeout: 300ms"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline).ResponseAsync);
+
+        // Before: Sidecar's 504 problem+json, which a gRPC client reads as (retryable) UNAVAILABLE.
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Fact]
+    public async Task Unary_NoUpstreamListening_CallerGetsUnavailableFromSidecar()
+    {
+        var closed = $"http://127.0.0.1:{FreePort.Get()}";
+        await using var sidecar = await RunningSidecar.StartAsync(Config(closed, "retry_on: { grpc: [unavailable] }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        // Sidecar's own trailers-only answer, not the client's guess from an HTTP 502.
+        Assert.Equal("No response from the upstream", error.Status.Detail);
+        Assert.Equal("3", error.Trailers.GetValue("x-sidecar-attempts"));
+    }
+
+    [Fact]
+    public async Task Unary_NoRoute_CallerGetsUnimplemented()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, path: "/sidecar.test.Echo/ServerStream"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        Assert.Equal("No route matches this request", error.Status.Detail);
+        Assert.Equal(0, upstream.Count);
+    }
+
+    [Fact]
+    public async Task Unary_PushbackTrailer_NextAttemptWaitsThatLong()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync(FailFirst(StatusCode.Unavailable, pushback: "400"));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var reply = await client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline);
+
+        Assert.Equal(2, reply.Call);
+        var calls = upstream.Snapshot();
+        // The backoff is 10 ms; only the pushback can explain the wait (a lower bound: the machine may be slow).
+        Assert.True(Stopwatch.GetElapsedTime(calls[0].Timestamp, calls[1].Timestamp) >= TimeSpan.FromMilliseconds(400));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("soon")]
+    public async Task Unary_NegativeOrMalformedPushback_NotRetried(string pushback)
+    {
+        await using var upstream = await GrpcUpstream.StartAsync(FailFirst(StatusCode.Unavailable, pushback));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal(1, upstream.Count);
+    }
+
+    [Fact]
+    public async Task Unary_Retries_UpstreamSeesShrinkingGrpcTimeoutAndPreviousAttempts()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync((n, context) =>
+        {
+            if (n < 3)
+            {
+                context.ResponseTrailers.Add("grpc-retry-pushback-ms", "300");
+                throw new RpcException(new Status(StatusCode.Unavailable, "later"));
+            }
+
+            return Task.CompletedTask;
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }\ntimeout: 5s"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        await client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline);
+
+        var calls = upstream.Snapshot();
+        var timeouts = calls.Select(c => ParseTimeout(c.GrpcTimeout)).ToArray();
+        // The caller's 20 s never reach the upstream: the policy's 5 s, less what earlier attempts and waits took.
+        Assert.True(timeouts[0] <= TimeSpan.FromSeconds(5), $"{timeouts[0]}");
+        Assert.True(timeouts[1] <= timeouts[0] - TimeSpan.FromMilliseconds(300), $"{timeouts[0]} then {timeouts[1]}");
+        Assert.True(timeouts[2] <= timeouts[1] - TimeSpan.FromMilliseconds(300), $"{timeouts[1]} then {timeouts[2]}");
+        Assert.Equal([null, "1", "2"], calls.Select(c => c.PreviousRpcAttempts));
+    }
+
+    [Fact]
+    public async Task Unary_PerTryTimeoutAndCallersShorterDeadline_UpstreamSeesTheTighter()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }\ntimeout: 10s\nper_try_timeout: 2s"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        await client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline);
+        await client.Echo.UnaryAsync(new EchoRequest(), deadline: DateTime.UtcNow.AddMilliseconds(1500));
+
+        var calls = upstream.Snapshot();
+        Assert.InRange(ParseTimeout(calls[0].GrpcTimeout), TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(2));
+        Assert.InRange(ParseTimeout(calls[1].GrpcTimeout), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1500));
+    }
+
+    [Fact]
+    public async Task Metrics_NonOkAnswer_CountedWithGrpcStatusAndNotAsSuccess()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync((n, _) => n == 1 ? throw new RpcException(new Status(StatusCode.NotFound, "no such thing")) : Task.CompletedTask);
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline).ResponseAsync);
+        await client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline);
+
+        var metrics = await sidecar.Admin.GetStringAsync("/metrics");
+        Assert.Contains(metrics.Split('\n'), l => l.StartsWith("sidecar_requests_total{", StringComparison.Ordinal)
+            && l.Contains("grpc_status=\"not_found\"", StringComparison.Ordinal) && l.Contains("outcome=\"not_retryable\"", StringComparison.Ordinal));
+        Assert.Contains(metrics.Split('\n'), l => l.StartsWith("sidecar_requests_total{", StringComparison.Ordinal)
+            && l.Contains("grpc_status=\"ok\"", StringComparison.Ordinal) && l.Contains("outcome=\"success\"", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ServerStreaming_PassesThrough(bool withPolicy)
+    {
+        await using var upstream = await GrpcUpstream.StartAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }", withPolicy));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        using var call = client.Echo.ServerStream(new EchoRequest { Text = "s", Count = 3 }, deadline: CallerDeadline);
+        var replies = new List<string>();
+        await foreach (var reply in call.ResponseStream.ReadAllAsync())
+        {
+            replies.Add(reply.Text);
+        }
+
+        Assert.Equal(["s-0", "s-1", "s-2"], replies);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ClientStreaming_PassesThrough(bool withPolicy)
+    {
+        await using var upstream = await GrpcUpstream.StartAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }", withPolicy));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        using var call = client.Echo.ClientStream(deadline: CallerDeadline);
+        foreach (var text in new[] { "a", "b", "c" })
+        {
+            await call.RequestStream.WriteAsync(new EchoRequest { Text = text });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var reply = await call;
+
+        Assert.Equal("a,b,c", reply.Text);
+    }
+
+    [Theory]
+    [InlineData(true, Skip = "a policy route buffers the whole request body before forwarding: streamed next")]
+    [InlineData(false)]
+    public async Task BidiStreaming_EachReplyArrivesBeforeTheNextRequestIsSent(bool withPolicy)
+    {
+        await using var upstream = await GrpcUpstream.StartAsync();
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }", withPolicy));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        // Ping-pong: the request stream stays open while each reply is awaited, so a proxy that holds the request
+        // body back until it ends never lets the first reply through (the call then fails at the caller's deadline).
+        using var call = client.Echo.Bidi(deadline: CallerDeadline);
+        foreach (var text in new[] { "one", "two", "three" })
+        {
+            await call.RequestStream.WriteAsync(new EchoRequest { Text = text });
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal(text, call.ResponseStream.Current.Text);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    private static TimeSpan ParseTimeout(string? value)
+    {
+        Assert.NotNull(value);
+        Assert.True(DeadlineHeaderParser.TryParseGrpcTimeout(value, out var timeout), value);
+        return timeout;
     }
 }

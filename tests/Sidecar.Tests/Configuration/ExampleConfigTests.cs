@@ -30,6 +30,17 @@ public sealed class ExampleConfigTests
         Assert.Contains("basic.yaml", names);
         Assert.Contains("full-reference.yaml", names);
         Assert.Contains("multi-cluster.yaml", names);
+        Assert.Contains("grpc.yaml", names);
+    }
+
+    [Fact]
+    public void LoadFile_Grpc_IsTheReadmeRecipe()
+    {
+        var config = SidecarConfigLoader.LoadFile(Path.Combine(FindRepoRoot(), "config", "examples", "grpc.yaml")).Config!;
+
+        Assert.Equal(ProxyProtocol.H2c, config.Listen.ProxyProtocol);
+        Assert.Equal(UpstreamProtocol.Http2, config.Clusters["inventory"].Protocol);
+        Assert.Equal([14, 8], config.Policies["grpc"].RetryOn.Grpc);
     }
 
     [Theory]
@@ -54,6 +65,7 @@ public sealed class ExampleConfigTests
         Assert.NotNull(policy.Hedge);
         Assert.Equal(2, policy.RetryUntil.Count);
         Assert.Single(policy.RetryOn.Headers);
+        Assert.Single(policy.RetryOn.Grpc);
         Assert.False(config.Policies["no-budget"].Budget.Enabled);
         Assert.Single(config.Routes[0].Match.Headers);
     }

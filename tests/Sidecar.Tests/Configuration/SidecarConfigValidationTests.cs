@@ -295,6 +295,12 @@ public sealed class SidecarConfigValidationTests
     [InlineData("retry_on: { errors: [timeout] }", "6:26 policies.p.retry_on.errors[0]: unknown error 'timeout'; allowed: connect-failure, reset, per-try-timeout")]
     [InlineData("retry_on: { errors: [connect_failure] }", "6:26 policies.p.retry_on.errors[0]: unknown error 'connect_failure' (did you mean 'connect-failure'?); allowed: connect-failure, reset, per-try-timeout")]
     [InlineData("retry_on: { headers: [{ values: [x] }] }", "6:27 policies.p.retry_on.headers[0].name: missing required key 'name'")]
+    [InlineData("retry_on: { grpc: [unavailible] }", "6:24 policies.p.retry_on.grpc[0]: unknown gRPC status 'unavailible' (did you mean 'unavailable'?); use a number from 0 to 16 or one of: ok, cancelled, unknown, invalid-argument, deadline-exceeded, not-found, already-exists, permission-denied, resource-exhausted, failed-precondition, aborted, out-of-range, unimplemented, internal, unavailable, data-loss, unauthenticated")]
+    [InlineData("retry_on: { grpc: [resource_exhausted] }", "6:24 policies.p.retry_on.grpc[0]: unknown gRPC status 'resource_exhausted' (did you mean 'resource-exhausted'?); use a number from 0 to 16 or one of: ok, cancelled, unknown, invalid-argument, deadline-exceeded, not-found, already-exists, permission-denied, resource-exhausted, failed-precondition, aborted, out-of-range, unimplemented, internal, unavailable, data-loss, unauthenticated")]
+    [InlineData("retry_on: { grpc: [17] }", "6:24 policies.p.retry_on.grpc[0]: unknown gRPC status '17'; use a number from 0 to 16 or one of: ok, cancelled, unknown, invalid-argument, deadline-exceeded, not-found, already-exists, permission-denied, resource-exhausted, failed-precondition, aborted, out-of-range, unimplemented, internal, unavailable, data-loss, unauthenticated")]
+    [InlineData("retry_on: { grpc: [ok] }", "6:24 policies.p.retry_on.grpc[0]: gRPC status 'ok' is a success and cannot be retried")]
+    [InlineData("retry_on: { grpc: [unavailable, 14] }", "6:37 policies.p.retry_on.grpc[1]: duplicate gRPC status '14'")]
+    [InlineData("retry_on: { grpc: unavailable }", "6:23 policies.p.retry_on.grpc: expected a list, got 'unavailable'")]
     [InlineData("methods: GET", "6:14 policies.p.methods: expected 'idempotent' or a list of methods, got 'GET'")]
     [InlineData("methods: [GET, FETCH]", "6:20 policies.p.methods[1]: unknown method 'FETCH'; allowed: GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH")]
     [InlineData("methods: [GTE]", "6:15 policies.p.methods[0]: unknown method 'GTE' (did you mean 'GET'?); allowed: GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH")]
@@ -432,6 +438,15 @@ public sealed class SidecarConfigValidationTests
     }
 
     private static string Format(string template, string line) => template.Replace("{0}", line, StringComparison.Ordinal);
+
+    [Fact]
+    public void Parse_RetryOnGrpc_AcceptsNamesAndNumbers()
+    {
+        var result = SidecarConfigLoader.Parse(Format(PolicyTemplate, "retry_on: { grpc: [unavailable, 8, deadline-exceeded] }"), File, MemoryBudget.Of(1L << 30));
+
+        Assert.True(result.Succeeded, string.Join('\n', result.Errors));
+        Assert.Equal([14, 8, 4], result.Config!.Policies["p"].RetryOn.Grpc);
+    }
 
     private static void AssertErrors(string yaml, params string[] expected)
     {

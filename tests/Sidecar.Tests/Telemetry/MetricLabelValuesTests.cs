@@ -16,6 +16,7 @@ public sealed partial class MetricLabelValuesTests
     {
         { "sidecar_requests_total", "outcome", Constants(typeof(RequestOutcome)) },
         { "sidecar_requests_total", "status_class", [.. StatusClass.All, StatusClass.None] },
+        { "sidecar_requests_total", "grpc_status", [.. Enumerable.Range(0, Sidecar.Grpc.GrpcStatus.Count).Select(Sidecar.Grpc.GrpcStatus.Label)] },
         { "sidecar_upstream_attempts_total", "result", [.. StatusClass.All, .. Constants(typeof(AttemptResult))] },
         { "sidecar_retries_total", "reason", Constants(typeof(RetryReason)) },
         { "sidecar_retries_skipped_total", "reason", [.. RetrySkipReasons.All] },

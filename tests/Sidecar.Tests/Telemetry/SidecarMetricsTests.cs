@@ -64,6 +64,19 @@ public sealed partial class SidecarMetricsTests
     }
 
     [Fact]
+    public void RequestCompleted_GrpcCall_CarriesGrpcStatusLabelOtherRequestsDoNot()
+    {
+        using var context = new MetricsTestContext();
+
+        context.Metrics.RequestCompleted("r", "p", "POST", "not_retryable", "2xx", 1, TimeSpan.FromMilliseconds(5), grpcStatus: 8);
+        context.Metrics.RequestCompleted("r", "p", "GET", "success", "2xx", 1, TimeSpan.FromMilliseconds(5));
+
+        var text = context.Render();
+        Assert.Contains("sidecar_requests_total{grpc_status=\"resource_exhausted\",method=\"POST\",outcome=\"not_retryable\",policy=\"p\",route=\"r\",status_class=\"2xx\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("sidecar_requests_total{method=\"GET\",outcome=\"success\",policy=\"p\",route=\"r\",status_class=\"2xx\"} 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_DurationHistogram_UsesTheDocumentedBuckets()
     {
         using var context = new MetricsTestContext();
