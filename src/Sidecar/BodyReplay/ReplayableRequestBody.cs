@@ -1,24 +1,76 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http.Features;
+using Sidecar.Retries;
 
 namespace Sidecar.BodyReplay;
 
 /// <summary>
-/// A request body read into pooled memory so every attempt sends the same bytes. Reading it ourselves (instead of
-/// <c>EnableBuffering</c>) keeps it off disk and immune to YARP cancelling a body copy when the upstream answers early.
-/// Bytes are charged to <see cref="BufferedBytesAccount"/> as they arrive, never as a declared <c>Content-Length</c>
-/// promises: a slow upload holds only what it has sent, so it cannot take the pool from other callers.
+/// A request body kept in pooled memory so every attempt sends the same bytes. Two ways to fill it:
+/// <list type="bullet">
+/// <item><see cref="Tee"/>, for the attempt loop: the body is forwarded as it arrives and copied on the way, so a
+/// stream (gRPC client or bidirectional streaming, a slow upload) is never held back. A retry replays the copy and
+/// then goes on reading the caller's body where the last attempt stopped.</item>
+/// <item><see cref="TryBufferAsync"/>, for hedging, whose attempts read the body at the same time: the whole body is
+/// read before the first attempt.</item>
+/// </list>
+/// Reading it ourselves (instead of <c>EnableBuffering</c>) keeps it off disk and immune to YARP cancelling a body copy
+/// when the upstream answers early: a cancelled read takes nothing from the caller's body, and a completed one is
+/// copied before YARP sees it. Bytes are charged to <see cref="BufferedBytesAccount"/> as they arrive, never as a
+/// declared <c>Content-Length</c> promises: a slow upload holds only what it has sent, so it cannot take the pool from
+/// other callers.
 /// </summary>
-internal sealed class ReplayableRequestBody : IDisposable
+internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
 {
     /// <summary>The first buffer's size when the first read brings less; it doubles from there as bytes arrive.</summary>
     private const int InitialBufferSize = 4096;
 
     private readonly BufferedBytesAccount _account;
+    private readonly Stream? _source;
+    private readonly int _maxLength;
     private byte[]? _buffer;
     private int _length;
+    private bool _sourceEnded;
+    private volatile bool _lost;
 
-    private ReplayableRequestBody(BufferedBytesAccount account) => _account = account;
+    private ReplayableRequestBody(BufferedBytesAccount account, Stream? source, int maxLength)
+    {
+        _account = account;
+        _source = source;
+        _maxLength = maxLength;
+    }
+
+    /// <summary>
+    /// False once a byte read from the caller could not be kept (past the limit, or the pool was full): the body can no
+    /// longer be sent again, and the copy has been let go.
+    /// </summary>
+    public bool IsReplayable => !_lost;
+
+    /// <summary>
+    /// Makes <paramref name="request"/>'s body forward as it arrives while a copy is kept for replay:
+    /// 1. No body: nothing kept, replayable.
+    /// 2. A declared length over the limit (or no limit at all): the body is left alone, not replayable.
+    /// 3. Otherwise <see cref="HttpRequest.Body"/> becomes a stream that copies each chunk it reads, charged to the
+    ///    account first. A chunk that would pass the limit (chunked bodies) or that the account refuses is still
+    ///    forwarded, but the copy is released and the body is no longer replayable.
+    /// Dispose the result (when not null) once the request has ended.
+    /// </summary>
+    public static (ReplayableRequestBody? Body, bool Replayable) Tee(HttpRequest request, long limit, BufferedBytesAccount account)
+    {
+        if (!HasBody(request))
+        {
+            return (null, true);
+        }
+
+        var declared = request.ContentLength;
+        if (declared > limit || limit <= 0)
+        {
+            return (null, false);
+        }
+
+        var body = new ReplayableRequestBody(account, request.Body, (int)Math.Min(declared ?? limit, Array.MaxLength));
+        request.Body = new AttemptStream(body);
+        return (body, true);
+    }
 
     /// <summary>
     /// Buffers the body of <paramref name="request"/> when it fits <paramref name="limit"/> and the global cap, reading
@@ -34,20 +86,19 @@ internal sealed class ReplayableRequestBody : IDisposable
     /// </summary>
     public static async ValueTask<(ReplayableRequestBody? Body, bool Replayable)> TryBufferAsync(HttpRequest request, long limit, BufferedBytesAccount account, CancellationToken cancellationToken)
     {
-        var canHaveBody = request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
-        var declared = request.ContentLength;
-        if (!canHaveBody || declared == 0)
+        if (!HasBody(request))
         {
             return (null, true);
         }
 
+        var declared = request.ContentLength;
         if (declared > limit || limit <= 0)
         {
             return (null, false);
         }
 
         var maxLength = (int)Math.Min(declared ?? limit, Array.MaxLength);
-        var body = new ReplayableRequestBody(account);
+        var body = new ReplayableRequestBody(account, source: null, maxLength);
         var reader = request.BodyReader;
         try
         {
@@ -69,7 +120,7 @@ internal sealed class ReplayableRequestBody : IDisposable
                         return (body, false);
                     }
 
-                    body.Append(received, maxLength);
+                    body.Append(received);
                 }
 
                 reader.AdvanceTo(received.End);
@@ -85,12 +136,25 @@ internal sealed class ReplayableRequestBody : IDisposable
             throw;
         }
 
+        body._sourceEnded = true;
         request.Body = body.OpenStream();
         return (body, true);
     }
 
-    /// <summary>A fresh read-only stream positioned at the start, for the next attempt. Only for a replayable body.</summary>
-    public Stream OpenStream() => _buffer is null ? Stream.Null : new MemoryStream(_buffer, 0, _length, writable: false);
+    /// <summary>
+    /// A fresh read-only stream for the next attempt, positioned at the start: the copy, then (for a body still
+    /// arriving) the rest of the caller's body. Only for a replayable body, and only once the previous attempt's stream
+    /// is no longer read (YARP waits for its body copy before it returns).
+    /// </summary>
+    public Stream OpenStream()
+    {
+        if (_sourceEnded || _source is null)
+        {
+            return _buffer is null ? Stream.Null : new MemoryStream(_buffer, 0, _length, writable: false);
+        }
+
+        return new AttemptStream(this);
+    }
 
     /// <summary>Returns the memory to the pool and its bytes to the account.</summary>
     public void Dispose()
@@ -103,23 +167,171 @@ internal sealed class ReplayableRequestBody : IDisposable
         }
     }
 
-    private void Append(in ReadOnlySequence<byte> received, int maxLength)
-    {
-        var length = _length + (int)received.Length;
-        if (_buffer is null || length > _buffer.Length)
-        {
-            var size = Math.Max(length, Math.Min(Math.Max(2 * (_buffer?.Length ?? 0), InitialBufferSize), maxLength));
-            var grown = ArrayPool<byte>.Shared.Rent(size);
-            if (_buffer is not null)
-            {
-                _buffer.AsSpan(0, _length).CopyTo(grown);
-                ArrayPool<byte>.Shared.Return(_buffer);
-            }
+    private static bool HasBody(HttpRequest request) =>
+        (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true) && request.ContentLength != 0;
 
-            _buffer = grown;
+    /// <summary>Copies <paramref name="received"/> after the bytes kept so far; false (and the copy let go) when it cannot be kept.</summary>
+    private bool TryKeep(ReadOnlySpan<byte> received)
+    {
+        if (received.Length > _maxLength - _length || !_account.TryReserve(received.Length))
+        {
+            _lost = true;
+            Dispose();
+            return false;
         }
 
+        EnsureCapacity(_length + received.Length);
         received.CopyTo(_buffer.AsSpan(_length));
-        _length = length;
+        _length += received.Length;
+        return true;
+    }
+
+    private void Append(in ReadOnlySequence<byte> received)
+    {
+        EnsureCapacity(_length + (int)received.Length);
+        received.CopyTo(_buffer.AsSpan(_length));
+        _length += (int)received.Length;
+    }
+
+    private void EnsureCapacity(int length)
+    {
+        if (_buffer is not null && length <= _buffer.Length)
+        {
+            return;
+        }
+
+        var size = Math.Max(length, Math.Min(Math.Max(2 * (_buffer?.Length ?? 0), InitialBufferSize), _maxLength));
+        var grown = ArrayPool<byte>.Shared.Rent(size);
+        if (_buffer is not null)
+        {
+            _buffer.AsSpan(0, _length).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+
+        _buffer = grown;
+    }
+
+    /// <summary>
+    /// One attempt's view of a teed body: the bytes kept so far, then the caller's body read on, each chunk kept before
+    /// it is returned. Once a chunk could not be kept the stream just passes the caller's body through.
+    /// </summary>
+    private sealed class AttemptStream : Stream
+    {
+        private readonly ReplayableRequestBody _body;
+        private int _position;
+
+        public AttemptStream(ReplayableRequestBody body) => _body = body;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (TryReadKept(buffer, out var read))
+            {
+                return read;
+            }
+
+            buffer = buffer[..Room(buffer.Length)];
+            return Kept(buffer, _body._source!.Read(buffer));
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (TryReadKept(buffer.Span, out var read))
+            {
+                return ValueTask.FromResult(read);
+            }
+
+            return ReadSourceAsync(buffer, cancellationToken);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private async ValueTask<int> ReadSourceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            buffer = buffer[..Room(buffer.Length)];
+            var read = await _body._source!.ReadAsync(buffer, cancellationToken);
+            return Kept(buffer.Span, read);
+        }
+
+        /// <summary>
+        /// How much of a read of <paramref name="length"/> bytes to ask the caller's body for: no more than can still be
+        /// kept, so a chunk is never read past the limit while a retry could still need it (a retry may be decided while
+        /// this read is under way). At the limit, one byte tells whether the body is longer.
+        /// </summary>
+        private int Room(int length)
+        {
+            var body = _body;
+            if (body._lost)
+            {
+                return length;
+            }
+
+            return Math.Min(length, Math.Max(body._maxLength - body._length, 1));
+        }
+
+        /// <summary>Serves the bytes kept that this attempt has not sent yet; false when it is at the end of them.</summary>
+        private bool TryReadKept(Span<byte> destination, out int read)
+        {
+            var body = _body;
+            var left = body._lost ? 0 : body._length - _position;
+            if (left > 0)
+            {
+                read = Math.Min(destination.Length, left);
+                body._buffer.AsSpan(_position, read).CopyTo(destination);
+                _position += read;
+                return true;
+            }
+
+            if (body._sourceEnded)
+            {
+                read = 0;
+                return true;
+            }
+
+            read = 0;
+            return destination.IsEmpty;
+        }
+
+        /// <summary>Keeps what was just read from the caller's body (while the body is still replayable).</summary>
+        private int Kept(Span<byte> buffer, int read)
+        {
+            var body = _body;
+            if (read == 0)
+            {
+                body._sourceEnded = true;
+            }
+            else if (!body._lost && body.TryKeep(buffer[..read]))
+            {
+                _position += read;
+            }
+
+            return read;
+        }
     }
 }

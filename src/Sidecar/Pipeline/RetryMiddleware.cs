@@ -21,9 +21,10 @@ namespace Sidecar.Pipeline;
 ///    overrides where the policy allows them, and strip those headers (Retries/<see cref="ControlHeaders"/>).
 /// 3. The route's plan comes from the current snapshot (Routing/<see cref="RouteTable"/>). No policy: forward once,
 ///    nothing buffered, no per-request state; a failure is answered with problem+json (Http/).
-/// 4. Policy: work out the deadline and attempt limit, and buffer a replayable body (BodyReplay/) unless the overload
-///    manager stopped buffering. An idempotent request on a policy with <c>hedge</c> races its attempts instead
-///    (<see cref="HedgedForwarder"/>, Hedging/).
+/// 4. Policy: work out the deadline and attempt limit, and keep a copy of the body for replay as it is forwarded
+///    (BodyReplay/: a stream is never held back) unless the overload manager stopped buffering. An idempotent request
+///    on a policy with <c>hedge</c> reads its whole body, then races its attempts instead (<see cref="HedgedForwarder"/>,
+///    Hedging/).
 /// 5. Per attempt: narrow the destinations to those whose circuit admits one (Resilience/), preferring ones not yet
 ///    tried, arm the per-try timer, and run the rest of YARP's pipeline (load balancing, passive health, forwarding
 ///    with the request and response transforms of Forwarding/ and <see cref="SidecarTransformProvider"/>).
@@ -193,13 +194,23 @@ internal sealed partial class RetryMiddleware
                 _metrics.OverloadShed(OverloadAction.BodyNotBuffered);
             }
 
-            (body, state.BodyReplayable) = await ReplayableRequestBody.TryBufferAsync(request, bufferLimit, _bufferedBytes, requestAborted);
-            if (options.Hedge is not null && state.IsIdempotent && state.BodyReplayable && route.Breaker is null && !IsUpgrade(context))
+            if (options.Hedge is not null && state.IsIdempotent && route.Breaker is null && !IsUpgrade(context))
             {
-                int attempts;
-                (outcome, attempts) = await _hedger.ForwardAsync(context, proxyFeature, state, body, requestAborted);
-                state.BeginAttempt(attempts);
-                return;
+                // Hedged attempts read the body at the same time, so it is read whole before the first one.
+                (body, state.BodyReplayable) = await ReplayableRequestBody.TryBufferAsync(request, bufferLimit, _bufferedBytes, requestAborted);
+                if (state.BodyReplayable)
+                {
+                    int attempts;
+                    (outcome, attempts) = await _hedger.ForwardAsync(context, proxyFeature, state, body, requestAborted);
+                    state.BeginAttempt(attempts);
+                    return;
+                }
+            }
+            else
+            {
+                // Forwarded as it arrives, a copy kept on the way: a stream is never held back waiting for its end.
+                (body, state.BodyReplayable) = ReplayableRequestBody.Tee(request, bufferLimit, _bufferedBytes);
+                state.Body = body;
             }
 
             var destinations = proxyFeature.AvailableDestinations;
@@ -212,8 +223,17 @@ internal sealed partial class RetryMiddleware
                     context.Response.Clear();
                     context.Features.Set<IForwarderErrorFeature>(null);
                     proxyFeature.AvailableDestinations = Untried(destinations, tried);
-                    if (body is not null && state.BodyReplayable)
+                    if (body is not null)
                     {
+                        if (!state.BodyReplayable)
+                        {
+                            // A read under way when the retry was decided brought a byte past buffer_limit (or the pool):
+                            // the body cannot be sent again, and the response the retry was decided on is gone.
+                            outcome = RequestOutcome.NotRetryable;
+                            await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "The request body could not be sent again", route.RouteName, attempt - 1, RetrySkipReasons.Label(RetrySkipReason.BodyNotReplayable));
+                            break;
+                        }
+
                         request.Body = body.OpenStream();
                     }
                 }

@@ -11,6 +11,8 @@ namespace Sidecar.Retries;
 /// </summary>
 internal sealed class RetryState
 {
+    private bool _bodyReplayable = true;
+
     public RetryState(RoutePlan route, RetryPlan plan, int maxAttempts, long startTimestamp, long deadlineTimestamp, bool isIdempotent)
     {
         Route = route;
@@ -38,8 +40,18 @@ internal sealed class RetryState
     /// <summary>The method may be retried after the upstream may have seen it (idempotent, or carries Idempotency-Key, or opted in).</summary>
     public bool IsIdempotent { get; }
 
-    /// <summary>The request body (if any) can be sent again byte for byte.</summary>
-    public bool BodyReplayable { get; set; } = true;
+    /// <summary>
+    /// The request body (if any) can be sent again byte for byte: it was replayable when the request began, and every
+    /// byte read from the caller since was kept (<see cref="Body"/>).
+    /// </summary>
+    public bool BodyReplayable
+    {
+        get => _bodyReplayable && Body?.IsReplayable != false;
+        set => _bodyReplayable = value;
+    }
+
+    /// <summary>The body kept as it is forwarded, when there is one (not with hedging, which buffers it first).</summary>
+    public IReplayableBody? Body { get; set; }
 
     /// <summary>A gRPC call (<c>content-type: application/grpc*</c>): gRPC conditions, deadline and attempt headers apply.</summary>
     public bool IsGrpc { get; set; }

@@ -28,7 +28,15 @@ public sealed class TestUpstream : IAsyncDisposable
 
     public static Task<TestUpstream> StartAsync(Func<HttpContext, int, Task> handler) => StartAsync(handler, http2Only: false);
 
-    public static async Task<TestUpstream> StartAsync(Func<HttpContext, int, Task> handler, bool http2Only)
+    public static Task<TestUpstream> StartAsync(Func<HttpContext, int, Task> handler, bool http2Only) => StartAsync(handler, http2Only, readBody: true);
+
+    /// <summary>
+    /// An upstream whose handler reads the request body itself, as it arrives (recorded with an empty body): for
+    /// seeing what a proxy forwards before the caller has finished sending.
+    /// </summary>
+    public static Task<TestUpstream> StartStreamingAsync(Func<HttpContext, int, Task> handler) => StartAsync(handler, http2Only: false, readBody: false);
+
+    private static async Task<TestUpstream> StartAsync(Func<HttpContext, int, Task> handler, bool http2Only, bool readBody)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -41,7 +49,7 @@ public sealed class TestUpstream : IAsyncDisposable
         {
             var number = Interlocked.Increment(ref upstream._count);
             using var body = new MemoryStream();
-            if (!context.WebSockets.IsWebSocketRequest)
+            if (readBody && !context.WebSockets.IsWebSocketRequest)
             {
                 await context.Request.Body.CopyToAsync(body, context.RequestAborted);
             }

@@ -1,0 +1,113 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using Sidecar.FunctionalTests.TestSupport;
+
+namespace Sidecar.FunctionalTests.Retries;
+
+/// <summary>
+/// On a route with a policy the request body is forwarded as it arrives while a copy is kept for replay: an upload is
+/// not held back until its end, a retry replays the copy and reads on, and a body past <c>buffer_limit</c> still goes
+/// through once.
+/// </summary>
+public sealed class StreamingBodyTests
+{
+    /// <summary>Only a hang guard: each wait is for an event that a correct proxy brings at once.</summary>
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Larger than the write buffers of the caller's and Sidecar's HTTP clients, which hold smaller writes back until
+    /// they fill (on any route: YARP flushes each write only for gRPC), so each part travels as soon as it is written.
+    /// </summary>
+    private const int PartLength = 100 * 1024;
+
+    private static string Config(string upstream, string bufferLimit = "1MiB") => $$"""
+        clusters:
+          app: { destinations: [{{upstream}}] }
+        policies:
+          p:
+            max_attempts: 2
+            backoff: { algorithm: constant, base: 5ms, max: 5ms, jitter: none }
+            retry_on: { status: [503] }
+            timeout: 30s
+            buffer_limit: {{bufferLimit}}
+            budget: off
+        routes:
+          - name: upload
+            match: { path: "/{**rest}" }
+            cluster: app
+            policy: p
+        """;
+
+    [Fact]
+    public async Task Upload_UpstreamReadsFirstPartBeforeCallerSendsTheRest_RetryGetsTheWholeBody()
+    {
+        var firstPartSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bodies = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var upstream = await TestUpstream.StartStreamingAsync(async (context, n) =>
+        {
+            if (n == 1)
+            {
+                // Reads only what has arrived, then answers early: the caller is still sending.
+                var buffer = new byte[5];
+                await context.Request.Body.ReadExactlyAsync(buffer, context.RequestAborted);
+                bodies.Enqueue(Encoding.ASCII.GetString(buffer) + "...");
+                firstPartSeen.TrySetResult();
+                context.Response.StatusCode = 503;
+                return;
+            }
+
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync(context.RequestAborted);
+            bodies.Enqueue(body);
+            await context.Response.WriteAsync(body, context.RequestAborted);
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+        var pipe = new Pipe();
+        using var content = new StreamContent(pipe.Reader.AsStream());
+
+        var responseTask = sidecar.Proxy.PutAsync("/upload", content);
+        await pipe.Writer.WriteAsync(Encoding.ASCII.GetBytes(new string('a', PartLength)));
+        // Before: Sidecar read the whole body before forwarding any of it, so the upstream never saw part 1 here.
+        await firstPartSeen.Task.WaitAsync(HangGuard);
+        await pipe.Writer.WriteAsync(Encoding.ASCII.GetBytes(new string('b', PartLength)));
+        await pipe.Writer.CompleteAsync();
+        using var response = await responseTask.WaitAsync(HangGuard);
+
+        var whole = new string('a', PartLength) + new string('b', PartLength);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(whole, await response.Content.ReadAsStringAsync());
+        Assert.Equal("2", response.Headers.GetValues("x-sidecar-attempts").Single());
+        Assert.Equal(["aaaaa...", whole], bodies);
+        Assert.Equal(0, PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_buffered_bytes"));
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Fact]
+    public async Task Upload_ChunkedBodyPastBufferLimit_ForwardedWholeOnceAndNotRetried()
+    {
+        await using var upstream = await TestUpstream.StartAsync((context, _) =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, bufferLimit: "16B"));
+        var body = Enumerable.Range(0, 64).Select(i => (byte)i).ToArray();
+        var pipe = new Pipe();
+        using var content = new StreamContent(pipe.Reader.AsStream());
+
+        var responseTask = sidecar.Proxy.PutAsync("/upload", content);
+        await pipe.Writer.WriteAsync(body.AsMemory(0, 10));
+        await pipe.Writer.WriteAsync(body.AsMemory(10));
+        await pipe.Writer.CompleteAsync();
+        using var response = await responseTask.WaitAsync(HangGuard);
+
+        // The first response stands: the copy was let go when the body outgrew buffer_limit.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(body, Assert.Single(upstream.Snapshot()).Body);
+        var metrics = await sidecar.Admin.GetStringAsync("/metrics");
+        Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_retries_skipped_total", "route=upload", "reason=body_not_replayable"));
+        Assert.Equal(0, PrometheusText.Value(metrics, "sidecar_buffered_bytes"));
+        sidecar.Logs.AssertNoBugs();
+    }
+}
