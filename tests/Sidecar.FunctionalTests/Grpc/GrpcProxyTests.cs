@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Grpc.Core;
 using Sidecar.FunctionalTests.TestSupport;
 using Sidecar.Retries;
+using Xunit.Abstractions;
 
 namespace Sidecar.FunctionalTests.Grpc;
 
@@ -11,6 +12,10 @@ namespace Sidecar.FunctionalTests.Grpc;
 /// </summary>
 public sealed class GrpcProxyTests
 {
+    private readonly ITestOutputHelper _output;
+
+    public GrpcProxyTests(ITestOutputHelper output) => _output = output;
+
     /// <summary>Long enough never to decide a test: every deadline a test means is the policy's.</summary>
     private static DateTime CallerDeadline => DateTime.UtcNow.AddSeconds(20);
 
@@ -127,10 +132,14 @@ public sealed class GrpcProxyTests
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }\ntimeout: 300ms"));
         using var client = new GrpcClient(sidecar.ProxyAddress);
 
+        var start = Stopwatch.GetTimestamp();
         var error = await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline).ResponseAsync);
+        var elapsed = Stopwatch.GetElapsedTime(start);
 
         // Before: Sidecar's 504 problem+json, which a gRPC client reads as (retryable) UNAVAILABLE.
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.True(elapsed >= TimeSpan.FromMilliseconds(300), $"{elapsed}");
+        _output.WriteLine($"DEADLINE_EXCEEDED at the client {elapsed.TotalMilliseconds:0.0} ms after the call started (policy timeout 300 ms)");
         sidecar.Logs.AssertNoBugs();
     }
 
@@ -293,27 +302,35 @@ public sealed class GrpcProxyTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task BidiStreaming_EachReplyArrivesBeforeTheNextRequestIsSent(bool withPolicy)
+    [InlineData("policy")]
+    [InlineData("no-policy")]
+    [InlineData("direct")]
+    public async Task BidiStreaming_EachReplyArrivesBeforeTheNextRequestIsSent(string path)
     {
         await using var upstream = await GrpcUpstream.StartAsync();
-        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }", withPolicy));
-        using var client = new GrpcClient(sidecar.ProxyAddress);
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }", withPolicy: path == "policy"));
+        using var client = new GrpcClient(path == "direct" ? new Uri(upstream.Url) : sidecar.ProxyAddress);
 
         // Ping-pong: the request stream stays open while each reply is awaited, so a proxy that holds the request
         // body back until it ends never lets the first reply through (the call then fails at the caller's deadline).
         using var call = client.Echo.Bidi(deadline: CallerDeadline);
-        foreach (var text in new[] { "one", "two", "three" })
+        var roundTrips = new List<double>();
+        for (var i = 0; i < 20; i++)
         {
-            await call.RequestStream.WriteAsync(new EchoRequest { Text = text });
+            var start = Stopwatch.GetTimestamp();
+            await call.RequestStream.WriteAsync(new EchoRequest { Text = $"ping {i}" });
             Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-            Assert.Equal(text, call.ResponseStream.Current.Text);
+            roundTrips.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            Assert.Equal($"ping {i}", call.ResponseStream.Current.Text);
         }
 
         await call.RequestStream.CompleteAsync();
         Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+        // The first round trip includes the call's setup; the median is the steady state.
+        var first = roundTrips[0];
+        roundTrips.Sort();
+        _output.WriteLine($"bidi ping-pong ({path}): first {first:0.00} ms, median {roundTrips[roundTrips.Count / 2]:0.00} ms, max {roundTrips[^1]:0.00} ms over {roundTrips.Count} round trips");
     }
 
     [Fact]
