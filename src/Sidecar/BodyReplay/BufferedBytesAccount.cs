@@ -20,6 +20,9 @@ internal sealed class BufferedBytesAccount
         _metrics = metrics;
     }
 
+    /// <summary>Bytes held for replay now, by every request together.</summary>
+    public long Held => Interlocked.Read(ref _buffered);
+
     public bool TryReserve(long bytes)
     {
         var limit = _store.Config.Limits.MaxBufferedBytes;
