@@ -277,7 +277,7 @@ internal sealed partial class RetryMiddleware
                     attemptResult = invalidResponse ? AttemptResult.InvalidResponse
                         : state.Verdict == AttemptVerdict.Pending ? TransportResult(context, attemptTimeout)
                         : StatusClass.Of(state.ResponseStatus);
-                    SidecarActivitySource.SetAttemptResult(attemptActivity, attemptResult, state.Verdict == AttemptVerdict.Pending || invalidResponse ? 0 : state.ResponseStatus);
+                    SidecarActivitySource.SetAttemptResult(attemptActivity, attemptResult, state.Verdict == AttemptVerdict.Pending || invalidResponse ? 0 : state.ResponseStatus, state.GrpcStatus);
                 }
 
                 if (proxyFeature.ProxiedDestination is { } destination)

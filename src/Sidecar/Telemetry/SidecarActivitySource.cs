@@ -77,9 +77,10 @@ internal static class SidecarActivitySource
     /// <summary>
     /// Records how an attempt ended, with the result label of <c>sidecar_upstream_attempts_total</c> (<c>2xx</c>,
     /// <c>connect_failure</c>, <c>per_try_timeout</c>, ...) and the status code if a response came. An attempt without
-    /// a response also carries its result as <c>error.type</c>.
+    /// a response also carries its result as <c>error.type</c>. A gRPC attempt answered trailers-only carries its
+    /// status as <c>rpc.grpc.status_code</c> (<paramref name="grpcStatus"/>, negative for none); a non-OK one is an error.
     /// </summary>
-    public static void SetAttemptResult(Activity? activity, string result, int statusCode = 0)
+    public static void SetAttemptResult(Activity? activity, string result, int statusCode = 0, int grpcStatus = -1)
     {
         if (activity is not { IsAllDataRequested: true })
         {
@@ -96,8 +97,13 @@ internal static class SidecarActivitySource
             activity.SetTag(SemanticConventions.ErrorType, result);
         }
 
+        if (grpcStatus >= 0)
+        {
+            activity.SetTag(SemanticConventions.RpcGrpcStatusCode, grpcStatus);
+        }
+
         // Client spans: 4xx is an error too (OpenTelemetry HTTP span status rules); 0 = no response at all.
-        if (statusCode >= 400 || statusCode == 0)
+        if (statusCode >= 400 || statusCode == 0 || grpcStatus > 0)
         {
             activity.SetStatus(ActivityStatusCode.Error, result);
         }

@@ -261,6 +261,49 @@ public sealed class GrpcProxyTests
             && l.Contains("grpc_status=\"ok\"", StringComparison.Ordinal) && l.Contains("outcome=\"success\"", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Spans_RetriedCall_CarryRpcGrpcStatusCodeOnAttemptsAndRequest()
+    {
+        // Only this test's trace: other tests run in the same process while the listener is on.
+        var traceId = ActivityTraceId.CreateRandom();
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Sidecar",
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.TraceId == traceId)
+                {
+                    spans.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var upstream = await GrpcUpstream.StartAsync((n, _) => n switch
+        {
+            1 => throw new RpcException(new Status(StatusCode.Unavailable, "later")),
+            3 => throw new RpcException(new Status(StatusCode.NotFound, "no such thing")),
+            _ => Task.CompletedTask,
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+        var headers = new Metadata { { "traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01" } };
+
+        await client.Echo.UnaryAsync(new EchoRequest(), headers, CallerDeadline);
+        await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest(), headers, CallerDeadline).ResponseAsync);
+
+        var requests = spans.Where(s => s.OperationName != "sidecar.attempt").OrderBy(s => s.StartTimeUtc).ToList();
+        Assert.Equal(2, requests.Count);
+        Assert.Equal(0, requests[0].GetTagItem("rpc.grpc.status_code"));
+        Assert.Equal(ActivityStatusCode.Unset, requests[0].Status);
+        Assert.Equal(5, requests[1].GetTagItem("rpc.grpc.status_code"));
+        Assert.Equal(ActivityStatusCode.Error, requests[1].Status);
+        var firstAttempts = spans.Where(s => s.ParentSpanId == requests[0].SpanId).OrderBy(s => s.StartTimeUtc).ToList();
+        Assert.Equal([14, null], firstAttempts.Select(s => s.GetTagItem("rpc.grpc.status_code")));
+        Assert.Equal(ActivityStatusCode.Error, firstAttempts[0].Status);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

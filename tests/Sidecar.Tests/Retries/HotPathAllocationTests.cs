@@ -49,6 +49,10 @@ public sealed class HotPathAllocationTests
             _ = RetryAfterParser.TryParse(retryAfter, now, out _);
             _ = RetryAfterParser.TryParse("99999999999999999999", now, out _);
             _ = PushbackParser.TryParse("-1", out _, out _);
+            _ = PushbackParser.TryParseGrpc("800", out _);
+            _ = Sidecar.Grpc.GrpcStatus.TryParseHeader("14", out _);
+            _ = Sidecar.Grpc.GrpcStatus.Label(14);
+            _ = Sidecar.Grpc.GrpcStatus.RetryReason(8);
             _ = DeadlineHeaderParser.TryParseTimeoutMs("1500", out _);
             _ = DeadlineHeaderParser.TryParseGrpcTimeout("100m", out _);
             _ = StatusClass.Of(503);
