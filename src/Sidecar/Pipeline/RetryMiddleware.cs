@@ -42,6 +42,9 @@ internal sealed partial class RetryMiddleware
     /// </summary>
     public const string LogCategory = "Sidecar.Retries.RetryMiddleware";
 
+    /// <summary>HTTP/2's REFUSED_STREAM error code.</summary>
+    private const long RefusedStream = 0x7;
+
     private readonly RequestDelegate _next;
     private readonly SidecarConfigStore _store;
     private readonly RetryDecider _decider;
@@ -540,9 +543,6 @@ internal sealed partial class RetryMiddleware
             _ => (RetryableErrors.None, string.Empty),
         };
     }
-
-    /// <summary>HTTP/2's REFUSED_STREAM error code.</summary>
-    private const long RefusedStream = 0x7;
 
     private static bool IsConnectFailure(Exception? exception)
     {
