@@ -148,7 +148,7 @@ internal sealed partial class RetryMiddleware
         }
         else if (error is not null && outcome != RequestOutcome.ClientCancelled)
         {
-            await WriteNoResponseAsync(context, route?.RouteName, 1, outcome, error.Error, timedOut: error.Error == ForwarderError.RequestTimedOut);
+            await WriteNoResponseAsync(context, route?.RouteName, 1, outcome, error, timedOut: error.Error == ForwarderError.RequestTimedOut);
         }
 
         if (route is not null)
@@ -434,7 +434,7 @@ internal sealed partial class RetryMiddleware
         state.Route.Log.NoResponse();
         LogGaveUp(route, state.Attempt, error.Error, error.Exception?.Message ?? string.Empty);
         var timedOut = outcome == RequestOutcome.DeadlineExceeded || Classify(error, state.AttemptTimedOut).Kind == RetryableErrors.PerTryTimeout;
-        await WriteNoResponseAsync(context, route, state.Attempt, outcome, error.Error, timedOut);
+        await WriteNoResponseAsync(context, route, state.Attempt, outcome, error, timedOut);
     }
 
     /// <summary>
@@ -442,8 +442,9 @@ internal sealed partial class RetryMiddleware
     /// time (YARP's own timeout answers 504 too), 503 with no healthy destination, 400 when the caller's body broke
     /// off, else 502. YARP itself would leave a bare status with an empty body.
     /// </summary>
-    private static Task WriteNoResponseAsync(HttpContext context, string? route, int attempts, string outcome, ForwarderError error, bool timedOut)
+    private static Task WriteNoResponseAsync(HttpContext context, string? route, int attempts, string outcome, IForwarderErrorFeature errorFeature, bool timedOut)
     {
+        var error = errorFeature.Error;
         if (timedOut || IsTimeoutStatus(context))
         {
             return ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, attempts, outcome, error.ToString());
@@ -452,9 +453,24 @@ internal sealed partial class RetryMiddleware
         return error switch
         {
             ForwarderError.NoAvailableDestinations => ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, attempts, outcome, error.ToString()),
-            ForwarderError.RequestBodyClient => ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, "The request body could not be read", route, attempts, "bad_request", error.ToString()),
+            // Kestrel's own limits (a chunked body past MaxRequestBodySize is 413) keep their status.
+            ForwarderError.RequestBodyClient => ProblemResponse.WriteAsync(context, CallerBodyStatus(errorFeature.Exception), "The request body could not be read", route, attempts, "bad_request", error.ToString()),
             _ => ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, attempts, outcome, error.ToString()),
         };
+    }
+
+    /// <summary>The status Kestrel gives a body it refused (413 past MaxRequestBodySize), else 400.</summary>
+    private static int CallerBodyStatus(Exception? exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is BadHttpRequestException bad)
+            {
+                return bad.StatusCode;
+            }
+        }
+
+        return StatusCodes.Status400BadRequest;
     }
 
     private static Task WriteInvalidResponseAsync(HttpContext context, string? route, int attempts) =>

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Net;
 using Sidecar.FunctionalTests.TestSupport;
 
@@ -136,6 +137,35 @@ public sealed class SafetyTests
 
         Assert.Equal(413, response.Status);
         Assert.Equal(0, upstream.Count);
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Theory]
+    [InlineData("/x")]
+    [InlineData("/retried/x")]
+    public async Task Proxy_ChunkedBodyOverKestrelLimit_Returns413(string path)
+    {
+        using var upstream = ScriptedUpstream.Status(200);
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+        // 31 chunks of 1 MiB: no Content-Length, so Kestrel's 30 MB MaxRequestBodySize fires while the body is forwarded.
+        using var body = new MemoryStream();
+        var chunk = new byte[1024 * 1024];
+        for (var i = 0; i < 31; i++)
+        {
+            body.Write(Encoding.ASCII.GetBytes("100000\r\n"));
+            body.Write(chunk);
+            body.Write("\r\n"u8);
+        }
+
+        body.Write("0\r\n\r\n"u8);
+
+        var response = await RawHttp.ExchangeAsync(
+            sidecar.ProxyAddress,
+            $"PUT {path} HTTP/1.1\r\nHost: sidecar\r\nTransfer-Encoding: chunked\r\nIdempotency-Key: k\r\n\r\n",
+            body.ToArray(),
+            within: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(413, response.Status);
         sidecar.Logs.AssertNoBugs();
     }
 }
