@@ -187,6 +187,35 @@ public sealed class GrpcProxyTests
         Assert.True(Stopwatch.GetElapsedTime(calls[0].Timestamp, calls[1].Timestamp) >= TimeSpan.FromMilliseconds(400));
     }
 
+    [Fact]
+    public async Task Unary_PushbackPastRetryAfterMax_CappedThere()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync(FailFirst(StatusCode.Unavailable, pushback: "600000"));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }\ntimeout: 20s\nretry_after: { max: 200ms }"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var reply = await client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline);
+
+        Assert.Equal(2, reply.Call);
+        var calls = upstream.Snapshot();
+        Assert.True(Stopwatch.GetElapsedTime(calls[0].Timestamp, calls[1].Timestamp) >= TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task Unary_PushbackPastTheDeadline_UpstreamsAnswerReturnedAtOnce()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync(FailFirst(StatusCode.Unavailable, pushback: "5000"));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }\ntimeout: 2s"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.Echo.UnaryAsync(new EchoRequest(), deadline: CallerDeadline).ResponseAsync);
+
+        // Waiting 5 s would pass the 2 s deadline: the upstream's own answer, not a DEADLINE_EXCEEDED later.
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal("scripted failure", error.Status.Detail);
+        Assert.Equal(1, upstream.Count);
+    }
+
     [Theory]
     [InlineData("-1")]
     [InlineData("soon")]
