@@ -25,7 +25,10 @@ internal sealed record RetryPolicyOptions
 
     public RetryAfterOptions RetryAfter { get; init; } = new();
 
-    /// <summary>Request bodies up to this many bytes (known length) are buffered and replayed. Default 64 KiB.</summary>
+    /// <summary>
+    /// Request bodies up to this many bytes are kept for replay while they are forwarded (never held back); a longer
+    /// one is forwarded once and not retried. Default 64 KiB.
+    /// </summary>
     public long BufferLimit { get; init; } = ConfigDefaults.BufferLimit;
 
     /// <summary>Retry budget of the route's cluster; on by default.</summary>
