@@ -183,8 +183,9 @@ public sealed class GrpcProxyTests
 
         Assert.Equal(2, reply.Call);
         var calls = upstream.Snapshot();
-        // The backoff is 10 ms; only the pushback can explain the wait (a lower bound: the machine may be slow).
-        Assert.True(Stopwatch.GetElapsedTime(calls[0].Timestamp, calls[1].Timestamp) >= TimeSpan.FromMilliseconds(400));
+        // The backoff is 10 ms; only the pushback can explain the wait (a lower bound: the machine may be slow). Timers
+        // run on a millisecond tick, so a wait may end up to a tick early by the Stopwatch.
+        Assert.True(Stopwatch.GetElapsedTime(calls[0].Timestamp, calls[1].Timestamp) >= TimeSpan.FromMilliseconds(395));
     }
 
     [Fact]
@@ -198,7 +199,7 @@ public sealed class GrpcProxyTests
 
         Assert.Equal(2, reply.Call);
         var calls = upstream.Snapshot();
-        Assert.True(Stopwatch.GetElapsedTime(calls[0].Timestamp, calls[1].Timestamp) >= TimeSpan.FromMilliseconds(200));
+        Assert.True(Stopwatch.GetElapsedTime(calls[0].Timestamp, calls[1].Timestamp) >= TimeSpan.FromMilliseconds(195));
     }
 
     [Fact]
@@ -251,10 +252,11 @@ public sealed class GrpcProxyTests
 
         var calls = upstream.Snapshot();
         var timeouts = calls.Select(c => ParseTimeout(c.GrpcTimeout)).ToArray();
-        // The caller's 20 s never reach the upstream: the policy's 5 s, less what earlier attempts and waits took.
+        // The caller's 20 s never reach the upstream: the policy's 5 s, less what earlier attempts and the 300 ms
+        // waits took (whole milliseconds, and timers tick by the millisecond: a little slack below 300).
         Assert.True(timeouts[0] <= TimeSpan.FromSeconds(5), $"{timeouts[0]}");
-        Assert.True(timeouts[1] <= timeouts[0] - TimeSpan.FromMilliseconds(300), $"{timeouts[0]} then {timeouts[1]}");
-        Assert.True(timeouts[2] <= timeouts[1] - TimeSpan.FromMilliseconds(300), $"{timeouts[1]} then {timeouts[2]}");
+        Assert.True(timeouts[1] <= timeouts[0] - TimeSpan.FromMilliseconds(290), $"{timeouts[0]} then {timeouts[1]}");
+        Assert.True(timeouts[2] <= timeouts[1] - TimeSpan.FromMilliseconds(290), $"{timeouts[1]} then {timeouts[2]}");
         Assert.Equal([null, "1", "2"], calls.Select(c => c.PreviousRpcAttempts));
     }
 
