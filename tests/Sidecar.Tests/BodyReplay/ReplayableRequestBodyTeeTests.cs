@@ -1,23 +1,24 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
-using Sidecar.Configuration;
-using Sidecar.Hosting;
-using Sidecar.Logging;
-using Sidecar.Resilience;
-using Sidecar.Retries;
-using Sidecar.Tests.Telemetry;
+using Sidecar.BodyReplay;
 
-namespace Sidecar.Tests.Retries;
+namespace Sidecar.Tests.BodyReplay;
 
 /// <summary><see cref="ReplayableRequestBody.Tee"/>: forwarded as read, kept for replay, let go when it cannot be kept.</summary>
-public sealed class ReplayableRequestBodyTests : IDisposable
+public sealed class ReplayableRequestBodyTeeTests : IDisposable
 {
-    private readonly MetricsTestContext _metrics = new();
+    private const string Yaml = """
+        limits: { max_buffered_bytes: 1KiB }
+        clusters:
+          app: { destinations: ["http://127.0.0.1:1"] }
+        routes:
+          - { name: r, match: { path: "/{**rest}" }, cluster: app }
+        """;
+
+    private readonly RetryHarness _harness = new(Yaml);
     private readonly BufferedBytesAccount _account;
 
-    public ReplayableRequestBodyTests() => _account = new BufferedBytesAccount(Store("1KiB"), _metrics.Metrics);
+    public ReplayableRequestBodyTeeTests() => _account = new BufferedBytesAccount(_harness.Store, _harness.Metrics.Metrics);
 
-    public void Dispose() => _metrics.Dispose();
+    public void Dispose() => _harness.Dispose();
 
     [Fact]
     public async Task Tee_BodyReadInParts_EachAttemptSendsTheSameBytes()
@@ -57,6 +58,28 @@ public sealed class ReplayableRequestBodyTests : IDisposable
         Assert.Equal([1, 2, 3, 4, 5, 6, 7], forwarded);
         Assert.False(kept.IsReplayable);
         Assert.Equal(0, Held());
+    }
+
+    [Fact]
+    public async Task Tee_ReadLargerThanTheRoomLeft_AsksOnlyForWhatCanBeKept()
+    {
+        var source = new ChunkedStream([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]);
+        var request = Request(source, contentLength: null);
+
+        var (body, _) = ReplayableRequestBody.Tee(request, limit: 4, _account);
+        using var kept = body!;
+        var buffer = new byte[16];
+
+        // A retry may be decided while this read is under way: it must not take a byte that cannot be kept.
+        Assert.Equal(4, await request.Body.ReadAsync(buffer));
+        Assert.True(kept.IsReplayable);
+        Assert.Equal(4, Held());
+
+        // At the limit one byte tells that the body is longer: from then on it passes through, and the copy is let go.
+        Assert.Equal(1, await request.Body.ReadAsync(buffer));
+        Assert.False(kept.IsReplayable);
+        Assert.Equal(0, Held());
+        Assert.Equal(5, await request.Body.ReadAsync(buffer));
     }
 
     [Fact]
@@ -106,27 +129,11 @@ public sealed class ReplayableRequestBodyTests : IDisposable
         return copy.ToArray();
     }
 
-    private static SidecarConfigStore Store(string maxBuffered)
-    {
-        var time = new FakeTimeProvider();
-        var config = SidecarConfigLoader.Parse(
-            $$"""
-            clusters:
-              c: { destinations: [http://127.0.0.1:1] }
-            routes:
-              - { name: r, cluster: c }
-            limits:
-              max_buffered_bytes: {{maxBuffered}}
-            """,
-            "test.yaml").Config!;
-        var breakers = new CircuitBreakerRegistry(time);
-        return new SidecarConfigStore(config, new ClusterRetryStateRegistry(time), breakers, new RetryLog(NullLogger<RetryLog>.Instance, breakers, time));
-    }
-
-    /// <summary>A caller's body arriving in the given chunks, one per read.</summary>
+    /// <summary>A caller's body arriving in the given chunks: a read returns at most the rest of the current chunk.</summary>
     private sealed class ChunkedStream(byte[][] chunks) : Stream
     {
         private int _next;
+        private int _offset;
 
         public override bool CanRead => true;
 
@@ -149,10 +156,17 @@ public sealed class ReplayableRequestBodyTests : IDisposable
                 return 0;
             }
 
-            var chunk = chunks[_next++];
-            Assert.True(count >= chunk.Length, "test reads are large enough for a whole chunk");
-            chunk.CopyTo(buffer, offset);
-            return chunk.Length;
+            var chunk = chunks[_next];
+            var read = Math.Min(count, chunk.Length - _offset);
+            chunk.AsSpan(_offset, read).CopyTo(buffer.AsSpan(offset));
+            _offset += read;
+            if (_offset == chunk.Length)
+            {
+                _next++;
+                _offset = 0;
+            }
+
+            return read;
         }
 
         public override void Flush()
