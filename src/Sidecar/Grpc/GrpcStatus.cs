@@ -37,7 +37,7 @@ internal static class GrpcStatus
 
     private static readonly string[] Labels = CreateLabels();
 
-    private static readonly string[] RetryReasons = CreateRetryReasons();
+    private static readonly string[] RetryReasonNames = CreateRetryReasons();
 
     /// <summary>Every config name, in code order (for "did you mean" and the allowed list).</summary>
     public static IReadOnlyList<string> ConfigNames => Names;
@@ -48,8 +48,11 @@ internal static class GrpcStatus
     /// <summary>The <c>grpc_status</c> metric label of <paramref name="code"/>, e.g. <c>resource_exhausted</c>.</summary>
     public static string Label(int code) => Labels[Normalize(code)];
 
+    /// <summary>Every retry reason of a gRPC status, in code order (<c>grpc_ok</c> included, though OK is never retried).</summary>
+    public static IReadOnlyList<string> RetryReasons => RetryReasonNames;
+
     /// <summary>The <c>sidecar_retries_total</c> reason for a retry on <paramref name="code"/>, e.g. <c>grpc_unavailable</c>.</summary>
-    public static string RetryReason(int code) => RetryReasons[Normalize(code)];
+    public static string RetryReason(int code) => RetryReasonNames[Normalize(code)];
 
     /// <summary>Reads a config value: a name (<c>unavailable</c>) or a number from 0 to 16.</summary>
     public static bool TryParseName(string text, out int code)

@@ -50,6 +50,18 @@ public sealed class RouteLogCountersTests
         Assert.Equal(string.Join(',', named.Select(r => r + "=1")), counters.Collect(Interval)!.RetryReasons);
     }
 
+    [Fact]
+    public void Collect_GrpcStatusRetries_ReadBackUnderTheirOwnNames()
+    {
+        var counters = Counters();
+
+        counters.Retried(Sidecar.Grpc.GrpcStatus.RetryReason(Sidecar.Grpc.GrpcStatus.Unavailable));
+        counters.Retried(Sidecar.Grpc.GrpcStatus.RetryReason(Sidecar.Grpc.GrpcStatus.Unavailable));
+        counters.Retried(Sidecar.Grpc.GrpcStatus.RetryReason(Sidecar.Grpc.GrpcStatus.ResourceExhausted));
+
+        Assert.Equal("grpc_resource_exhausted=1,grpc_unavailable=2", counters.Collect(Interval)!.RetryReasons);
+    }
+
     [Theory]
     [InlineData("bogus")]
     [InlineData("999")]
