@@ -37,9 +37,9 @@ internal sealed partial class OverloadManager : IHostedService, IDisposable
         _metrics = metrics;
         _timeProvider = timeProvider;
         _logger = logger;
-        foreach (var action in OverloadAction.All)
+        foreach (var label in OverloadActions.All)
         {
-            metrics.OverloadActionKnown(action);
+            metrics.OverloadActionKnown(label);
         }
     }
 

@@ -19,8 +19,8 @@ internal static class OverloadResponse
     /// </summary>
     public const int RetryAfterSeconds = 1;
 
-    /// <summary>Answers <paramref name="context"/>'s request, shed for <paramref name="action"/> (an <see cref="OverloadAction"/>).</summary>
-    public static Task WriteAsync(HttpContext context, string? route, string action)
+    /// <summary>Answers <paramref name="context"/>'s request, shed for <paramref name="action"/>.</summary>
+    public static Task WriteAsync(HttpContext context, string? route, OverloadAction action)
     {
         var title = action == OverloadAction.ConcurrencyLimit
             ? "Sidecar is at its limit of concurrent requests"

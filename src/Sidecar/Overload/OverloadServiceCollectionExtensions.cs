@@ -32,8 +32,8 @@ internal static class OverloadServiceCollectionExtensions
                 new SocketTransportFactory(sp.GetRequiredService<IOptions<SocketTransportOptions>>(), sp.GetRequiredService<ILoggerFactory>()),
                 sp.GetRequiredService<OverloadManager>(),
                 sp.GetRequiredService<ConnectionSlots>(),
-                () => metrics.OverloadShed(OverloadAction.ConnectionHeld),
-                () => metrics.OverloadShed(OverloadAction.ConnectionLimit));
+                () => metrics.OverloadShed(OverloadAction.ConnectionHeld.Label()),
+                () => metrics.OverloadShed(OverloadAction.ConnectionLimit.Label()));
         }));
         return services;
     }

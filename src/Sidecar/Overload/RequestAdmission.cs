@@ -34,8 +34,8 @@ internal sealed class RequestAdmission
     /// <summary>Whether a request's body may be buffered for replay, or must be forwarded once because memory is short.</summary>
     public bool BufferingAllowed => State < OverloadState.StopBuffering;
 
-    /// <summary>True when the request may be proxied; otherwise <paramref name="action"/> says why not (an <see cref="OverloadAction"/>).</summary>
-    public bool TryEnter(out string? action)
+    /// <summary>True when the request may be proxied; otherwise <paramref name="action"/> says why not (with true it is not meaningful).</summary>
+    public bool TryEnter(out OverloadAction action)
     {
         var counter = Interlocked.Add(ref _counter, Arrival + 1);
         if (State >= OverloadState.RejectRequests)
@@ -52,7 +52,7 @@ internal sealed class RequestAdmission
             return false;
         }
 
-        action = null;
+        action = default;
         return true;
     }
 

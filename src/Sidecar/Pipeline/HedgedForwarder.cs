@@ -38,14 +38,14 @@ internal sealed class HedgedForwarder
     }
 
     /// <summary>Runs the race and writes the caller's response; returns the request's outcome and attempts made.</summary>
-    public async Task<(string Outcome, int Attempts)> ForwardAsync(HttpContext context, IReverseProxyFeature proxyFeature, RetryState state, ReplayableRequestBody? body, CancellationToken requestAborted)
+    public async Task<(RequestOutcome Outcome, int Attempts)> ForwardAsync(HttpContext context, IReverseProxyFeature proxyFeature, RetryState state, ReplayableRequestBody? body, CancellationToken requestAborted)
     {
         var plan = state.Plan;
         var hedge = plan.Options.Hedge!;
         var destinations = proxyFeature.AvailableDestinations;
         if (destinations.Count == 0)
         {
-            await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", state.Route.RouteName, 0, RequestOutcome.NotRetryable);
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", state.Route.RouteName, 0, RequestOutcome.NotRetryable.Label());
             return (RequestOutcome.NotRetryable, 0);
         }
 
@@ -102,7 +102,7 @@ internal sealed class HedgedForwarder
                         return (RequestOutcome.NotRetryable, group.Started);
                     }
 
-                    await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No usable response from any hedged attempt", state.Route.RouteName, group.Started, RequestOutcome.Exhausted);
+                    await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No usable response from any hedged attempt", state.Route.RouteName, group.Started, RequestOutcome.Exhausted.Label());
                     return (RequestOutcome.Exhausted, group.Started);
                 }
             }
@@ -177,7 +177,7 @@ internal sealed class HedgedForwarder
             await attempt.Body.Writer.CompleteAsync();
             var responded = error == ForwarderError.None && state.ResponseStatus > 0;
             var result = attempt.Context.Features.Get<InvalidUpstreamResponse>() is not null ? AttemptResult.InvalidResponse
-                : responded ? StatusClass.Of(state.ResponseStatus)
+                : responded ? AttemptResults.OfStatus(state.ResponseStatus)
                 : !attempt.Cancellation.IsCancellationRequested ? AttemptResult.Error
                 // Cancelled with no winner and the caller still there: only its own per-try (or deadline) timer did it.
                 : !requestAborted.IsCancellationRequested && !attempt.Group.HasWinner ? AttemptResult.PerTryTimeout
@@ -203,7 +203,7 @@ internal sealed class HedgedForwarder
     }
 
     /// <summary>Copies the winner's status and headers to the caller and streams its body through.</summary>
-    private static async Task<string> RelayAsync(HttpContext context, HedgeAttempt winner, int attempts, CancellationToken requestAborted)
+    private static async Task<RequestOutcome> RelayAsync(HttpContext context, HedgeAttempt winner, int attempts, CancellationToken requestAborted)
     {
         var source = winner.Context.Response;
         var response = context.Response;

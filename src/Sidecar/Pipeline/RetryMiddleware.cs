@@ -79,7 +79,7 @@ internal sealed partial class RetryMiddleware
         var route = _store.RouteTable.Find(proxyFeature.Route.Config.RouteId);
         if (!_admission.TryEnter(out var shed))
         {
-            return RejectAsync(context, route, shed!);
+            return RejectAsync(context, route, shed);
         }
 
         if (route?.Retry is { } plan)
@@ -111,7 +111,7 @@ internal sealed partial class RetryMiddleware
         context.Response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(1);
         // Both are null (and free) unless a tracer listens to the Sidecar source.
         using var requestActivity = route is null ? null : SidecarActivitySource.StartRequest(route.RouteName, context.Request.Method, context.Request.Headers);
-        var result = string.Empty;
+        var result = AttemptResult.Error;
         IForwarderErrorFeature? error;
         InvalidUpstreamResponse? invalid;
         var upstreamStatus = 0;
@@ -133,7 +133,7 @@ internal sealed partial class RetryMiddleware
             if (route is not null)
             {
                 result = invalid is not null ? AttemptResult.InvalidResponse
-                    : error is null ? StatusClass.Of(upstreamStatus) : ErrorResult(error, context.RequestAborted, timedOut: false);
+                    : error is null ? AttemptResults.OfStatus(upstreamStatus) : ErrorResult(error, context.RequestAborted, timedOut: false);
                 SidecarActivitySource.SetAttemptResult(attemptActivity, result, error is null && invalid is null ? upstreamStatus : 0);
             }
         }
@@ -194,7 +194,7 @@ internal sealed partial class RetryMiddleware
                 // Memory is short: forward this body once rather than hold a copy of it for a retry.
                 bufferLimit = 0;
                 state.BufferingShed = true;
-                _metrics.OverloadShed(OverloadAction.BodyNotBuffered);
+                _metrics.OverloadShed(OverloadAction.BodyNotBuffered.Label());
             }
 
             if (options.Hedge is not null && state.IsIdempotent && route.Breaker is null && !IsUpgrade(context))
@@ -253,7 +253,7 @@ internal sealed partial class RetryMiddleware
                 if (state.HasDeadline && attemptStart >= deadline)
                 {
                     outcome = RequestOutcome.DeadlineExceeded;
-                    await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Deadline exceeded before the upstream answered", route.RouteName, attempt - 1, RequestOutcome.DeadlineExceeded);
+                    await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Deadline exceeded before the upstream answered", route.RouteName, attempt - 1, RequestOutcome.DeadlineExceeded.Label());
                     break;
                 }
 
@@ -262,7 +262,7 @@ internal sealed partial class RetryMiddleware
                 using var attemptTimeout = AttemptCancellationSource.Create(requestAborted, attemptTime, _timeProvider);
                 state.AttemptTimeout = attemptTimeout;
                 context.RequestAborted = attemptTimeout.Token;
-                string attemptResult;
+                AttemptResult attemptResult;
                 using (var attemptActivity = SidecarActivitySource.StartAttempt(route.RouteName, attempt))
                 {
                     try
@@ -279,7 +279,7 @@ internal sealed partial class RetryMiddleware
                     var invalidResponse = context.Features.Get<InvalidUpstreamResponse>() is not null;
                     attemptResult = invalidResponse ? AttemptResult.InvalidResponse
                         : state.Verdict == AttemptVerdict.Pending ? TransportResult(context, attemptTimeout)
-                        : StatusClass.Of(state.ResponseStatus);
+                        : AttemptResults.OfStatus(state.ResponseStatus);
                     SidecarActivitySource.SetAttemptResult(attemptActivity, attemptResult, state.Verdict == AttemptVerdict.Pending || invalidResponse ? 0 : state.ResponseStatus, state.GrpcStatus);
                 }
 
@@ -310,7 +310,7 @@ internal sealed partial class RetryMiddleware
                         // The per-try/deadline timer fired between the commit and YARP's first body byte (found by
                         // Faults/ControlHeaderFuzzTests): nothing reached the caller, who would get YARP's bare 502.
                         outcome = RequestOutcome.DeadlineExceeded;
-                        await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route.RouteName, attempt, outcome);
+                        await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route.RouteName, attempt, outcome.Label());
                     }
 
                     break;
@@ -378,7 +378,7 @@ internal sealed partial class RetryMiddleware
     /// A transport error (no response reached the transform). Connect failures never reached the upstream and are
     /// safe to retry for any method; resets and timeouts may have been processed, so they need an idempotent request.
     /// </summary>
-    private bool TryScheduleAfterError(HttpContext context, RetryState state, CancellationTokenSource attemptTimeout, string attemptResult, TimeSpan attemptDuration, out string outcome)
+    private bool TryScheduleAfterError(HttpContext context, RetryState state, CancellationTokenSource attemptTimeout, AttemptResult attemptResult, TimeSpan attemptDuration, out RequestOutcome outcome)
     {
         var requestAborted = context.RequestAborted;
         var error = context.Features.Get<IForwarderErrorFeature>();
@@ -417,7 +417,7 @@ internal sealed partial class RetryMiddleware
         return _decider.TryScheduleRetry(state, reason, requiresIdempotency: kind != RetryableErrors.ConnectFailure, serverDelay: null, serverForbids: false, out outcome);
     }
 
-    private async Task FinishWithoutResponseAsync(HttpContext context, RetryState state, string outcome)
+    private async Task FinishWithoutResponseAsync(HttpContext context, RetryState state, RequestOutcome outcome)
     {
         if (outcome == RequestOutcome.ClientCancelled || context.Response.HasStarted)
         {
@@ -442,20 +442,21 @@ internal sealed partial class RetryMiddleware
     /// time (YARP's own timeout answers 504 too), 503 with no healthy destination, 400 when the caller's body broke
     /// off, else 502. YARP itself would leave a bare status with an empty body.
     /// </summary>
-    private static Task WriteNoResponseAsync(HttpContext context, string? route, int attempts, string outcome, IForwarderErrorFeature errorFeature, bool timedOut)
+    private static Task WriteNoResponseAsync(HttpContext context, string? route, int attempts, RequestOutcome outcome, IForwarderErrorFeature errorFeature, bool timedOut)
     {
         var error = errorFeature.Error;
+        var reason = outcome.Label();
         if (timedOut || IsTimeoutStatus(context))
         {
-            return ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, attempts, outcome, error.ToString());
+            return ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, attempts, reason, error.ToString());
         }
 
         return error switch
         {
-            ForwarderError.NoAvailableDestinations => ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, attempts, outcome, error.ToString()),
+            ForwarderError.NoAvailableDestinations => ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, attempts, reason, error.ToString()),
             // Kestrel's own limits (a chunked body past MaxRequestBodySize is 413) keep their status.
             ForwarderError.RequestBodyClient => ProblemResponse.WriteAsync(context, CallerBodyStatus(errorFeature.Exception), "The request body could not be read", route, attempts, "bad_request", error.ToString()),
-            _ => ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, attempts, outcome, error.ToString()),
+            _ => ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, attempts, reason, error.ToString()),
         };
     }
 
@@ -487,14 +488,14 @@ internal sealed partial class RetryMiddleware
         }
     }
 
-    private Task RejectAsync(HttpContext context, RoutePlan? route, string action)
+    private Task RejectAsync(HttpContext context, RoutePlan? route, OverloadAction action)
     {
         if (ControlHeaders.Any(context.Request.Headers))
         {
             ControlHeaders.Strip(context.Request.Headers);
         }
 
-        _metrics.OverloadShed(action);
+        _metrics.OverloadShed(action.Label());
         if (route is not null)
         {
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.Overloaded, StatusClass.Of(StatusCodes.Status503ServiceUnavailable), 0, TimeSpan.Zero);
@@ -504,7 +505,7 @@ internal sealed partial class RetryMiddleware
     }
 
     private static Task WriteCircuitOpenAsync(HttpContext context, RoutePlan route, int attempts) =>
-        ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Circuit open: every destination of the cluster is failing", route.RouteName, attempts, RequestOutcome.CircuitOpen);
+        ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Circuit open: every destination of the cluster is failing", route.RouteName, attempts, RequestOutcome.CircuitOpen.Label());
 
     /// <summary>A body that would have been buffered had memory allowed: there is one, and it may fit the limit.</summary>
     private static bool HasBodyWithin(HttpRequest request, long limit) =>
@@ -518,7 +519,7 @@ internal sealed partial class RetryMiddleware
         || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 
     /// <summary>The <c>status_class</c> label: the class of the status the caller got, <c>none</c> when it left before any response went out.</summary>
-    private static string CallerStatusClass(HttpContext context, string outcome) =>
+    private static string CallerStatusClass(HttpContext context, RequestOutcome outcome) =>
         outcome == RequestOutcome.ClientCancelled && !context.Response.HasStarted ? StatusClass.None : StatusClass.Of(context.Response.StatusCode);
 
     /// <summary>
@@ -526,7 +527,7 @@ internal sealed partial class RetryMiddleware
     /// trailers-only answer (the upstream's or Sidecar's). A caller that left is CANCELLED; no status at all (the
     /// stream broke) is UNKNOWN.
     /// </summary>
-    private static int FinalGrpcStatus(HttpContext context, string outcome)
+    private static int FinalGrpcStatus(HttpContext context, RequestOutcome outcome)
     {
         if (outcome == RequestOutcome.ClientCancelled)
         {
@@ -580,23 +581,28 @@ internal sealed partial class RetryMiddleware
     }
 
     /// <summary>The result label of an attempt that reached no verdict: a transport error, a timeout, or the caller leaving.</summary>
-    private static string TransportResult(HttpContext context, CancellationTokenSource attemptTimeout)
+    private static AttemptResult TransportResult(HttpContext context, CancellationTokenSource attemptTimeout)
     {
         var requestAborted = context.RequestAborted;
         var error = context.Features.Get<IForwarderErrorFeature>();
         var timedOut = attemptTimeout.IsCancellationRequested && !requestAborted.IsCancellationRequested;
-        return error is null ? StatusClass.Of(context.Response.StatusCode) : ErrorResult(error, requestAborted, timedOut);
+        return error is null ? AttemptResults.OfStatus(context.Response.StatusCode) : ErrorResult(error, requestAborted, timedOut);
     }
 
-    private static string ErrorResult(IForwarderErrorFeature error, CancellationToken requestAborted, bool timedOut)
+    private static AttemptResult ErrorResult(IForwarderErrorFeature error, CancellationToken requestAborted, bool timedOut)
     {
         if (requestAborted.IsCancellationRequested)
         {
             return AttemptResult.Cancelled;
         }
 
-        var (kind, reason) = Classify(error, timedOut);
-        return kind == RetryableErrors.None ? AttemptResult.Error : reason;
+        return Classify(error, timedOut).Kind switch
+        {
+            RetryableErrors.ConnectFailure => AttemptResult.ConnectFailure,
+            RetryableErrors.Reset => AttemptResult.Reset,
+            RetryableErrors.PerTryTimeout => AttemptResult.PerTryTimeout,
+            _ => AttemptResult.Error,
+        };
     }
 
     private long Deadline(long start, TimeSpan? policyTimeout, TimeSpan? callerTimeout)

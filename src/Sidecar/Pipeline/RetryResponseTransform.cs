@@ -141,7 +141,7 @@ internal sealed class RetryResponseTransform : ResponseTransform
     /// The outcome of a response the policy does not retry: a success only below 500 and, for a gRPC call, without a
     /// non-OK status. A failure outside <c>retry_on</c> still reaches the caller as a failure, and the outcome must say so.
     /// </summary>
-    private static string Succeeded(RetryState state) =>
+    private static RequestOutcome Succeeded(RetryState state) =>
         state.ResponseStatus >= StatusCodes.Status500InternalServerError || state.GrpcStatus > 0 ? RequestOutcome.NotRetryable
         : state.Attempt > 1 ? RequestOutcome.SuccessAfterRetry : RequestOutcome.Success;
 

@@ -31,15 +31,15 @@ internal sealed class RetryDecider
 
     /// <summary>
     /// Decides whether the current attempt is retried. On yes the decision (delay, reason) is recorded on
-    /// <paramref name="state"/>; on no, <paramref name="outcome"/> is the request's outcome label.
+    /// <paramref name="state"/>; on no, <paramref name="outcome"/> is the request's outcome.
     /// </summary>
     /// <param name="state">The request.</param>
     /// <param name="reason">The <c>sidecar_retries_total</c> reason.</param>
     /// <param name="requiresIdempotency">False only when the request provably never reached the upstream (connect failure).</param>
     /// <param name="serverDelay">A delay the upstream asked for (Retry-After, pushback), already capped; replaces the backoff.</param>
     /// <param name="serverForbids">The upstream said not to retry (negative pushback).</param>
-    /// <param name="outcome">With false: why not, as an outcome label.</param>
-    public bool TryScheduleRetry(RetryState state, string reason, bool requiresIdempotency, TimeSpan? serverDelay, bool serverForbids, out string outcome)
+    /// <param name="outcome">With false: why not, as the request's outcome; with true, not meaningful.</param>
+    public bool TryScheduleRetry(RetryState state, string reason, bool requiresIdempotency, TimeSpan? serverDelay, bool serverForbids, out RequestOutcome outcome)
     {
         var route = state.Route;
         if (state.IsLastAttempt)
@@ -108,7 +108,7 @@ internal sealed class RetryDecider
         if (!plan.Options.Budget.Enabled || plan.Cluster.Budget.TryAcquireRetry(plan.Options.Budget))
         {
             state.ScheduleRetry(delay, reason);
-            outcome = string.Empty;
+            outcome = default;
             return true;
         }
 
@@ -154,11 +154,11 @@ internal sealed class RetryDecider
         }
     }
 
-    private bool Skip(RoutePlan route, RetrySkipReason skipReason, string outcomeLabel, out string outcome)
+    private bool Skip(RoutePlan route, RetrySkipReason skipReason, RequestOutcome skipOutcome, out RequestOutcome outcome)
     {
         _metrics.RetrySkipped(route.RouteName, skipReason);
         route.Log.Skipped(skipReason);
-        outcome = outcomeLabel;
+        outcome = skipOutcome;
         return false;
     }
 }

@@ -84,8 +84,8 @@ internal sealed class RetryState
     /// <summary>With <see cref="AttemptVerdict.Retry"/>: the <c>sidecar_retries_total</c> reason.</summary>
     public string RetryReason { get; private set; } = string.Empty;
 
-    /// <summary>With <see cref="AttemptVerdict.Commit"/>: the request's outcome label.</summary>
-    public string Outcome { get; private set; } = RequestOutcome.Success;
+    /// <summary>With <see cref="AttemptVerdict.Commit"/>: the request's outcome.</summary>
+    public RequestOutcome Outcome { get; private set; } = RequestOutcome.Success;
 
     /// <summary>The delay before the previous retry (decorrelated jitter grows from it).</summary>
     public TimeSpan PreviousDelay { get; private set; }
@@ -128,7 +128,7 @@ internal sealed class RetryState
     }
 
     /// <summary>The response goes to the caller: the per-try timer is disarmed so a long streaming body is not cut.</summary>
-    public void Commit(string outcome)
+    public void Commit(RequestOutcome outcome)
     {
         Verdict = AttemptVerdict.Commit;
         Outcome = outcome;

@@ -80,21 +80,22 @@ internal static class SidecarActivitySource
     /// a response also carries its result as <c>error.type</c>. A gRPC attempt answered trailers-only carries its
     /// status as <c>rpc.grpc.status_code</c> (<paramref name="grpcStatus"/>, negative for none); a non-OK one is an error.
     /// </summary>
-    public static void SetAttemptResult(Activity? activity, string result, int statusCode = 0, int grpcStatus = -1)
+    public static void SetAttemptResult(Activity? activity, AttemptResult result, int statusCode = 0, int grpcStatus = -1)
     {
         if (activity is not { IsAllDataRequested: true })
         {
             return;
         }
 
-        activity.SetTag(SemanticConventions.SidecarResult, result);
+        var label = result.Label();
+        activity.SetTag(SemanticConventions.SidecarResult, label);
         if (statusCode > 0)
         {
             activity.SetTag(SemanticConventions.HttpResponseStatusCode, statusCode);
         }
         else
         {
-            activity.SetTag(SemanticConventions.ErrorType, result);
+            activity.SetTag(SemanticConventions.ErrorType, label);
         }
 
         if (grpcStatus >= 0)
@@ -105,7 +106,7 @@ internal static class SidecarActivitySource
         // Client spans: 4xx is an error too (OpenTelemetry HTTP span status rules); 0 = no response at all.
         if (statusCode >= 400 || statusCode == 0 || grpcStatus > 0)
         {
-            activity.SetStatus(ActivityStatusCode.Error, result);
+            activity.SetStatus(ActivityStatusCode.Error, label);
         }
     }
 
@@ -113,14 +114,15 @@ internal static class SidecarActivitySource
     /// Records a request's outcome (see <see cref="SidecarMetrics.RequestCompleted"/>) and attempts made, and for a gRPC
     /// call its final status (<paramref name="grpcStatus"/>, negative for other requests); a non-OK one is an error.
     /// </summary>
-    public static void SetRequestOutcome(Activity? activity, string outcome, int attempts, int statusCode = 0, int grpcStatus = -1)
+    public static void SetRequestOutcome(Activity? activity, RequestOutcome outcome, int attempts, int statusCode = 0, int grpcStatus = -1)
     {
         if (activity is not { IsAllDataRequested: true })
         {
             return;
         }
 
-        activity.SetTag(SemanticConventions.SidecarOutcome, outcome);
+        var label = outcome.Label();
+        activity.SetTag(SemanticConventions.SidecarOutcome, label);
         activity.SetTag(SemanticConventions.SidecarAttempts, attempts);
         if (statusCode > 0)
         {
@@ -134,7 +136,7 @@ internal static class SidecarActivitySource
 
         if (statusCode >= 500 || grpcStatus > 0)
         {
-            activity.SetStatus(ActivityStatusCode.Error, outcome);
+            activity.SetStatus(ActivityStatusCode.Error, label);
         }
     }
 

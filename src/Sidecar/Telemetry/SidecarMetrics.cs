@@ -123,12 +123,12 @@ internal sealed class SidecarMetrics
     /// <param name="route">The route's name.</param>
     /// <param name="policy">The policy's name, or <c>none</c>.</param>
     /// <param name="method">The caller's method, labelled through <see cref="HttpMethodLabel"/>.</param>
-    /// <param name="outcome">What Sidecar did (<c>RequestOutcome</c>).</param>
+    /// <param name="outcome">What Sidecar did.</param>
     /// <param name="statusClass">The class of the status the caller got (<c>StatusClass</c>), <c>none</c> when it left first.</param>
     /// <param name="attempts">Upstream attempts made.</param>
     /// <param name="duration">From receiving the request to its last upstream response.</param>
     /// <param name="grpcStatus">A gRPC call's final status (0..16), labelled by its name; negative for other requests, which carry no such label.</param>
-    public void RequestCompleted(string route, string policy, string method, string outcome, string statusClass, int attempts, TimeSpan duration, int grpcStatus = -1)
+    public void RequestCompleted(string route, string policy, string method, RequestOutcome outcome, string statusClass, int attempts, TimeSpan duration, int grpcStatus = -1)
     {
         if (_requests.Enabled)
         {
@@ -137,7 +137,7 @@ internal sealed class SidecarMetrics
                 { MetricTags.Route, route },
                 { MetricTags.Policy, policy },
                 { MetricTags.Method, HttpMethodLabel.Of(method) },
-                { MetricTags.Outcome, outcome },
+                { MetricTags.Outcome, outcome.Label() },
                 { MetricTags.StatusClass, statusClass },
             };
             if (grpcStatus >= 0)
@@ -161,7 +161,7 @@ internal sealed class SidecarMetrics
         }
     }
 
-    public void AttemptCompleted(string route, string cluster, string result, TimeSpan duration)
+    public void AttemptCompleted(string route, string cluster, AttemptResult result, TimeSpan duration)
     {
         if (_upstreamAttempts.Enabled)
         {
@@ -169,7 +169,7 @@ internal sealed class SidecarMetrics
             {
                 { MetricTags.Route, route },
                 { MetricTags.Cluster, cluster },
-                { MetricTags.Result, result },
+                { MetricTags.Result, result.Label() },
             };
             _upstreamAttempts.Add(1, tags);
         }
@@ -282,6 +282,7 @@ internal sealed class SidecarMetrics
         }
     }
 
+    /// <summary>Counts one thing overload protection gave up; <paramref name="action"/> is its label (<c>OverloadActions</c>).</summary>
     public void OverloadShed(string action)
     {
         if (_overloadShed.Enabled)

@@ -193,7 +193,7 @@ public sealed class OverloadManagerTests : IDisposable
     {
         var text = _metrics.Render();
 
-        foreach (var action in OverloadAction.All)
+        foreach (var action in OverloadActions.All)
         {
             Assert.Contains($"sidecar_overload_shed_total{{action=\"{action}\"}} 0", text, StringComparison.Ordinal);
         }

@@ -131,7 +131,7 @@ public sealed class HedgedForwarderTests : IDisposable
         Assert.False(_second.Started.Task.IsCompleted);
     }
 
-    private Task<(string Outcome, int Attempts)> Forward(CancellationToken requestAborted)
+    private Task<(RequestOutcome Outcome, int Attempts)> Forward(CancellationToken requestAborted)
     {
         _context.Features.Set<IReverseProxyFeature>(_feature);
         return _hedger.ForwardAsync(_context, _feature, _harness.NewRequest("h"), body: null, requestAborted);

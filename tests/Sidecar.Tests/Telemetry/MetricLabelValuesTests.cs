@@ -8,20 +8,20 @@ namespace Sidecar.Tests.Telemetry;
 
 /// <summary>
 /// The README's metrics table is what users write queries and alerts against: every value a label can take in code
-/// (the constants the call sites pass) is listed in the table, and the table lists nothing the code cannot emit.
+/// (the label mappings and constants the call sites use) is listed in the table, and the table lists nothing the code cannot emit.
 /// </summary>
 public sealed partial class MetricLabelValuesTests
 {
     public static TheoryData<string, string, string[]> LabelValueSets => new()
     {
-        { "sidecar_requests_total", "outcome", Constants(typeof(RequestOutcome)) },
+        { "sidecar_requests_total", "outcome", [.. RequestOutcomes.All] },
         { "sidecar_requests_total", "status_class", [.. StatusClass.All, StatusClass.None] },
         { "sidecar_requests_total", "grpc_status", [.. Enumerable.Range(0, Sidecar.Grpc.GrpcStatus.Count).Select(Sidecar.Grpc.GrpcStatus.Label)] },
-        { "sidecar_upstream_attempts_total", "result", [.. StatusClass.All, .. Constants(typeof(AttemptResult))] },
+        { "sidecar_upstream_attempts_total", "result", [.. AttemptResults.All] },
         { "sidecar_retries_total", "reason", Constants(typeof(RetryReason)) },
         { "sidecar_retries_skipped_total", "reason", [.. RetrySkipReasons.All] },
         { "sidecar_config_reloads_total", "result", Constants(typeof(MetricValues)) },
-        { "sidecar_overload_shed_total", "action", Constants(typeof(Sidecar.Overload.OverloadAction)) },
+        { "sidecar_overload_shed_total", "action", [.. Sidecar.Overload.OverloadActions.All] },
     };
 
     [Theory]

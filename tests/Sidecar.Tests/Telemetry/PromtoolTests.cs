@@ -46,8 +46,8 @@ public sealed class PromtoolTests
 
     private static void RecordRealisticTraffic(Sidecar.Telemetry.SidecarMetrics metrics)
     {
-        var outcomes = new[] { "success", "success_after_retry", "exhausted", "deadline_exceeded", "budget_exhausted", "circuit_open", "not_retryable", "client_cancelled" };
-        var results = new[] { "2xx", "4xx", "5xx", "connect_failure", "reset", "per_try_timeout", "cancelled" };
+        var outcomes = new[] { RequestOutcome.Success, RequestOutcome.SuccessAfterRetry, RequestOutcome.Exhausted, RequestOutcome.DeadlineExceeded, RequestOutcome.BudgetExhausted, RequestOutcome.CircuitOpen, RequestOutcome.NotRetryable, RequestOutcome.ClientCancelled };
+        var results = new[] { AttemptResult.Status2xx, AttemptResult.Status4xx, AttemptResult.Status5xx, AttemptResult.ConnectFailure, AttemptResult.Reset, AttemptResult.PerTryTimeout, AttemptResult.Cancelled };
         var reasons = new[] { "503", "429", "connect_failure", "reset", "per_try_timeout", "validation", "hedge" };
         var skipped = new[] { RetrySkipReason.Budget, RetrySkipReason.Concurrency, RetrySkipReason.BodyNotReplayable, RetrySkipReason.BackoffCap, RetrySkipReason.Deadline, RetrySkipReason.Method };
         for (var i = 0; i < Routes.Length; i++)
@@ -57,13 +57,14 @@ public sealed class PromtoolTests
             foreach (var outcome in outcomes)
             {
                 metrics.RequestStarted();
-                metrics.RequestCompleted(route, "default", i == 1 ? "POST" : "GET", outcome, outcome.StartsWith("success", StringComparison.Ordinal) ? "2xx" : "5xx", 1 + (outcome.Length % 4), TimeSpan.FromMilliseconds(3 * outcome.Length));
+                var label = outcome.Label();
+                metrics.RequestCompleted(route, "default", i == 1 ? "POST" : "GET", outcome, label.StartsWith("success", StringComparison.Ordinal) ? "2xx" : "5xx", 1 + (label.Length % 4), TimeSpan.FromMilliseconds(3 * label.Length));
                 metrics.RequestEnded();
             }
 
             foreach (var result in results)
             {
-                metrics.AttemptCompleted(route, "orders", result, TimeSpan.FromMilliseconds(result.Length * 7));
+                metrics.AttemptCompleted(route, "orders", result, TimeSpan.FromMilliseconds(result.Label().Length * 7));
             }
 
             foreach (var reason in reasons)

@@ -42,15 +42,15 @@ public sealed class SidecarActivitySourceTests
             Assert.Equal("GET orders-read", request.DisplayName);
             using (first = SidecarActivitySource.StartAttempt("orders-read", 1))
             {
-                SidecarActivitySource.SetAttemptResult(first, "5xx", 503);
+                SidecarActivitySource.SetAttemptResult(first, AttemptResult.Status5xx, 503);
             }
 
             using (second = SidecarActivitySource.StartAttempt("orders-read", 2))
             {
-                SidecarActivitySource.SetAttemptResult(second, "2xx", 200);
+                SidecarActivitySource.SetAttemptResult(second, AttemptResult.Status2xx, 200);
             }
 
-            SidecarActivitySource.SetRequestOutcome(request, "success_after_retry", 2, 200);
+            SidecarActivitySource.SetRequestOutcome(request, RequestOutcome.SuccessAfterRetry, 2, 200);
             Assert.Equal(request.SpanId, first!.ParentSpanId);
             Assert.Equal(request.SpanId, second!.ParentSpanId);
         }
@@ -102,7 +102,7 @@ public sealed class SidecarActivitySourceTests
         using var listener = Listen();
         using var attempt = SidecarActivitySource.StartAttempt("orders-read", 1);
 
-        SidecarActivitySource.SetAttemptResult(attempt, "per_try_timeout");
+        SidecarActivitySource.SetAttemptResult(attempt, AttemptResult.PerTryTimeout);
 
         Assert.NotNull(attempt);
         Assert.Equal("per_try_timeout", attempt.GetTagItem("sidecar.result"));

@@ -68,8 +68,8 @@ public sealed partial class SidecarMetricsTests
     {
         using var context = new MetricsTestContext();
 
-        context.Metrics.RequestCompleted("r", "p", "POST", "not_retryable", "2xx", 1, TimeSpan.FromMilliseconds(5), grpcStatus: 8);
-        context.Metrics.RequestCompleted("r", "p", "GET", "success", "2xx", 1, TimeSpan.FromMilliseconds(5));
+        context.Metrics.RequestCompleted("r", "p", "POST", RequestOutcome.NotRetryable, "2xx", 1, TimeSpan.FromMilliseconds(5), grpcStatus: 8);
+        context.Metrics.RequestCompleted("r", "p", "GET", RequestOutcome.Success, "2xx", 1, TimeSpan.FromMilliseconds(5));
 
         var text = context.Render();
         Assert.Contains("sidecar_requests_total{grpc_status=\"resource_exhausted\",method=\"POST\",outcome=\"not_retryable\",policy=\"p\",route=\"r\",status_class=\"2xx\"} 1", text, StringComparison.Ordinal);
@@ -133,8 +133,8 @@ public sealed partial class SidecarMetricsTests
     {
         var elapsed = TimeSpan.FromMilliseconds(20);
         metrics.RequestStarted();
-        metrics.RequestCompleted("r", "p", "GET", "success", "2xx", 1, elapsed);
-        metrics.AttemptCompleted("r", "c", "2xx", elapsed);
+        metrics.RequestCompleted("r", "p", "GET", RequestOutcome.Success, "2xx", 1, elapsed);
+        metrics.AttemptCompleted("r", "c", AttemptResult.Status2xx, elapsed);
         metrics.Retried("r", "503");
         metrics.RetrySkipped("r", RetrySkipReason.Budget);
         metrics.BackoffSlept("r", elapsed);
