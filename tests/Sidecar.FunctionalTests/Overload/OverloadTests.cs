@@ -215,7 +215,11 @@ public sealed class OverloadTests
         // Connected and silent: accepted, its first request not read, so it holds the one slot.
         using var silent = new System.Net.Sockets.TcpClient();
         await silent.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port);
-        await WaitForMetricAsync(sidecar, "sidecar_overload_shed_total", "action=connection_limit");
+        await Eventually.ReturnsAsync(
+            async () => PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=connection_limit"),
+            value => value >= 1,
+            TimeSpan.FromSeconds(30),
+            "the accept loop waiting for a pending-connection slot");
         var waiting = RawHttp.ExchangeAsync(sidecar.ProxyAddress, "GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", within: TimeSpan.FromSeconds(30));
         // The admin port answers while the proxy port waits.
         Assert.Equal(HttpStatusCode.OK, (await sidecar.Admin.GetAsync("/healthz")).StatusCode);
@@ -235,15 +239,6 @@ public sealed class OverloadTests
         var limits = config.RootElement.GetProperty("limits");
         Assert.Equal(1, limits.GetProperty("max_pending_connections").GetInt32());
         Assert.Equal("config", limits.GetProperty("origin").GetProperty("max_pending_connections").GetString());
-    }
-
-    private static async Task WaitForMetricAsync(RunningSidecar sidecar, string name, string labels)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics", timeout.Token), name, labels) < 1)
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 
     private static Task<RunningSidecar> StartAsync(string yaml, SettablePressure pressure) =>

@@ -1,12 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
-using Sidecar.Configuration;
-using Sidecar.Logging;
 using Sidecar.Overload;
-using Sidecar.Policies;
-using Sidecar.Resilience;
 using Sidecar.Routing;
 
 namespace Sidecar.Tests.Overload;
@@ -84,10 +78,10 @@ public sealed class ConnectionSlotsTests
         Assert.Equal(0, slots.Pending);
     }
 
+    // ConnectionSlots reads only the store's limits, which outlive the harness's metrics.
     private static SidecarConfigStore Store(int maxConnections)
     {
-        var time = new FakeTimeProvider();
-        var config = SidecarConfigLoader.Parse(
+        using var harness = new RetryHarness(
             $$"""
             clusters:
               c: { destinations: [http://127.0.0.1:1] }
@@ -95,10 +89,8 @@ public sealed class ConnectionSlotsTests
               - { name: r, cluster: c }
             limits:
               max_pending_connections: {{maxConnections}}
-            """,
-            "test.yaml").Config!;
-        var breakers = new CircuitBreakerRegistry(time);
-        return new SidecarConfigStore(config, new ClusterRetryStateRegistry(time), breakers, new RetryLog(NullLogger<RetryLog>.Instance, breakers, time));
+            """);
+        return harness.Store;
     }
 
     private sealed class ClosableConnection : ConnectionContext
