@@ -15,18 +15,20 @@ internal static class ProblemResponse
     /// <summary>
     /// Answers with <paramref name="status"/> as problem+json, or for a gRPC caller as a trailers-only gRPC status:
     /// <paramref name="grpcStatus"/> when given (not negative), else the one <paramref name="status"/> maps to.
+    /// With <paramref name="closeConnection"/>, an HTTP/1.x answer carries <c>Connection: close</c> and Kestrel closes
+    /// the connection after it.
     /// </summary>
-    public static Task WriteAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail = null, int retryAfterSeconds = 0, int grpcStatus = -1)
+    public static Task WriteAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail = null, int retryAfterSeconds = 0, int grpcStatus = -1, bool closeConnection = false)
     {
         if (GrpcProtocol.IsGrpc(context.Request))
         {
             return GrpcResponse.WriteAsync(context, grpcStatus >= 0 ? grpcStatus : GrpcResponse.StatusFor(status), title, attempts);
         }
 
-        return WriteProblemAsync(context, status, title, route, attempts, reason, detail, retryAfterSeconds);
+        return WriteProblemAsync(context, status, title, route, attempts, reason, detail, retryAfterSeconds, closeConnection);
     }
 
-    private static async Task WriteProblemAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail, int retryAfterSeconds)
+    private static async Task WriteProblemAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail, int retryAfterSeconds, bool closeConnection)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -46,6 +48,11 @@ internal static class ProblemResponse
         if (retryAfterSeconds > 0)
         {
             response.Headers.RetryAfter = SidecarHeaders.Number(retryAfterSeconds);
+        }
+
+        if (closeConnection)
+        {
+            response.Headers.Connection = "close";
         }
 
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);

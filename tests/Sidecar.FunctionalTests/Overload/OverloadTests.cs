@@ -76,6 +76,63 @@ public sealed class OverloadTests
     }
 
     [Fact]
+    public async Task RejectRequests_Http11UploadThatFitsTheReceiveBuffer_IsAnsweredThenItsConnectionClosedCleanly()
+    {
+        using var upstream = ScriptedUpstream.Status(200);
+        var pressure = new SettablePressure();
+        await using var sidecar = await StartAsync(Config(upstream.Url), pressure);
+        await SetPressureAsync(sidecar, pressure, RejectRequests, OverloadState.RejectRequests);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 61440\r\n\r\n"), timeout.Token);
+        await stream.WriteAsync(new byte[60 * 1024], timeout.Token);
+        var response = await RawHttp.ReadResponseAsync(stream, timeout.Token);
+
+        Assert.Equal(503, response.Status);
+        Assert.Equal("close", response.Header("Connection"));
+        Assert.Contains("\"overloaded\"", response.Body, StringComparison.Ordinal);
+        // A clean close, not a reset: the body was read before the answer, so no unread byte is left behind.
+        Assert.Equal(0, await stream.ReadAsync(new byte[1], timeout.Token));
+        Assert.Equal(0, upstream.Count);
+    }
+
+    [Fact]
+    public async Task RejectRequests_Http11UploadLargerThanTheReceiveBuffer_KeepsItsConnectionForTheNextRequest()
+    {
+        using var upstream = ScriptedUpstream.Status(200);
+        var pressure = new SettablePressure();
+        await using var sidecar = await StartAsync(Config(upstream.Url), pressure);
+        await SetPressureAsync(sidecar, pressure, RejectRequests, OverloadState.RejectRequests);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
+        var stream = client.GetStream();
+
+        var upload = WriteAsync(stream, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 262144\r\n\r\n", new byte[256 * 1024], timeout.Token);
+        var first = await RawHttp.ReadResponseAsync(stream, timeout.Token);
+        await upload;
+
+        Assert.Equal(503, first.Status);
+        Assert.Null(first.Header("Connection"));
+        Assert.False(first.ServerClosed);
+        // Kestrel drained the rest of the body, so the connection serves a second request.
+        await WriteAsync(stream, "GET /next HTTP/1.1\r\nHost: x\r\n\r\n", [], timeout.Token);
+        var second = await RawHttp.ReadResponseAsync(stream, timeout.Token);
+        Assert.Equal(503, second.Status);
+        Assert.Equal("close", second.Header("Connection"));
+        Assert.Equal(0, upstream.Count);
+
+        static async Task WriteAsync(Stream stream, string head, byte[] body, CancellationToken cancellationToken)
+        {
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head), cancellationToken);
+            await stream.WriteAsync(body, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task RejectRequests_GrpcCaller_GetsResourceExhaustedTrailersOnly()
     {
         using var upstream = ScriptedUpstream.Status(200);

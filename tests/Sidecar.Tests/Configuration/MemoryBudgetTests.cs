@@ -48,8 +48,49 @@ public sealed class MemoryBudgetTests
     {
         var current = MemoryBudget.Current;
 
-        Assert.Equal(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, current.AvailableBytes);
+        // At most the GC's heap limit; less only inside a container limit that cannot hold both it and the outside.
+        Assert.InRange(current.AvailableBytes, 0, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
         Assert.NotEmpty(current.Source);
+    }
+
+    [Fact]
+    public void For_SmallPod_LeavesTheHeapWhatTheLimitHasOnceTheOutsideIsPaid()
+    {
+        // A 64 MiB pod: the GC caps the heap at 48 MiB and treats 57.6 MiB (90%) as full; 32 MiB is outside the heap.
+        var budget = MemoryBudget.For(48 * MiB, 64 * MiB, 576 * MiB / 10, 32 * MiB);
+
+        Assert.Equal(576 * MiB / 10 - 32 * MiB, budget.AvailableBytes);
+        Assert.Equal("GC heap limit 48 MiB; memory limit 64 MiB, 32 MiB of it outside the heap", budget.Source);
+        Assert.Equal(102, budget.MaxConcurrentRequests);
+        Assert.Equal(6 * MiB, budget.MaxBufferedBytes);
+    }
+
+    [Fact]
+    public void For_LargePod_KeepsTheGcHeapLimit()
+    {
+        var budget = MemoryBudget.For(192 * MiB, 256 * MiB, 2304 * MiB / 10, 32 * MiB);
+
+        Assert.Equal(192 * MiB, budget.AvailableBytes);
+        Assert.Equal("GC heap limit 192 MiB; memory limit 256 MiB", budget.Source);
+    }
+
+    [Fact]
+    public void For_PodSmallerThanTheOutside_GetsTheMinimumLimits()
+    {
+        var budget = MemoryBudget.For(48 * MiB, 64 * MiB, 576 * MiB / 10, 68 * MiB);
+
+        Assert.Equal(0, budget.AvailableBytes);
+        Assert.Equal(MemoryBudget.MinConcurrentRequests, budget.MaxConcurrentRequests);
+        Assert.Equal(MemoryBudget.MinConcurrentRequests, budget.MaxPendingConnections);
+    }
+
+    [Fact]
+    public void For_NoHeapLimit_IsThePhysicalMemory()
+    {
+        var budget = MemoryBudget.For(24L << 30, 0, 0, 32 * MiB);
+
+        Assert.Equal(24L << 30, budget.AvailableBytes);
+        Assert.Equal("physical memory", budget.Source);
     }
 
     [Fact]
