@@ -61,6 +61,11 @@ internal static class ValidateCommand
     private static void WriteLimits(TextWriter output, LimitsOptions limits)
     {
         output.WriteLine($"limits (memory available: {MemoryBudget.FormatMebibytes(limits.Memory.AvailableBytes)}, {limits.Memory.Source}):");
+        if (limits.Memory.TooSmall)
+        {
+            output.WriteLine("  warning: too little memory for this build; limits are at their minimum (README: Sizing the pod)");
+        }
+
         output.WriteLine($"  {LimitsKeys.MaxBufferedBytes} {SizeParser.Format(limits.MaxBufferedBytes)} ({limits.Origin(limits.MaxBufferedBytesConfigured)})");
         output.WriteLine($"  {LimitsKeys.MaxConcurrentRequests} {limits.MaxConcurrentRequests} ({limits.Origin(limits.MaxConcurrentRequestsConfigured)})");
         output.WriteLine($"  {LimitsKeys.MaxPendingConnections} {limits.MaxPendingConnections} ({limits.Origin(limits.MaxPendingConnectionsConfigured)})");

@@ -93,6 +93,14 @@ internal sealed record MemoryBudget
     public int MaxPendingConnections =>
         (int)Math.Clamp(AvailableBytes / ConnectionShareDivisor / ConnectionBufferBytes, MinConcurrentRequests, int.MaxValue);
 
+    /// <summary>
+    /// True when the memory limit leaves the heap less than the smallest derived limits need
+    /// (<see cref="MinConcurrentRequests"/> requests at <see cref="RequestAllowanceBytes"/>, for half of the heap):
+    /// the limits stay at their minimum, and a burst may still reach the container's limit. A JIT build in a 64 MiB
+    /// pod is one: it holds more than that outside the heap alone.
+    /// </summary>
+    public bool TooSmall => AvailableBytes < MinConcurrentRequests * RequestAllowanceBytes * RequestShareDivisor;
+
     /// <summary>How a derived value is labelled in logs, <c>validate</c> and <c>/config</c>: <c>derived from 96 MiB available</c>.</summary>
     public string DerivedLabel => "derived from " + FormatMebibytes(AvailableBytes) + " available";
 

@@ -82,6 +82,11 @@ internal sealed partial class SidecarHost : IAsyncDisposable
                 limits.Origin(limits.MaxPendingConnectionsConfigured),
                 MemoryBudget.FormatMebibytes(limits.Memory.AvailableBytes),
                 limits.Memory.Source);
+            if (limits.Memory.TooSmall)
+            {
+                host.LogMemoryTooSmall(MemoryBudget.FormatMebibytes(limits.Memory.AvailableBytes));
+            }
+
             return host;
         }
         catch (Exception ex)
@@ -255,6 +260,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Limits: max_buffered_bytes {MaxBufferedBytes} ({BufferedOrigin}), max_concurrent_requests {MaxConcurrentRequests} ({ConcurrencyOrigin}), max_pending_connections {MaxPendingConnections} ({PendingOrigin}); memory available {Available} ({MemorySource})")]
     private partial void LogLimits(string maxBufferedBytes, string bufferedOrigin, int maxConcurrentRequests, string concurrencyOrigin, int maxPendingConnections, string pendingOrigin, string available, string memorySource);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "The memory limit leaves the heap {Available}, too little for this build: the derived limits are at their minimum and a burst may still reach the container's limit; give the pod more memory (README: Sizing the pod)")]
+    private partial void LogMemoryTooSmall(string available);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Draining: /readyz is unready; connections stop in {DrainDelay}, in-flight requests get {DrainTimeout}")]
     private partial void LogDraining(TimeSpan drainDelay, TimeSpan drainTimeout);

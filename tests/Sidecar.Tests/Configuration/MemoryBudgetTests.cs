@@ -63,6 +63,7 @@ public sealed class MemoryBudgetTests
         Assert.Equal("GC heap limit 48 MiB; memory limit 64 MiB, 32 MiB of it outside the heap", budget.Source);
         Assert.Equal(102, budget.MaxConcurrentRequests);
         Assert.Equal(6 * MiB, budget.MaxBufferedBytes);
+        Assert.False(budget.TooSmall);
     }
 
     [Fact]
@@ -80,6 +81,7 @@ public sealed class MemoryBudgetTests
         var budget = MemoryBudget.For(48 * MiB, 64 * MiB, 576 * MiB / 10, 68 * MiB);
 
         Assert.Equal(0, budget.AvailableBytes);
+        Assert.True(budget.TooSmall);
         Assert.Equal(MemoryBudget.MinConcurrentRequests, budget.MaxConcurrentRequests);
         Assert.Equal(MemoryBudget.MinConcurrentRequests, budget.MaxPendingConnections);
     }
