@@ -133,6 +133,28 @@ public sealed class OverloadTests
     }
 
     [Fact]
+    public async Task RejectRequests_Http11UploadThatStalls_IsAnsweredWithoutItAndKeepsItsConnection()
+    {
+        using var upstream = ScriptedUpstream.Status(200);
+        var pressure = new SettablePressure();
+        await using var sidecar = await StartAsync(Config(upstream.Url), pressure);
+        await SetPressureAsync(sidecar, pressure, RejectRequests, OverloadState.RejectRequests);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
+        var stream = client.GetStream();
+
+        // 10 of the 1,000 bytes promised, then nothing: the answer must not wait for the rest.
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789"), timeout.Token);
+        var response = await RawHttp.ReadResponseAsync(stream, timeout.Token);
+
+        Assert.Equal(503, response.Status);
+        Assert.Null(response.Header("Connection"));
+        Assert.False(response.ServerClosed);
+        Assert.Equal(0, upstream.Count);
+    }
+
+    [Fact]
     public async Task RejectRequests_GrpcCaller_GetsResourceExhaustedTrailersOnly()
     {
         using var upstream = ScriptedUpstream.Status(200);
