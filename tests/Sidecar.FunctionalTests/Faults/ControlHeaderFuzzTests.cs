@@ -111,7 +111,9 @@ public sealed class ControlHeaderFuzzTests(ITestOutputHelper output)
             }
             catch (HttpRequestException ex)
             {
-                failures.Enqueue($"{ex.Message} for {described}");
+                // The whole chain: "error while sending" alone does not say whether the connection was reset, closed
+                // early or timed out, which is what tells a proxy bug from a loaded machine.
+                failures.Enqueue($"{ex.Message} ({ex.InnerException?.GetType().Name}: {ex.InnerException?.Message} / {ex.InnerException?.InnerException?.Message}) for {described}");
             }
             finally
             {
