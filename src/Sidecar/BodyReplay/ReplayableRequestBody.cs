@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 using Sidecar.Retries;
 
@@ -26,16 +27,18 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
 
     private readonly BufferedBytesAccount _account;
     private readonly Stream? _source;
+    private readonly PipeReader? _sourceReader;
     private readonly int _maxLength;
     private byte[]? _buffer;
     private int _length;
     private bool _sourceEnded;
     private volatile bool _lost;
 
-    private ReplayableRequestBody(BufferedBytesAccount account, Stream? source, int maxLength)
+    private ReplayableRequestBody(BufferedBytesAccount account, Stream? source, PipeReader? sourceReader, int maxLength)
     {
         _account = account;
         _source = source;
+        _sourceReader = sourceReader;
         _maxLength = maxLength;
     }
 
@@ -67,7 +70,7 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
             return (null, false);
         }
 
-        var body = new ReplayableRequestBody(account, request.Body, (int)Math.Min(declared ?? limit, Array.MaxLength));
+        var body = new ReplayableRequestBody(account, request.Body, request.BodyReader, (int)Math.Min(declared ?? limit, Array.MaxLength));
         request.Body = new AttemptStream(body);
         return (body, true);
     }
@@ -98,7 +101,7 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
         }
 
         var maxLength = (int)Math.Min(declared ?? limit, Array.MaxLength);
-        var body = new ReplayableRequestBody(account, source: null, maxLength);
+        var body = new ReplayableRequestBody(account, source: null, sourceReader: null, maxLength);
         var reader = request.BodyReader;
         try
         {
@@ -169,6 +172,44 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
 
     private static bool HasBody(HttpRequest request) =>
         (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true) && request.ContentLength != 0;
+
+    /// <summary>
+    /// Reads the caller's body into <paramref name="destination"/> (0 at its end) through its <see cref="PipeReader"/>,
+    /// stopped by <see cref="PipeReader.CancelPendingRead"/> when <paramref name="cancellationToken"/> fires rather than
+    /// by the token itself: a Kestrel body read cancelled by its token stays "in progress", so Kestrel's drain at the
+    /// end of the request fails ("the body reader is in an invalid state") and closes the connection, and the caller's
+    /// next request on it gets no answer. YARP cancels its body copy whenever an upstream answers before reading all
+    /// of it, or an attempt times out (found by Faults/ControlHeaderFuzzTests).
+    /// </summary>
+    private async ValueTask<int> ReadCallerAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var reader = _sourceReader!;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ReadResult result;
+            using (cancellationToken.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader))
+            {
+                result = await reader.ReadAsync(CancellationToken.None);
+            }
+
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                // Consumed nothing; the loop throws if the token fired (a cancel meant for an earlier read just reads again).
+                reader.AdvanceTo(buffer.Start);
+                continue;
+            }
+
+            var count = (int)Math.Min(buffer.Length, destination.Length);
+            buffer.Slice(0, count).CopyTo(destination.Span);
+            reader.AdvanceTo(buffer.GetPosition(count));
+            if (count > 0 || result.IsCompleted)
+            {
+                return count;
+            }
+        }
+    }
 
     /// <summary>Copies <paramref name="received"/> after the bytes kept so far; false (and the copy let go) when it cannot be kept.</summary>
     private bool TryKeep(ReadOnlySpan<byte> received)
@@ -275,7 +316,7 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
         private async ValueTask<int> ReadSourceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
         {
             buffer = buffer[..Room(buffer.Length)];
-            var read = await _body._source!.ReadAsync(buffer, cancellationToken);
+            var read = await _body.ReadCallerAsync(buffer, cancellationToken);
             return Kept(buffer.Span, read);
         }
 

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Sidecar.Configuration;
 using Sidecar.Grpc;
 using Sidecar.Http;
@@ -60,13 +61,21 @@ internal static class OverloadResponse
 
         var reader = context.Request.BodyReader;
         long read = 0;
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        bounded.CancelAfter(BodyReadTimeout);
+        // Stopped with CancelPendingRead, not a token: a Kestrel body read cancelled by its token stays "in progress",
+        // and Kestrel's own drain after the answer would then fail and close the connection.
+        using var timeout = new CancellationTokenSource(BodyReadTimeout);
+        using var stop = timeout.Token.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader);
         try
         {
             while (true)
             {
-                var result = await reader.ReadAsync(bounded.Token);
+                var result = await reader.ReadAsync(context.RequestAborted);
+                if (result.IsCanceled)
+                {
+                    reader.AdvanceTo(result.Buffer.Start);
+                    return false;
+                }
+
                 read += result.Buffer.Length;
                 reader.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted)

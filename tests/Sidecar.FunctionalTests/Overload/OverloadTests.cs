@@ -151,7 +151,12 @@ public sealed class OverloadTests
         Assert.Equal(503, response.Status);
         Assert.Null(response.Header("Connection"));
         Assert.False(response.ServerClosed);
+        // Kestrel drains the rest, and the connection serves the next request.
+        await stream.WriteAsync(new byte[990], timeout.Token);
+        await stream.WriteAsync("GET /next HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), timeout.Token);
+        Assert.Equal(503, (await RawHttp.ReadResponseAsync(stream, timeout.Token)).Status);
         Assert.Equal(0, upstream.Count);
+        sidecar.Logs.AssertNoBugs();
     }
 
     [Fact]

@@ -84,6 +84,56 @@ public sealed class StreamingBodyTests
     }
 
     [Fact]
+    public async Task Upload_AttemptTimesOutWhileTheCallerIsStillSending_RetryReadsOnAndTheConnectionStaysUsable()
+    {
+        var secondAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await TestUpstream.StartStreamingAsync(async (context, n) =>
+        {
+            if (n == 2)
+            {
+                secondAttempt.TrySetResult();
+            }
+
+            // The first attempt waits for a body the caller has not finished: its per-try timeout ends it.
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync(context.RequestAborted);
+            await context.Response.WriteAsync("got " + body, context.RequestAborted);
+        });
+        await using var sidecar = await RunningSidecar.StartAsync($$"""
+            clusters:
+              app: { destinations: [{{upstream.Url}}] }
+            policies:
+              p:
+                max_attempts: 2
+                per_try_timeout: 500ms
+                backoff: { algorithm: constant, base: 5ms, max: 5ms, jitter: none }
+                retry_on: { errors: [per-try-timeout] }
+                timeout: 30s
+                budget: off
+            routes:
+              - { name: upload, match: { path: "/{**rest}" }, cluster: app, policy: p }
+            """);
+        using var timeout = new CancellationTokenSource(HangGuard);
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
+        var stream = client.GetStream();
+
+        // A Content-Length body, half sent: YARP's copy of it is waiting on the caller when the attempt times out.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234"), timeout.Token);
+        await secondAttempt.Task.WaitAsync(timeout.Token);
+        await stream.WriteAsync("56789"u8.ToArray(), timeout.Token);
+        var response = await RawHttp.ReadResponseAsync(stream, timeout.Token);
+
+        // Before: the cancelled copy left Kestrel's body reader mid-read, so the retry's read of the rest failed, and
+        // Kestrel's drain logged "the body reader is in an invalid state" and closed the connection.
+        Assert.Equal(200, response.Status);
+        Assert.Equal("got 0123456789", response.Body);
+        await stream.WriteAsync("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), timeout.Token);
+        Assert.Equal(200, (await RawHttp.ReadResponseAsync(stream, timeout.Token)).Status);
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Fact]
     public async Task Upload_ChunkedBodyPastBufferLimit_ForwardedWholeOnceAndNotRetried()
     {
         await using var upstream = await TestUpstream.StartAsync((context, _) =>
