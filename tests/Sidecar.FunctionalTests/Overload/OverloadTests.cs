@@ -79,16 +79,11 @@ public sealed class OverloadTests
     public async Task RejectRequests_Http11UploadThatFitsTheReceiveBuffer_IsAnsweredThenItsConnectionClosedCleanly()
     {
         using var upstream = ScriptedUpstream.Status(200);
-        var pressure = new SettablePressure();
-        await using var sidecar = await StartAsync(Config(upstream.Url), pressure);
-        await SetPressureAsync(sidecar, pressure, RejectRequests, OverloadState.RejectRequests);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var client = new System.Net.Sockets.TcpClient();
-        await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
-        var stream = client.GetStream();
+        await using var rejecting = await RejectingConnection.OpenAsync(upstream.Url, timeout.Token);
+        var stream = rejecting.Stream;
 
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 61440\r\n\r\n"), timeout.Token);
-        await stream.WriteAsync(new byte[60 * 1024], timeout.Token);
+        await rejecting.WriteAsync("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 61440\r\n\r\n", new byte[60 * 1024], timeout.Token);
         var response = await RawHttp.ReadResponseAsync(stream, timeout.Token);
 
         Assert.Equal(503, response.Status);
@@ -103,15 +98,11 @@ public sealed class OverloadTests
     public async Task RejectRequests_Http11UploadLargerThanTheReceiveBuffer_KeepsItsConnectionForTheNextRequest()
     {
         using var upstream = ScriptedUpstream.Status(200);
-        var pressure = new SettablePressure();
-        await using var sidecar = await StartAsync(Config(upstream.Url), pressure);
-        await SetPressureAsync(sidecar, pressure, RejectRequests, OverloadState.RejectRequests);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var client = new System.Net.Sockets.TcpClient();
-        await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
-        var stream = client.GetStream();
+        await using var rejecting = await RejectingConnection.OpenAsync(upstream.Url, timeout.Token);
+        var stream = rejecting.Stream;
 
-        var upload = WriteAsync(stream, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 262144\r\n\r\n", new byte[256 * 1024], timeout.Token);
+        var upload = rejecting.WriteAsync("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 262144\r\n\r\n", new byte[256 * 1024], timeout.Token);
         var first = await RawHttp.ReadResponseAsync(stream, timeout.Token);
         await upload;
 
@@ -119,44 +110,34 @@ public sealed class OverloadTests
         Assert.Null(first.Header("Connection"));
         Assert.False(first.ServerClosed);
         // Kestrel drained the rest of the body, so the connection serves a second request.
-        await WriteAsync(stream, "GET /next HTTP/1.1\r\nHost: x\r\n\r\n", [], timeout.Token);
+        await rejecting.WriteAsync("GET /next HTTP/1.1\r\nHost: x\r\n\r\n", [], timeout.Token);
         var second = await RawHttp.ReadResponseAsync(stream, timeout.Token);
         Assert.Equal(503, second.Status);
         Assert.Equal("close", second.Header("Connection"));
         Assert.Equal(0, upstream.Count);
-
-        static async Task WriteAsync(Stream stream, string head, byte[] body, CancellationToken cancellationToken)
-        {
-            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head), cancellationToken);
-            await stream.WriteAsync(body, cancellationToken);
-        }
     }
 
     [Fact]
     public async Task RejectRequests_Http11UploadThatStalls_IsAnsweredWithoutItAndKeepsItsConnection()
     {
         using var upstream = ScriptedUpstream.Status(200);
-        var pressure = new SettablePressure();
-        await using var sidecar = await StartAsync(Config(upstream.Url), pressure);
-        await SetPressureAsync(sidecar, pressure, RejectRequests, OverloadState.RejectRequests);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var client = new System.Net.Sockets.TcpClient();
-        await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
-        var stream = client.GetStream();
+        await using var rejecting = await RejectingConnection.OpenAsync(upstream.Url, timeout.Token);
+        var stream = rejecting.Stream;
 
         // 10 of the 1,000 bytes promised, then nothing: the answer must not wait for the rest.
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789"), timeout.Token);
+        await rejecting.WriteAsync("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789", [], timeout.Token);
         var response = await RawHttp.ReadResponseAsync(stream, timeout.Token);
 
         Assert.Equal(503, response.Status);
         Assert.Null(response.Header("Connection"));
         Assert.False(response.ServerClosed);
         // Kestrel drains the rest, and the connection serves the next request.
-        await stream.WriteAsync(new byte[990], timeout.Token);
-        await stream.WriteAsync("GET /next HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), timeout.Token);
+        await rejecting.WriteAsync(string.Empty, new byte[990], timeout.Token);
+        await rejecting.WriteAsync("GET /next HTTP/1.1\r\nHost: x\r\n\r\n", [], timeout.Token);
         Assert.Equal(503, (await RawHttp.ReadResponseAsync(stream, timeout.Token)).Status);
         Assert.Equal(0, upstream.Count);
-        sidecar.Logs.AssertNoBugs();
+        rejecting.Sidecar.Logs.AssertNoBugs();
     }
 
     [Fact]
@@ -353,6 +334,46 @@ public sealed class OverloadTests
         finally
         {
             manager.StateChanged -= OnChange;
+        }
+    }
+
+    /// <summary>A Sidecar that rejects new requests (RejectRequests), and one raw HTTP/1.1 connection to its proxy port.</summary>
+    private sealed class RejectingConnection : IAsyncDisposable
+    {
+        private readonly System.Net.Sockets.TcpClient _client;
+
+        private RejectingConnection(RunningSidecar sidecar, System.Net.Sockets.TcpClient client)
+        {
+            Sidecar = sidecar;
+            _client = client;
+            Stream = client.GetStream();
+        }
+
+        public RunningSidecar Sidecar { get; }
+
+        public System.Net.Sockets.NetworkStream Stream { get; }
+
+        public static async Task<RejectingConnection> OpenAsync(string upstream, CancellationToken cancellationToken)
+        {
+            var pressure = new SettablePressure();
+            var sidecar = await StartAsync(Config(upstream), pressure);
+            await SetPressureAsync(sidecar, pressure, RejectRequests, OverloadState.RejectRequests);
+            var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, cancellationToken);
+            return new RejectingConnection(sidecar, client);
+        }
+
+        /// <summary>Writes <paramref name="head"/> (ASCII), then <paramref name="body"/>.</summary>
+        public async Task WriteAsync(string head, byte[] body, CancellationToken cancellationToken)
+        {
+            await Stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head), cancellationToken);
+            await Stream.WriteAsync(body, cancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _client.Dispose();
+            await Sidecar.DisposeAsync();
         }
     }
 
