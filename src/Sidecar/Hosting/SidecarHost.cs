@@ -55,6 +55,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     public IServiceProvider Services => _proxy.Services;
 
+    /// <summary>The admin server's container (tests: what it builds at start).</summary>
+    internal IServiceProvider AdminServices => _admin.Services;
+
     /// <summary>Builds and starts both servers; returns once the proxy listens and <c>/readyz</c> says ready.</summary>
     public static async Task<SidecarHost> StartAsync(SidecarConfig config, SidecarHostOptions options, CancellationToken cancellationToken = default)
     {
