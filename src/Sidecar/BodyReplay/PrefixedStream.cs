@@ -5,7 +5,7 @@ namespace Sidecar.BodyReplay;
 /// memory: the <see cref="ReplayableRequestBody"/> that read it keeps it (and its charge to the buffer pool) until the
 /// request ends.
 /// </summary>
-internal sealed class PrefixedStream : Stream
+internal sealed class PrefixedStream : ReadOnlyStream
 {
     private readonly Stream _rest;
     private readonly ReadOnlyMemory<byte> _prefix;
@@ -17,22 +17,6 @@ internal sealed class PrefixedStream : Stream
         _rest = rest;
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         if (TryReadPrefix(buffer, out var read))
@@ -43,9 +27,6 @@ internal sealed class PrefixedStream : Stream
         return _rest.Read(buffer);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (TryReadPrefix(buffer.Span, out var read))
@@ -55,16 +36,6 @@ internal sealed class PrefixedStream : Stream
 
         return _rest.ReadAsync(buffer, cancellationToken);
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     private bool TryReadPrefix(Span<byte> destination, out int read)
     {

@@ -256,28 +256,12 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
     /// One attempt's view of a teed body: the bytes kept so far, then the caller's body read on, each chunk kept before
     /// it is returned. Once a chunk could not be kept the stream just passes the caller's body through.
     /// </summary>
-    private sealed class AttemptStream : Stream
+    private sealed class AttemptStream : ReadOnlyStream
     {
         private readonly ReplayableRequestBody _body;
         private int _position;
 
         public AttemptStream(ReplayableRequestBody body) => _body = body;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -290,9 +274,6 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
             return Kept(buffer, _body._source!.Read(buffer));
         }
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             if (TryReadKept(buffer.Span, out var read))
@@ -302,16 +283,6 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
 
             return ReadSourceAsync(buffer, cancellationToken);
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         private async ValueTask<int> ReadSourceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
         {
