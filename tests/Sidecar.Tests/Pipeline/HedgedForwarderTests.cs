@@ -178,9 +178,11 @@ public sealed class HedgedForwarderTests : IDisposable
             }
 
             using var response = new HttpResponseMessage(status) { Content = new StringContent(upstream.Body) };
+            // Status first, as YARP does before its response transforms: the transform may make this attempt the
+            // winner, and the hedger then relays the status at once (set after, it once relayed the default 200).
+            context.Response.StatusCode = (int)status;
             var decision = new ResponseTransformContext { HttpContext = context, ProxyResponse = response, CancellationToken = context.RequestAborted };
             await transform.ApplyAsync(decision);
-            context.Response.StatusCode = (int)status;
             if (!decision.SuppressResponseBody)
             {
                 await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(upstream.Body));
