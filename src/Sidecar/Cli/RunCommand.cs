@@ -45,7 +45,10 @@ internal static class RunCommand
         SidecarHost host;
         try
         {
-            host = await SidecarHost.StartAsync(result.Config!, options, shutdown.Token);
+            using (StartupNoGcRegion.Enter())
+            {
+                host = await SidecarHost.StartAsync(result.Config!, options, shutdown.Token);
+            }
         }
         catch (IOException ex)
         {
