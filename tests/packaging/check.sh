@@ -2,6 +2,7 @@
 # Packaging checks that need no Docker engine (none exists in CI):
 #   1. docker/publish.sh, the Dockerfile's only build step, publishes the Native AOT executable into a temp dir;
 #      `sidecar --help` exits 0 and every [Trait("Category", "Process")] functional test passes against it;
+#      the executable maps its rehydrated data in one call at start (strace, when ptrace is allowed);
 #      SIDECAR_BUILD=jit publishes sidecar.dll and `dotnet sidecar.dll --help` exits 0;
 #   2. docker/healthcheck.sh, the image's HEALTHCHECK, passes against a local 200 and fails otherwise;
 #   3. yamllint (repository .yamllint) on the chart's Chart.yaml/values.yaml and the docker/ YAML;
@@ -12,7 +13,7 @@
 #      realistic overrides and runs sidecar validate on every rendered config; the Dockerfile's structure is
 #      checked there too.
 #
-# Needs: dotnet, python3, Debian packages clang zlib1g-dev (Native AOT) yamllint python3-yaml python3-jsonschema.
+# Needs: dotnet, python3, Debian packages clang zlib1g-dev (Native AOT) strace yamllint python3-yaml python3-jsonschema.
 # Usage: bash tests/packaging/check.sh          exits non-zero on any failure
 set -uo pipefail
 
@@ -54,6 +55,18 @@ if [[ -x "$work/app/sidecar" ]] && SIDECAR_TEST_EXECUTABLE="$work/app/sidecar" \
 else
   tail -60 "$work/native-tests.log" 2>/dev/null
   fail "process tests against the native executable"
+fi
+
+# The constructor linked into the executable (src/Sidecar/Hosting/prefault_rehydrated.c) maps the runtime's
+# rehydrated type data in one call before the runtime starts.
+if ! command -v strace > /dev/null || ! strace -o /dev/null true 2>/dev/null; then
+  echo "skip  native prefault of the rehydrated data (needs strace and ptrace; .ci/run installs strace)"
+elif [[ -x "$work/app/sidecar" ]] && strace -e trace=madvise -o "$work/madvise.log" "$work/app/sidecar" --help > /dev/null 2>&1 \
+    && grep -q 'MADV_POPULATE_WRITE) = 0' "$work/madvise.log"; then
+  pass "native sidecar maps its rehydrated data before the runtime starts (MADV_POPULATE_WRITE)"
+else
+  head -5 "$work/madvise.log" 2>/dev/null
+  fail "native sidecar maps its rehydrated data before the runtime starts (no MADV_POPULATE_WRITE)"
 fi
 
 if SIDECAR_BUILD=jit bash docker/publish.sh "$work/jit" > "$work/publish-jit.log" 2>&1 \
