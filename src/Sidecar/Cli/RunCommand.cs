@@ -42,13 +42,11 @@ internal static class RunCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
 
+        FirstGarbageCollection.Defer();
         SidecarHost host;
         try
         {
-            using (StartupNoGcRegion.Enter())
-            {
-                host = await SidecarHost.StartAsync(result.Config!, options, shutdown.Token);
-            }
+            host = await SidecarHost.StartAsync(result.Config!, options, shutdown.Token);
         }
         catch (IOException ex)
         {
