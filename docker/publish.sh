@@ -7,7 +7,7 @@
 #        SIDECAR_BUILD=native|jit  SIDECAR_RID=linux-arm64  SIDECAR_READY_TO_RUN=true  docker/publish.sh OUT_DIR
 #
 # SIDECAR_BUILD=native (the default, what the image ships): one Native AOT executable, OUT_DIR/sidecar, that needs no
-#   .NET runtime. Measured with tests/bench (2 vCPU, see its README): ready 82-87 ms after exec (medians) instead of
+#   .NET runtime. Measured with tests/bench (2 vCPU, see its README): ready 80-101 ms after exec (medians) instead of
 #   609-773 ms, about 40 MB RSS idle and 55-62 MB under load instead of 123-129 MB, and full speed from the first
 #   request (in its first 5 s under load on one core the JIT build served 2,705 req/s, native 6,363, JIT once warm
 #   11,199). The price is CPU per request at steady state: 1.13-1.28x the warm JIT build's, because there is no
