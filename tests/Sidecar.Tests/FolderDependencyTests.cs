@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Sidecar.Tests.Packaging;
 
 namespace Sidecar.Tests;
 

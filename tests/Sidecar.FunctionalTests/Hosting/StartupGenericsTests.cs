@@ -38,7 +38,7 @@ public sealed partial class StartupGenericsTests
         }
 
         var expected = RdXml(listener.GenericTypes());
-        var path = Path.Combine(RepoRoot(), "src", "Sidecar", "Hosting", "StartupGenerics.rd.xml");
+        var path = RepositoryRoot.Combine("src", "Sidecar", "Hosting", "StartupGenerics.rd.xml");
         if (Environment.GetEnvironmentVariable("SIDECAR_WRITE_STARTUP_GENERICS") == "1")
         {
             await File.WriteAllTextAsync(path, expected);
@@ -76,17 +76,6 @@ public sealed partial class StartupGenericsTests
     private static string RdName(Type type) => !type.IsGenericType
         ? type.FullName!
         : type.GetGenericTypeDefinition().FullName + "[" + string.Join(",", type.GetGenericArguments().Select(a => "[" + RdName(a) + "," + a.Assembly.GetName().Name + "]")) + "]";
-
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sidecar.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Sidecar.sln not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>
     /// Records the call sites the DI containers of this process build (event <c>CallSiteBuilt</c>: the service type and

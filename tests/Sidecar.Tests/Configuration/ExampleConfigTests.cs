@@ -16,7 +16,7 @@ public sealed class ExampleConfigTests
     }
 
     private static List<string> ExampleFileNames() =>
-        Directory.EnumerateFiles(Path.Combine(FindRepoRoot(), "config", "examples"), "*.yaml")
+        Directory.EnumerateFiles(RepositoryRoot.Combine("config", "examples"), "*.yaml")
             .Select(Path.GetFileName)
             .OfType<string>()
             .Order(StringComparer.Ordinal)
@@ -36,7 +36,7 @@ public sealed class ExampleConfigTests
     [Fact]
     public void LoadFile_Grpc_IsTheReadmeRecipe()
     {
-        var config = SidecarConfigLoader.LoadFile(Path.Combine(FindRepoRoot(), "config", "examples", "grpc.yaml")).Config!;
+        var config = SidecarConfigLoader.LoadFile(RepositoryRoot.Combine("config", "examples", "grpc.yaml")).Config!;
 
         Assert.Equal(ProxyProtocol.H2c, config.Listen.ProxyProtocol);
         Assert.Equal(UpstreamProtocol.Http2, config.Clusters["inventory"].Protocol);
@@ -47,7 +47,7 @@ public sealed class ExampleConfigTests
     [MemberData(nameof(ExampleFiles))]
     public void LoadFile_Example_IsValid(string fileName)
     {
-        var result = SidecarConfigLoader.LoadFile(Path.Combine(FindRepoRoot(), "config", "examples", fileName));
+        var result = SidecarConfigLoader.LoadFile(RepositoryRoot.Combine("config", "examples", fileName));
 
         Assert.True(result.Succeeded, string.Join(Environment.NewLine, result.Errors));
         Assert.NotEmpty(result.Config!.Routes);
@@ -56,7 +56,7 @@ public sealed class ExampleConfigTests
     [Fact]
     public void LoadFile_FullReference_SetsEveryOptionalSection()
     {
-        var config = SidecarConfigLoader.LoadFile(Path.Combine(FindRepoRoot(), "config", "examples", "full-reference.yaml")).Config!;
+        var config = SidecarConfigLoader.LoadFile(RepositoryRoot.Combine("config", "examples", "full-reference.yaml")).Config!;
 
         var cluster = config.Clusters["orders"];
         Assert.NotNull(cluster.Health.Active);
@@ -73,7 +73,7 @@ public sealed class ExampleConfigTests
     [Fact]
     public void Parse_MangledFullReference_NeverThrows()
     {
-        var lines = System.IO.File.ReadAllLines(Path.Combine(FindRepoRoot(), "config", "examples", "full-reference.yaml"));
+        var lines = System.IO.File.ReadAllLines(RepositoryRoot.Combine("config", "examples", "full-reference.yaml"));
         string[] replacements = ["[]", "{}", "~", "x", "-1", "\"\"", "[x, {a: 1}]", "{ unknown: 1 }", "&a 1", "'"];
         for (var i = 0; i < lines.Length; i++)
         {
@@ -94,18 +94,5 @@ public sealed class ExampleConfigTests
                 Assert.Equal(result.Errors.Count == 0, result.Succeeded);
             }
         }
-    }
-
-    internal static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Sidecar.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"Sidecar.sln not found above {AppContext.BaseDirectory}");
     }
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using Sidecar.Configuration;
-using Sidecar.Tests.Packaging;
 using Xunit.Abstractions;
 
 namespace Sidecar.Tests.Fuzz;

@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Sidecar.Http;
 using Sidecar.Telemetry;
-using Sidecar.Tests.Packaging;
 
 namespace Sidecar.Tests.Telemetry;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Sidecar.Tests.Packaging;
 using Xunit.Abstractions;
 
 namespace Sidecar.Tests.Telemetry;

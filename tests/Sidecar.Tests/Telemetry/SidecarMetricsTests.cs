@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Sidecar.Configuration;
 using Sidecar.Telemetry;
-using Sidecar.Tests.Packaging;
 
 namespace Sidecar.Tests.Telemetry;
 

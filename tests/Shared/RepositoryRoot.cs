@@ -1,4 +1,4 @@
-namespace Sidecar.Tests.Packaging;
+namespace Sidecar.TestSupport;
 
 /// <summary>The checkout under test: the folder holding <c>Sidecar.sln</c>, found by walking up from the test binaries.</summary>
 internal static class RepositoryRoot
