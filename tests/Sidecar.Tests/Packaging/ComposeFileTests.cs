@@ -66,15 +66,11 @@ public sealed partial class ComposeFileTests
             $"stop_grace_period {grace} must cover drain_delay {limits.DrainDelay} + drain_timeout {limits.DrainTimeout} + {ExitMargin}");
     }
 
-    [Theory]
+    [ToolTheory("docker-compose")]
     [MemberData(nameof(ComposeFiles))]
     public async Task ComposeFile_DockerComposeConfig_AcceptsIt(string file)
     {
-        var dockerCompose = ExternalTool.Require("docker-compose", _output);
-        if (dockerCompose is null)
-        {
-            return;
-        }
+        var dockerCompose = ExternalTool.Require("docker-compose");
 
         var startInfo = new ProcessStartInfo(dockerCompose)
         {

