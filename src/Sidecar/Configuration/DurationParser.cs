@@ -22,6 +22,12 @@ internal static class DurationParser
         value = default;
         if (!DecimalWithUnit.TrySplit(text, "duration", out var number, out var unit, out error))
         {
+            // "2 seconds", "500 ms": the number and a unit a person would write, with spaces between.
+            if (text is not null && text.Any(char.IsWhiteSpace) && Suggest(string.Concat(text.Where(c => !char.IsWhiteSpace(c)))) is { } spaced)
+            {
+                error += $"; did you mean {spaced}?";
+            }
+
             return false;
         }
 
@@ -41,10 +47,11 @@ internal static class DurationParser
                 ticksPerUnit = TimeSpan.TicksPerHour;
                 break;
             case "":
-                error = $"missing unit ({AllowedUnits}), e.g. '{number.ToString(CultureInfo.InvariantCulture)}s'";
+                error = $"missing unit ({AllowedUnits}); did you mean {WithLikelyUnit(number)}?";
                 return false;
             default:
-                error = $"unknown duration unit '{unit}' (allowed: {AllowedUnits})";
+                error = $"unknown duration unit '{unit}' (allowed: {AllowedUnits})"
+                    + (UnitSpellings.GetValueOrDefault(unit.ToLowerInvariant()) is { } meant ? $"; did you mean '{Invariant(number, meant)}'?" : string.Empty);
                 return false;
         }
 
@@ -79,6 +86,36 @@ internal static class DurationParser
 
         return ((decimal)ticks / TimeSpan.TicksPerMillisecond).ToString("0.####", CultureInfo.InvariantCulture) + "ms";
     }
+
+    /// <summary>The units as people spell them in prose, mapped to the unit the file takes.</summary>
+    private static readonly Dictionary<string, string> UnitSpellings = new(StringComparer.Ordinal)
+    {
+        ["ms"] = "ms", ["msec"] = "ms", ["msecs"] = "ms", ["millis"] = "ms", ["millisecond"] = "ms", ["milliseconds"] = "ms",
+        ["s"] = "s", ["sec"] = "s", ["secs"] = "s", ["second"] = "s", ["seconds"] = "s",
+        ["m"] = "m", ["min"] = "m", ["mins"] = "m", ["minute"] = "m", ["minutes"] = "m",
+        ["h"] = "h", ["hr"] = "h", ["hrs"] = "h", ["hour"] = "h", ["hours"] = "h",
+    };
+
+    /// <summary>
+    /// A bare number with the unit its writer most likely meant, quoted: a large one is milliseconds (<c>2000</c>: two
+    /// seconds, not half an hour); a small one could be either (<c>50</c> as a backoff base, <c>15</c> as a timeout).
+    /// </summary>
+    private static string WithLikelyUnit(decimal number) =>
+        number >= 100 ? $"'{Invariant(number, "ms")}'" : $"'{Invariant(number, "s")}' or '{Invariant(number, "ms")}'";
+
+    /// <summary>What <paramref name="text"/> (spaces removed) most likely meant in the file's spelling, quoted, or null.</summary>
+    private static string? Suggest(string text)
+    {
+        if (!DecimalWithUnit.TrySplit(text, "duration", out var number, out var unit, out _))
+        {
+            return null;
+        }
+
+        return unit.Length == 0 ? WithLikelyUnit(number)
+            : UnitSpellings.GetValueOrDefault(unit.ToLowerInvariant()) is { } meant ? $"'{Invariant(number, meant)}'" : null;
+    }
+
+    private static string Invariant(decimal number, string unit) => number.ToString(CultureInfo.InvariantCulture) + unit;
 
     private static string Invariant(long number, string unit) => number.ToString(CultureInfo.InvariantCulture) + unit;
 }

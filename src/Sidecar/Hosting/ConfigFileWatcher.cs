@@ -89,6 +89,18 @@ internal sealed partial class ConfigFileWatcher : BackgroundService
         }
 
         var text = Decode(bytes);
+        if (_rejectedText is not null && string.Equals(text, _appliedText, StringComparison.Ordinal))
+        {
+            // The file is back to the configuration that kept serving: nothing to apply, but the rejection is over,
+            // and an alert on the failed reload must see it end.
+            _rejectedText = null;
+            _pendingText = null;
+            KeepOpen(file, bytes);
+            _metrics.ConfigReloaded(success: true);
+            LogRestored(_path);
+            return;
+        }
+
         if (string.Equals(text, _appliedText, StringComparison.Ordinal) || string.Equals(text, _rejectedText, StringComparison.Ordinal))
         {
             _pendingText = null;
@@ -194,6 +206,9 @@ internal sealed partial class ConfigFileWatcher : BackgroundService
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Reloaded {Path}: {RouteCount} routes now serve new requests")]
     private partial void LogReloaded(string path, int routeCount);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Restored {Path}: the file holds the configuration in force again")]
+    private partial void LogRestored(string path);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Rejected the new {Path} ({ErrorCount} errors); the last good configuration keeps serving")]
     private partial void LogReloadRejected(string path, int errorCount);

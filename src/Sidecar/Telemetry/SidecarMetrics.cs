@@ -43,6 +43,7 @@ internal sealed class SidecarMetrics
     private readonly Counter<long> _retryBudgetExhausted;
     private readonly Counter<long> _retryAfterHonored;
     private readonly Counter<long> _configReloads;
+    private readonly Gauge<int> _configLastReloadSuccessful;
     private readonly UpDownCounter<long> _bufferedBytes;
     private readonly Counter<long> _circuitOpen;
     private readonly Gauge<int> _overloadState;
@@ -82,6 +83,8 @@ internal sealed class SidecarMetrics
             "sidecar.retry_after.honored", "{retry}", "Retries whose delay came from the upstream's Retry-After or pushback header.");
         _configReloads = meter.CreateCounter<long>(
             "sidecar.config.reloads", "{reload}", "Configuration reloads, by result.");
+        _configLastReloadSuccessful = meter.CreateGauge<int>(
+            "sidecar.config.last_reload_successful", null, "1 while the configuration file in force is the one on disk, 0 while a rejected file waits for a fix.");
         _bufferedBytes = meter.CreateUpDownCounter<long>(
             "sidecar.buffered", "By", "Request body bytes currently buffered for replay.");
         _circuitOpen = meter.CreateCounter<long>(
@@ -98,6 +101,7 @@ internal sealed class SidecarMetrics
         // TelemetryServiceCollectionExtensions), so the Prometheus exporter and the OTLP export see them.
         _configReloads.Add(0, new KeyValuePair<string, object?>(MetricTags.Result, MetricValues.Success));
         _configReloads.Add(0, new KeyValuePair<string, object?>(MetricTags.Result, MetricValues.Failure));
+        _configLastReloadSuccessful.Record(1);
         _inflightRequests.Add(0);
         _bufferedBytes.Add(0);
         _overloadState.Record(0);
@@ -245,6 +249,8 @@ internal sealed class SidecarMetrics
             var tags = new TagList { { MetricTags.Result, success ? MetricValues.Success : MetricValues.Failure } };
             _configReloads.Add(1, tags);
         }
+
+        _configLastReloadSuccessful.Record(success ? 1 : 0);
     }
 
     public void BufferedBytesChanged(long delta)

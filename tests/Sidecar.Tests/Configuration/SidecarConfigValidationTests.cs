@@ -129,7 +129,7 @@ public sealed class SidecarConfigValidationTests
         AssertErrors(
             yaml,
             "config/sidecar.yaml:7:5 policies.p.max_attempts: duplicate key 'max_attempts' (first defined at line 6)",
-            "config/sidecar.yaml:8:14 policies.p.timeout: missing unit (ms, s, m, h), e.g. '5s'");
+            "config/sidecar.yaml:8:14 policies.p.timeout: missing unit (ms, s, m, h); did you mean '5s' or '5ms'?");
     }
 
     [Fact]
@@ -276,7 +276,7 @@ public sealed class SidecarConfigValidationTests
     [InlineData("max_attempts: [3]", "6:19 policies.p.max_attempts: expected an integer, got a list")]
     [InlineData("max_attempts:", "6:18 policies.p.max_attempts: missing value, expected an integer")]
     [InlineData("backoff: exponential", "6:14 policies.p.backoff: expected a mapping, got 'exponential'")]
-    [InlineData("backoff: { base: 50 }", "6:22 policies.p.backoff.base: missing unit (ms, s, m, h), e.g. '50s'")]
+    [InlineData("backoff: { base: 50 }", "6:22 policies.p.backoff.base: missing unit (ms, s, m, h); did you mean '50s' or '50ms'?")]
     [InlineData("backoff: { base: -50ms }", "6:22 policies.p.backoff.base: duration '-50ms' must not be negative")]
     [InlineData("backoff: { base: 2s, max: 1s }", "6:31 policies.p.backoff.max: backoff.max (1s) must be at least backoff.base (2s)")]
     [InlineData("backoff: { base: 2s }", "6:22 policies.p.backoff.base: backoff.max (1s) must be at least backoff.base (2s)")]
@@ -306,7 +306,13 @@ public sealed class SidecarConfigValidationTests
     [InlineData("methods: [GTE]", "6:15 policies.p.methods[0]: unknown method 'GTE' (did you mean 'GET'?); allowed: GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH")]
     [InlineData("methods: [GET, get]", "6:20 policies.p.methods[1]: duplicate method 'GET'")]
     [InlineData("per_try_timeout: 0s", "6:22 policies.p.per_try_timeout: must be greater than zero")]
-    [InlineData("timeout: 15", "6:14 policies.p.timeout: missing unit (ms, s, m, h), e.g. '15s'")]
+    [InlineData("timeout: 15", "6:14 policies.p.timeout: missing unit (ms, s, m, h); did you mean '15s' or '15ms'?")]
+    [InlineData("per_try_timeout: 2000", "6:22 policies.p.per_try_timeout: missing unit (ms, s, m, h); did you mean '2000ms'?")]
+    [InlineData("timeout: 2 seconds", "6:14 policies.p.timeout: duration '2 seconds' must not contain whitespace; did you mean '2s'?")]
+    [InlineData("timeout: 500 ms", "6:14 policies.p.timeout: duration '500 ms' must not contain whitespace; did you mean '500ms'?")]
+    [InlineData("timeout: 2secs", "6:14 policies.p.timeout: unknown duration unit 'secs' (allowed: ms, s, m, h); did you mean '2s'?")]
+    [InlineData("timeout: 1.5 Minutes", "6:14 policies.p.timeout: duration '1.5 Minutes' must not contain whitespace; did you mean '1.5m'?")]
+    [InlineData("timeout: 2 fortnights", "6:14 policies.p.timeout: duration '2 fortnights' must not contain whitespace")]
     [InlineData("{ per_try_timeout: 5s, timeout: 2s }", "6:24 policies.p.per_try_timeout: per_try_timeout (5s) must not exceed timeout (2s)")]
     [InlineData("retry_after: { honor: yes }", "6:27 policies.p.retry_after.honor: expected true or false, got 'yes'")]
     [InlineData("retry_after: { max: 0ms }", "6:25 policies.p.retry_after.max: must be greater than zero")]
@@ -334,7 +340,7 @@ public sealed class SidecarConfigValidationTests
     [InlineData("health: { passive: maybe }", "4:24 clusters.orders.health.passive: expected true or false, got 'maybe'")]
     [InlineData("health: { reactivation_period: 0s }", "4:36 clusters.orders.health.reactivation_period: must be greater than zero")]
     [InlineData("health: { active: { path: healthz } }", "4:31 clusters.orders.health.active.path: must start with '/', got 'healthz'")]
-    [InlineData("health: { active: { interval: 10 } }", "4:35 clusters.orders.health.active.interval: missing unit (ms, s, m, h), e.g. '10s'")]
+    [InlineData("health: { active: { interval: 10 } }", "4:35 clusters.orders.health.active.interval: missing unit (ms, s, m, h); did you mean '10s' or '10ms'?")]
     [InlineData("health: { activ: {} }", "4:15 clusters.orders.health.activ: unknown key 'activ' (did you mean 'active'?); allowed keys: passive, reactivation_period, active")]
     [InlineData("circuit_breaker: { failure_ratio: 0 }", "4:39 clusters.orders.circuit_breaker.failure_ratio: must be greater than 0 and at most 1, got 0")]
     [InlineData("circuit_breaker: { minimum_requests: 0 }", "4:42 clusters.orders.circuit_breaker.minimum_requests: must be at least 1, got 0")]

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
@@ -50,6 +51,7 @@ public sealed class ConfigFileWatcherTests : IDisposable
     private readonly FakeTimeProvider _time = new();
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly List<LogLevel> _logs = [];
+    private readonly List<string> _messages = [];
 
     public void Dispose()
     {
@@ -171,6 +173,48 @@ public sealed class ConfigFileWatcherTests : IDisposable
         Assert.DoesNotContain(_logs, level => level >= LogLevel.Error);
     }
 
+    [Fact]
+    public void CheckOnce_RejectedFileRestoredToTheOneInForce_LoggedAndCountedAsASuccessfulReload()
+    {
+        var factory = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var reloads = new MetricCollector<long>(factory, SidecarMetrics.MeterName, "sidecar.config.reloads");
+        using var lastReload = new MetricCollector<int>(factory, SidecarMetrics.MeterName, "sidecar.config.last_reload_successful");
+        var path = Path.Combine(_directory, "sidecar.yaml");
+        File.WriteAllText(path, Head);
+        var (watcher, store) = Start(path, Head);
+        Tick(watcher);
+        Assert.Equal(1, lastReload.LastMeasurement?.Value);
+
+        ReplaceByRename(path, Head + "polices: {}\n");
+        Tick(watcher);
+        Tick(watcher);
+        Assert.Equal(1, Reloads(reloads, MetricValues.Failure));
+        Assert.Equal(0, lastReload.LastMeasurement?.Value);
+
+        ReplaceByRename(path, Head);
+        Tick(watcher);
+
+        Assert.Equal(["a"], Routes(store));
+        Assert.Equal(1, Reloads(reloads, MetricValues.Success));
+        Assert.Equal(1, lastReload.LastMeasurement?.Value);
+        Assert.Contains(_messages, message => message.StartsWith($"Restored {path}", StringComparison.Ordinal));
+
+        // Once restored, the same file is no news: no second success, no second line.
+        Tick(watcher);
+        Assert.Equal(1, Reloads(reloads, MetricValues.Success));
+        Assert.Single(_messages, message => message.StartsWith("Restored", StringComparison.Ordinal));
+    }
+
+    private static long Reloads(MetricCollector<long> reloads, string result) =>
+        reloads.GetMeasurementSnapshot().Where(m => Equals(m.Tags[MetricTags.Result], result)).Sum(m => m.Value);
+
+    private void ReplaceByRename(string path, string text)
+    {
+        var temp = Path.Combine(_directory, ".sidecar.yaml.tmp");
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+
     private (ConfigFileWatcher Watcher, SidecarConfigStore Store) Start(string path, string text)
     {
         var parsed = SidecarConfigLoader.Parse(text, path);
@@ -179,7 +223,7 @@ public sealed class ConfigFileWatcherTests : IDisposable
         var breakers = new CircuitBreakerRegistry(_time);
         var retryLog = new RetryLog(NullLogger<RetryLog>.Instance, breakers, _time);
         var store = new SidecarConfigStore(parsed.Config!, new ClusterRetryStateRegistry(_time), breakers, retryLog, metrics);
-        var watcher = new ConfigFileWatcher(path, text, Interval, QuietPeriod, store, metrics, _time, new LevelLogger(_logs));
+        var watcher = new ConfigFileWatcher(path, text, Interval, QuietPeriod, store, metrics, _time, new LevelLogger(_logs, _messages));
         return (watcher, store);
     }
 
@@ -204,14 +248,17 @@ public sealed class ConfigFileWatcherTests : IDisposable
     private static extern int Rename(string oldPath, string newPath);
 
     /// <summary>Keeps the level of every line the watcher logs.</summary>
-    private sealed class LevelLogger(List<LogLevel> levels) : ILogger<ConfigFileWatcher>
+    private sealed class LevelLogger(List<LogLevel> levels, List<string> messages) : ILogger<ConfigFileWatcher>
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
             levels.Add(logLevel);
+            messages.Add(formatter(state, exception));
+        }
     }
 }

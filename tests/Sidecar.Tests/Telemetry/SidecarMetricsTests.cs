@@ -19,6 +19,7 @@ public sealed partial class SidecarMetricsTests
     [InlineData("sidecar_retry_budget_exhausted_total", "counter")]
     [InlineData("sidecar_retry_after_honored_total", "counter")]
     [InlineData("sidecar_config_reloads_total", "counter")]
+    [InlineData("sidecar_config_last_reload_successful", "gauge")]
     [InlineData("sidecar_inflight_requests", "gauge")]
     [InlineData("sidecar_buffered_bytes", "gauge")]
     [InlineData("sidecar_circuit_open_total", "counter")]
@@ -38,7 +39,7 @@ public sealed partial class SidecarMetricsTests
         RecordEveryInstrument(context.Metrics);
         var text = context.Render();
 
-        Assert.Equal(16, rows.Count);
+        Assert.Equal(17, rows.Count);
         foreach (var (name, type) in rows)
         {
             Assert.Contains($"# TYPE {name} {type}\n", text, StringComparison.Ordinal);
