@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Sidecar.Forwarding;
 using Sidecar.Http;
 using Sidecar.Overload;
 
@@ -10,8 +11,9 @@ namespace Sidecar.Hosting;
 ///    HTTP/2 extended CONNECT (RFC 8441, WebSockets over HTTP/2) is no tunnel and passes.
 /// 2. A declared <c>Content-Length</c> above Kestrel's <c>MaxRequestBodySize</c> is 413 at once. Left to YARP, the
 ///    limit fires only once the body is being streamed upstream, and the caller gets a 502 instead of a 413.
-/// Absolute-form targets (<c>GET http://other/ HTTP/1.1</c>) need nothing here: Kestrel keeps only their path and
-/// query, routing matches configured routes, and YARP sends to the route's cluster with the destination's authority.
+/// 3. An absolute-form target (<c>GET http://other/p HTTP/1.1</c>) is routed and forwarded as its origin form
+///    (<see cref="AbsoluteFormTarget"/>); its authority is never a destination: YARP sends to the route's cluster.
+/// It runs before routing (SidecarHost calls <c>UseRouting</c> after it), so routing sees the rewritten path.
 /// </summary>
 internal static class RequestTargetGuard
 {
@@ -19,6 +21,7 @@ internal static class RequestTargetGuard
     {
         // The first middleware every request meets: its connection is read, so it no longer counts as pending.
         context.Features.Get<ConnectionSlots.PendingConnection>()?.Read();
+        AbsoluteFormTarget.RewriteToOriginForm(context);
         var request = context.Request;
         if (HttpMethods.IsConnect(request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)
         {

@@ -201,6 +201,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         var app = builder.Build();
         // Before any endpoint: no CONNECT tunnels, and an over-limit Content-Length is a 413 rather than a 502.
         app.Use(RequestTargetGuard.InvokeAsync);
+        // Explicit, so routing sees the path the guard gave an absolute-form target (left implicit, it would run first).
+        app.UseRouting();
         app.MapReverseProxy(proxy =>
         {
             // The retry loop sits before load balancing so every attempt picks a destination again and feeds

@@ -121,6 +121,40 @@ public sealed class CallerInputTests
         sidecar.Logs.AssertNoBugs();
     }
 
+    [Theory]
+    [InlineData("/p/", "..%2F..%2Fok")]
+    [InlineData("/h/", "..%2F..%2Fok")]
+    [InlineData("/n/", "..%2F..%2Fok")]
+    [InlineData("/n/", "a%2fb?q=%2F&r=a%20b")]
+    [InlineData("/n/", "caf%C3%A9/x%20y")]
+    [InlineData("/x", "%2F..%2Fn/y")]
+    public async Task Proxy_AbsoluteFormTarget_RoutedAndForwardedAsItsOriginForm(string prefix, string rest)
+    {
+        // The destination has a base path: an absolute-form target once escaped both it and the route (dotnet's
+        // Uri.LocalPath decoded %2F, and the URL YARP built resolved the dots): "/public/..%2F..%2Fok" reached "/ok".
+        var requestLines = new ConcurrentQueue<string>();
+        await using var upstream = RawUpstream.Start(async (_, connection) =>
+        {
+            requestLines.Enqueue((await connection.ReadRequestAsync()).Head.Split("\r\n")[0]);
+            await connection.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url + "/base"));
+
+        var originForm = await RawHttp.ExchangeAsync(sidecar.ProxyAddress, $"GET {prefix}{rest} HTTP/1.1\r\nHost: sidecar\r\nConnection: close\r\n\r\n");
+        var originLines = requestLines.ToArray();
+        var absoluteForm = await RawHttp.ExchangeAsync(sidecar.ProxyAddress, $"GET http://a{prefix}{rest} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(originForm.Status, absoluteForm.Status);
+        Assert.Equal(originLines, requestLines.Skip(originLines.Length));
+        Assert.All(requestLines, line => Assert.StartsWith("GET /base/", line, StringComparison.Ordinal));
+        if (originForm.Status == 200)
+        {
+            Assert.Equal($"GET /base{prefix}{rest} HTTP/1.1", Assert.Single(originLines));
+        }
+
+        sidecar.Logs.AssertNoBugs();
+    }
+
     [Fact]
     public async Task Proxy_PathWithDotSegments_ForwardsThePathThatWasRouted()
     {
