@@ -162,7 +162,13 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             var protocols = config.Listen.ProxyProtocol == ProxyProtocol.H2c
                 ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2
                 : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
-            ListenAddress.Bind(kestrel, config.Listen.Proxy, listen => listen.Protocols = protocols);
+            ListenAddress.Bind(kestrel, config.Listen.Proxy, listen =>
+            {
+                listen.Protocols = protocols;
+                // Tells pending connections that have sent nothing (which may be closed at max_pending_connections)
+                // from those that have (which may not).
+                listen.Use(next => new FirstBytesGate(next, kestrel.Limits.KeepAliveTimeout, listen.ApplicationServices.GetRequiredService<TimeProvider>()).OnConnectionAsync);
+            });
         });
 
         var services = builder.Services;

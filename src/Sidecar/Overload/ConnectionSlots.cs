@@ -14,17 +14,31 @@ namespace Sidecar.Overload;
 /// a 64 MiB pod's heap before admission saw their requests. Once a connection's first request is read it is the
 /// request caps' business (<c>max_concurrent_requests</c>), and an idle keep-alive connection holds no buffer, so
 /// neither holds a slot: a client's connection pool never blocks its own next connection.
+/// A connection that has sent nothing yet holds no buffer either, so it must not block anyone: at the cap, the accept
+/// loop closes the one idle the longest rather than wait; a neighbour that opens
+/// connections and sends nothing can no longer stop every other caller for longer than <see cref="IdleBeforeClose"/>.
 /// </remarks>
 internal sealed class ConnectionSlots
 {
+    /// <summary>
+    /// How long a connection must have sent nothing before it may be closed to make room: a client that has just
+    /// connected has its request on the way, and a neighbour reconnecting at once still cannot keep a caller out for
+    /// longer than this.
+    /// </summary>
+    internal static readonly TimeSpan IdleBeforeClose = TimeSpan.FromMilliseconds(500);
+
     private readonly SidecarConfigStore _store;
+    private readonly TimeProvider _timeProvider;
     private readonly Lock _lock = new();
+    // Pending connections that have sent no byte yet, the longest idle first.
+    private readonly LinkedList<PendingConnection> _idle = new();
     private int _pending;
     private TaskCompletionSource? _freed;
 
-    public ConnectionSlots(SidecarConfigStore store)
+    public ConnectionSlots(SidecarConfigStore store, TimeProvider timeProvider)
     {
         _store = store;
+        _timeProvider = timeProvider;
     }
 
     /// <summary>Connections accepted whose first request has not been read yet, with any slot reserved for an accept under way.</summary>
@@ -36,11 +50,27 @@ internal sealed class ConnectionSlots
     /// </summary>
     public bool TryReserve() => TryReserve(out _);
 
-    /// <summary>Reserves a slot, waiting while the cap is reached; then as <see cref="TryReserve()"/>.</summary>
-    public async Task ReserveAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reserves a slot, waiting while the cap is reached; then as <see cref="TryReserve()"/>. Meanwhile a pending
+    /// connection that has sent nothing for <see cref="IdleBeforeClose"/> is closed to make room (and
+    /// <paramref name="idleClosed"/> called), the longest idle first.
+    /// </summary>
+    public async Task ReserveAsync(CancellationToken cancellationToken, Action? idleClosed = null)
     {
         while (!TryReserve(out var freed))
         {
+            if (TryCloseIdle(out var closableIn))
+            {
+                idleClosed?.Invoke();
+            }
+            else if (closableIn is { } delay)
+            {
+                // The longest idle connection may be closed in a moment, unless a slot frees first.
+                await Task.WhenAny(freed, Task.Delay(delay, _timeProvider, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+                continue;
+            }
+
             await freed.WaitAsync(cancellationToken);
         }
     }
@@ -51,9 +81,57 @@ internal sealed class ConnectionSlots
     /// </summary>
     public void Bind(ConnectionContext connection)
     {
-        var pending = new PendingConnection(this);
+        var pending = new PendingConnection(this, connection, _timeProvider.GetTimestamp());
+        lock (_lock)
+        {
+            _idle.AddLast(pending.IdleNode);
+        }
+
         connection.Features.Set(pending);
         connection.ConnectionClosed.UnsafeRegister(static state => ((PendingConnection)state!).Read(), pending);
+    }
+
+    /// <summary>
+    /// Closes the pending connection that has waited longest without sending a byte, once it has for
+    /// <see cref="IdleBeforeClose"/>: its slot comes back when it has closed. Otherwise <paramref name="closableIn"/>
+    /// says when the longest idle one may be closed (null: none is idle).
+    /// </summary>
+    internal bool TryCloseIdle(out TimeSpan? closableIn)
+    {
+        PendingConnection? idle;
+        lock (_lock)
+        {
+            idle = _idle.First?.Value;
+            if (idle is null)
+            {
+                closableIn = null;
+                return false;
+            }
+
+            var idleFor = _timeProvider.GetElapsedTime(idle.AcceptedAt);
+            if (idleFor < IdleBeforeClose)
+            {
+                closableIn = IdleBeforeClose - idleFor;
+                return false;
+            }
+
+            _idle.Remove(idle.IdleNode);
+        }
+
+        closableIn = null;
+        idle.Close();
+        return true;
+    }
+
+    private void NotIdle(PendingConnection pending)
+    {
+        lock (_lock)
+        {
+            if (pending.IdleNode.List is not null)
+            {
+                _idle.Remove(pending.IdleNode);
+            }
+        }
     }
 
     /// <summary>Gives back a reserved slot that no connection took (the listener was unbound).</summary>
@@ -93,20 +171,36 @@ internal sealed class ConnectionSlots
     internal sealed class PendingConnection
     {
         private readonly ConnectionSlots _slots;
+        private readonly ConnectionContext _connection;
         private int _read;
 
-        public PendingConnection(ConnectionSlots slots)
+        public PendingConnection(ConnectionSlots slots, ConnectionContext connection, long acceptedAt)
         {
             _slots = slots;
+            _connection = connection;
+            AcceptedAt = acceptedAt;
+            IdleNode = new LinkedListNode<PendingConnection>(this);
         }
+
+        /// <summary>When it was accepted, as a <see cref="TimeProvider"/> timestamp.</summary>
+        internal long AcceptedAt { get; }
+
+        /// <summary>Its place among the idle connections, while it has sent nothing.</summary>
+        internal LinkedListNode<PendingConnection> IdleNode { get; }
+
+        /// <summary>The connection's first bytes arrived: it keeps its slot until its request is read, and is no longer idle.</summary>
+        public void SentBytes() => _slots.NotIdle(this);
 
         /// <summary>Frees the slot the first time; later calls (every further request, the close) do nothing.</summary>
         public void Read()
         {
             if (Volatile.Read(ref _read) == 0 && Interlocked.Exchange(ref _read, 1) == 0)
             {
+                _slots.NotIdle(this);
                 _slots.Free();
             }
         }
+
+        internal void Close() => _connection.Abort(new ConnectionAbortedException("Closed idle: it sent nothing while max_pending_connections connections were pending."));
     }
 }

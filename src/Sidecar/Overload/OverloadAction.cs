@@ -20,4 +20,7 @@ internal enum OverloadAction
 
     /// <summary>The accept loop waited because <c>limits.max_pending_connections</c> connections had not been read yet.</summary>
     ConnectionLimit,
+
+    /// <summary>At <c>limits.max_pending_connections</c>, a connection that had sent nothing was closed to make room.</summary>
+    IdleConnectionClosed,
 }

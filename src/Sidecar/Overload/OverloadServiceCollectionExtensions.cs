@@ -33,7 +33,8 @@ internal static class OverloadServiceCollectionExtensions
                 sp.GetRequiredService<OverloadManager>(),
                 sp.GetRequiredService<ConnectionSlots>(),
                 () => metrics.OverloadShed(OverloadAction.ConnectionHeld.Label()),
-                () => metrics.OverloadShed(OverloadAction.ConnectionLimit.Label()));
+                () => metrics.OverloadShed(OverloadAction.ConnectionLimit.Label()),
+                () => metrics.OverloadShed(OverloadAction.IdleConnectionClosed.Label()));
         }));
         return services;
     }

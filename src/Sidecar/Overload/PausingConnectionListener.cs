@@ -14,12 +14,14 @@ internal sealed class PausingConnectionListener : IConnectionListener
     private readonly ConnectionSlots _slots;
     private readonly Action _connectionHeld;
     private readonly Action _connectionLimited;
+    private readonly Action _idleConnectionClosed;
     private readonly CancellationTokenSource _unbound = new();
     // After a pause, accepts that complete at once drain the connections the backlog held.
     private bool _draining;
 
-    public PausingConnectionListener(IConnectionListener inner, OverloadManager overload, ConnectionSlots slots, Action connectionHeld, Action connectionLimited)
+    public PausingConnectionListener(IConnectionListener inner, OverloadManager overload, ConnectionSlots slots, Action connectionHeld, Action connectionLimited, Action idleConnectionClosed)
     {
+        _idleConnectionClosed = idleConnectionClosed;
         _inner = inner;
         _overload = overload;
         _slots = slots;
@@ -30,35 +32,28 @@ internal sealed class PausingConnectionListener : IConnectionListener
     public EndPoint EndPoint => _inner.EndPoint;
 
     /// <remarks>
-    /// 0. Reserve a slot, waiting while <c>max_pending_connections</c> connections are pending.
     /// 1. While paused, wait before asking for a connection: new ones stay in the kernel's backlog.
     /// 2. Accept. Accepts that complete at once right after a pause found a connection waiting in the backlog: held.
     /// 3. The accept loop is usually parked in step 2 when a pause begins; the connection that wakes it is held here
     ///    (unread by Kestrel) until the pause ends, so no new connection is served while paused.
+    /// 4. Reserve a slot for it, waiting while <c>max_pending_connections</c> connections are pending; a pending one
+    ///    that has sent nothing is closed to make room. The connection is accepted first so that only a caller really
+    ///    waiting makes an idle one close; until Kestrel has it, its bytes stay in the kernel's receive buffer.
     /// </remarks>
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
-        if (!await ReserveSlotAsync(cancellationToken))
-        {
-            // Unbound while waiting for a slot: the inner listener answers as a stopped listener does.
-            return await _inner.AcceptAsync(cancellationToken);
-        }
-
-        ConnectionContext? connection;
-        try
-        {
-            connection = await AcceptReservedAsync(cancellationToken);
-        }
-        catch
-        {
-            _slots.Return();
-            throw;
-        }
-
+        var connection = await AcceptWhenNotPausedAsync(cancellationToken);
         if (connection is null)
         {
-            _slots.Return();
             return null;
+        }
+
+        if (!await ReserveSlotAsync(cancellationToken))
+        {
+            // Unbound while waiting for a slot: the server is stopping; the inner listener answers as a stopped one does.
+            connection.Abort();
+            await connection.DisposeAsync();
+            return await _inner.AcceptAsync(cancellationToken);
         }
 
         _slots.Bind(connection);
@@ -77,7 +72,7 @@ internal sealed class PausingConnectionListener : IConnectionListener
         try
         {
             _connectionLimited();
-            await _slots.ReserveAsync(stop.Token);
+            await _slots.ReserveAsync(stop.Token, _idleConnectionClosed);
             return true;
         }
         catch (OperationCanceledException)
@@ -86,7 +81,7 @@ internal sealed class PausingConnectionListener : IConnectionListener
         }
     }
 
-    private async ValueTask<ConnectionContext?> AcceptReservedAsync(CancellationToken cancellationToken)
+    private async ValueTask<ConnectionContext?> AcceptWhenNotPausedAsync(CancellationToken cancellationToken)
     {
         var resumed = await WaitWhilePausedAsync(cancellationToken);
         var accept = _inner.AcceptAsync(cancellationToken);

@@ -17,9 +17,11 @@ internal sealed class PausingConnectionListenerFactory : IConnectionListenerFact
     private readonly ConnectionSlots _slots;
     private readonly Action _connectionHeld;
     private readonly Action _connectionLimited;
+    private readonly Action _idleConnectionClosed;
 
-    public PausingConnectionListenerFactory(IConnectionListenerFactory inner, OverloadManager overload, ConnectionSlots slots, Action connectionHeld, Action connectionLimited)
+    public PausingConnectionListenerFactory(IConnectionListenerFactory inner, OverloadManager overload, ConnectionSlots slots, Action connectionHeld, Action connectionLimited, Action idleConnectionClosed)
     {
+        _idleConnectionClosed = idleConnectionClosed;
         _inner = inner;
         _overload = overload;
         _slots = slots;
@@ -28,7 +30,7 @@ internal sealed class PausingConnectionListenerFactory : IConnectionListenerFact
     }
 
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
-        new PausingConnectionListener(await _inner.BindAsync(endpoint, cancellationToken), _overload, _slots, _connectionHeld, _connectionLimited);
+        new PausingConnectionListener(await _inner.BindAsync(endpoint, cancellationToken), _overload, _slots, _connectionHeld, _connectionLimited, _idleConnectionClosed);
 
     public bool CanBind(EndPoint endpoint) => _inner is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
 }

@@ -277,22 +277,23 @@ public sealed class OverloadTests
         using var upstream = ScriptedUpstream.Status(200);
         await using var sidecar = await StartAsync(Config(upstream.Url, "  max_pending_connections: 1"), new SettablePressure());
 
-        // Connected and silent: accepted, its first request not read, so it holds the one slot.
+        // Connected, half its request line sent: accepted with bytes unread, so it holds the one slot.
         using var silent = new System.Net.Sockets.TcpClient();
         await silent.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port);
+        var stream = silent.GetStream();
+        await stream.WriteAsync("GET /fir"u8.ToArray());
+        var waiting = RawHttp.ExchangeAsync(sidecar.ProxyAddress, "GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", within: TimeSpan.FromSeconds(30));
         await Eventually.ReturnsAsync(
             async () => PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=connection_limit"),
             value => value >= 1,
             TimeSpan.FromSeconds(30),
             "the accept loop waiting for a pending-connection slot");
-        var waiting = RawHttp.ExchangeAsync(sidecar.ProxyAddress, "GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", within: TimeSpan.FromSeconds(30));
         // The admin port answers while the proxy port waits.
         Assert.Equal(HttpStatusCode.OK, (await sidecar.Admin.GetAsync("/healthz")).StatusCode);
         Assert.False(waiting.IsCompleted);
         Assert.Equal(0, upstream.Count);
 
-        var stream = silent.GetStream();
-        await stream.WriteAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        await stream.WriteAsync("st HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
         Assert.Equal(200, (await RawHttp.ReadResponseAsync(stream, CancellationToken.None)).Status);
         var response = await waiting;
 
@@ -304,6 +305,53 @@ public sealed class OverloadTests
         var limits = config.RootElement.GetProperty("limits");
         Assert.Equal(1, limits.GetProperty("max_pending_connections").GetInt32());
         Assert.Equal("config", limits.GetProperty("origin").GetProperty("max_pending_connections").GetString());
+    }
+
+    [Fact]
+    public async Task MaxPendingConnections_HeldByConnectionsThatSendNothing_OtherCallersServedAndTheIdleOnesClosed()
+    {
+        // Four connections that send nothing take every pending slot; they hold no bytes, so they must not stop others.
+        using var upstream = ScriptedUpstream.Status(200);
+        await using var sidecar = await StartAsync(Config(upstream.Url, "  max_pending_connections: 4"), new SettablePressure());
+        var silent = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var client = new System.Net.Sockets.TcpClient();
+                silent.Add(client);
+                await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port);
+            }
+
+            // Each caller is served; to make room, as many idle connections are closed (the longest idle first).
+            for (var i = 0; i < 3; i++)
+            {
+                var response = await RawHttp.ExchangeAsync(sidecar.ProxyAddress, $"GET /caller-{i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", within: TimeSpan.FromSeconds(30));
+                Assert.Equal(200, response.Status);
+            }
+
+            Assert.Equal(3, upstream.Count);
+            var closed = await Eventually.ReturnsAsync(
+                async () => PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=idle_connection_closed"),
+                value => value >= 1,
+                TimeSpan.FromSeconds(30),
+                "idle connections closed to make room");
+            Assert.InRange(closed!.Value, 1, 3);
+
+            // The first silent connection, the longest idle, was one of them: the server closed (reset) it.
+            var buffer = new byte[1];
+            try
+            {
+                Assert.Equal(0, await silent[0].GetStream().ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+            }
+            catch (IOException)
+            {
+            }
+        }
+        finally
+        {
+            silent.ForEach(client => client.Dispose());
+        }
     }
 
     private static Task<RunningSidecar> StartAsync(string yaml, SettablePressure pressure) =>

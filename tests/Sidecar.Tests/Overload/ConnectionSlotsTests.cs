@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Time.Testing;
 using Sidecar.Overload;
 using Sidecar.Routing;
 
@@ -7,10 +8,12 @@ namespace Sidecar.Tests.Overload;
 
 public sealed class ConnectionSlotsTests
 {
+    private readonly FakeTimeProvider _time = new();
+
     [Fact]
     public async Task ReserveAsync_AtTheCap_WaitsUntilABoundConnectionCloses()
     {
-        var slots = new ConnectionSlots(Store(maxConnections: 2));
+        var slots = new ConnectionSlots(Store(maxConnections: 2), _time);
         using var firstClosed = new CancellationTokenSource();
         using var secondClosed = new CancellationTokenSource();
         Assert.True(slots.TryReserve());
@@ -34,7 +37,7 @@ public sealed class ConnectionSlotsTests
     [Fact]
     public void FirstRequestRead_FreesTheSlotOnce_AndTheLaterCloseDoesNotFreeItAgain()
     {
-        var slots = new ConnectionSlots(Store(maxConnections: 1));
+        var slots = new ConnectionSlots(Store(maxConnections: 1), _time);
         using var closed = new CancellationTokenSource();
         var connection = new ClosableConnection(closed.Token);
         Assert.True(slots.TryReserve());
@@ -53,7 +56,7 @@ public sealed class ConnectionSlotsTests
     [Fact]
     public void Return_AReservationNoConnectionTook_FreesTheSlot()
     {
-        var slots = new ConnectionSlots(Store(maxConnections: 1));
+        var slots = new ConnectionSlots(Store(maxConnections: 1), _time);
         Assert.True(slots.TryReserve());
         Assert.False(slots.TryReserve());
 
@@ -66,7 +69,7 @@ public sealed class ConnectionSlotsTests
     [Fact]
     public async Task ReserveAsync_Cancelled_TakesNoSlot()
     {
-        var slots = new ConnectionSlots(Store(maxConnections: 1));
+        var slots = new ConnectionSlots(Store(maxConnections: 1), _time);
         Assert.True(slots.TryReserve());
         using var unbound = new CancellationTokenSource();
 
@@ -76,6 +79,51 @@ public sealed class ConnectionSlotsTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
         slots.Return();
         Assert.Equal(0, slots.Pending);
+    }
+
+    [Fact]
+    public async Task ReserveAsync_AtTheCapHeldByAnIdleConnection_ClosesItOnceIdleLongEnoughAndTakesItsSlot()
+    {
+        var slots = new ConnectionSlots(Store(maxConnections: 1), _time);
+        using var idleClosed = new CancellationTokenSource();
+        var idle = new ClosableConnection(idleClosed.Token);
+        Assert.True(slots.TryReserve());
+        slots.Bind(idle);
+        var closedCount = 0;
+
+        var waiting = slots.ReserveAsync(CancellationToken.None, () => closedCount++);
+
+        // Just connected: its request may be on the way.
+        Assert.False(waiting.IsCompleted);
+        Assert.False(idle.Aborted);
+        _time.Advance(ConnectionSlots.IdleBeforeClose);
+        Assert.True(idle.Aborted);
+        Assert.Equal(1, closedCount);
+        Assert.False(waiting.IsCompleted);
+
+        // Its slot comes back once it has closed.
+        await idleClosed.CancelAsync();
+        await waiting;
+        Assert.Equal(1, slots.Pending);
+    }
+
+    [Fact]
+    public async Task ReserveAsync_AtTheCapHeldByAConnectionThatSentBytes_NeverClosesIt()
+    {
+        var slots = new ConnectionSlots(Store(maxConnections: 1), _time);
+        using var closed = new CancellationTokenSource();
+        var sending = new ClosableConnection(closed.Token);
+        Assert.True(slots.TryReserve());
+        slots.Bind(sending);
+        sending.Features.Get<ConnectionSlots.PendingConnection>()!.SentBytes();
+
+        var waiting = slots.ReserveAsync(CancellationToken.None, () => Assert.Fail("closed a connection that had sent bytes"));
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.False(sending.Aborted);
+        Assert.False(waiting.IsCompleted);
+        sending.Features.Get<ConnectionSlots.PendingConnection>()!.Read();
+        await waiting;
     }
 
     // ConnectionSlots reads only the store's limits, which outlive the harness's metrics.
@@ -107,5 +155,9 @@ public sealed class ConnectionSlotsTests
         public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
 
         public override System.IO.Pipelines.IDuplexPipe Transport { get; set; } = null!;
+
+        public bool Aborted { get; private set; }
+
+        public override void Abort(ConnectionAbortedException abortReason) => Aborted = true;
     }
 }
