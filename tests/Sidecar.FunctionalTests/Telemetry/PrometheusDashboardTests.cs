@@ -84,7 +84,7 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
         _traffic.Add(SendAsync(HealthyRoute));
         await _prometheus.WaitForAsync(
             $"namespace_job_route:sidecar_amplification:ratio_rate5m{{route=\"{HealthyRoute}\"}}",
-            a => a.Series.Count == 1 && a.Series[0].Number == 1,
+            a => a.Series.Count == 1 && IsAboutOne(a.Series[0].Number),
             "healthy route's amplification recorded");
         var quiet = await _prometheus.QueryAsync(storm);
         Assert.True(quiet.Succeeded, quiet.ToString());
@@ -97,7 +97,7 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
         Assert.Equal(StormRoute, stormSeries.Labels["route"]);
         Assert.Equal("sidecar", stormSeries.Labels["job"]);
         var healthy = await _prometheus.QueryAsync($"namespace_job_route:sidecar_amplification:ratio_rate5m{{route=\"{HealthyRoute}\"}}");
-        Assert.Equal(1, Assert.Single(healthy.Series).Number);
+        Assert.True(IsAboutOne(Assert.Single(healthy.Series).Number), healthy.ToString());
 
         // Wait until the storm shows in the 10-second windows the raw panels use, then read everything once.
         await _prometheus.WaitForAsync("sum(rate(sidecar_retry_budget_exhausted_total[10s])) > 0", a => a.Series.Count > 0, "budget refusals in a 10s window");
@@ -171,6 +171,12 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
         {
         }
     }
+
+    /// <summary>
+    /// One attempt per request, give or take a scrape that fell between an attempt's end (counted) and its request's
+    /// end (counted a moment later).
+    /// </summary>
+    private static bool IsAboutOne(double amplification) => amplification is > 0.95 and < 1.05;
 
     private static string Summarize(PrometheusServer.QueryAnswer answer)
     {
