@@ -10,7 +10,8 @@ namespace Sidecar.FunctionalTests.Telemetry;
 /// every attempt 503) beside healthy traffic, a real <c>prometheus</c> scrapes it every second with
 /// charts/sidecar/files/sidecar-rules.yaml loaded, and every dashboard query (variables on "All") and every rule
 /// expression is evaluated through Prometheus' HTTP API: each parses and runs, the panels return data, and the
-/// retry-storm alert's expression (its condition without <c>for:</c>) is false under healthy traffic and true in the storm.
+/// retry-storm alert's expression (its condition without <c>for:</c>) is false under healthy traffic and true in the storm
+/// (where the budget and fast-burn conditions hold too, and every alert's condition is false before it).
 /// </summary>
 public sealed class PrometheusDashboardTests : IAsyncLifetime
 {
@@ -78,7 +79,7 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
                 policy: healthy
             """);
         _prometheus = PrometheusServer.Start(binary, _sidecar.Admin.BaseAddress!.Port, _output, MonitoringFiles.RulesPath);
-        var storm = MonitoringFiles.Rules().Single(r => r.Name == "SidecarRetryStorm").Expression;
+        var storm = Alert("SidecarRetryStorm");
 
         // 1. Healthy traffic only: the route's amplification is recorded (1, nothing retried) and the storm condition is false.
         _traffic.Add(SendAsync(HealthyRoute));
@@ -89,6 +90,13 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
         var quiet = await _prometheus.QueryAsync(storm);
         Assert.True(quiet.Succeeded, quiet.ToString());
         Assert.Empty(quiet.Series);
+
+        // No alert's condition holds while all is well.
+        foreach (var alert in MonitoringFiles.Rules().Where(r => r.IsAlert))
+        {
+            var answer = await _prometheus.QueryAsync(alert.Expression);
+            Assert.True(answer.Succeeded && answer.Series.Count == 0, $"{alert.Name} under healthy traffic: {answer}");
+        }
 
         // 2. The storm beside it: the condition becomes true for the storm route, and only for it.
         _traffic.Add(SendAsync(StormRoute));
@@ -101,6 +109,12 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
 
         // Wait until the storm shows in the 10-second windows the raw panels use, then read everything once.
         await _prometheus.WaitForAsync("sum(rate(sidecar_retry_budget_exhausted_total[10s])) > 0", a => a.Series.Count > 0, "budget refusals in a 10s window");
+
+        // The storm's other symptoms: its budget refuses retries, and its callers get nothing but 5xx.
+        await _prometheus.WaitForAsync(
+            Alert("SidecarRetryBudgetExhausted"), a => a.Series.Count == 1 && a.Series[0].Labels["cluster"] == "failing", "budget condition true for cluster failing only");
+        await _prometheus.WaitForAsync(
+            Alert("SidecarErrorBudgetBurnFast"), a => a.Series.Count == 1 && a.Series[0].Labels["route"] == StormRoute, "fast-burn condition true for the storm route only");
 
         // 3. Every rule expression parses and runs.
         var report = new StringBuilder();
@@ -171,6 +185,9 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
         {
         }
     }
+
+    /// <summary>The condition of the alert <paramref name="name"/>: its expression, without the <c>for:</c> that would hold it pending.</summary>
+    private static string Alert(string name) => MonitoringFiles.Rules().Single(r => r.IsAlert && r.Name == name).Expression;
 
     /// <summary>
     /// One attempt per request, give or take a scrape that fell between an attempt's end (counted) and its request's
