@@ -9,7 +9,7 @@ namespace Sidecar.TestSupport;
 /// </summary>
 internal static class MonitoringFiles
 {
-    public static readonly string[] Directory = ["charts", "sidecar", "files"];
+    public static readonly string[] Folder = ["charts", "sidecar", "files"];
 
     public const string RulesFileName = "sidecar-rules.yaml";
 
@@ -20,11 +20,11 @@ internal static class MonitoringFiles
     /// <summary>The dashboard's template variables that filter series; with "All" Grafana puts their allValue <c>.*</c> in.</summary>
     public static readonly string[] FilterVariables = ["namespace", "pod", "route", "cluster"];
 
-    public static string RulesPath => RepositoryRoot.Combine([.. Directory, RulesFileName]);
+    public static string RulesPath => RepositoryRoot.Combine([.. Folder, RulesFileName]);
 
-    public static string RulesTestPath => RepositoryRoot.Combine([.. Directory, RulesTestFileName]);
+    public static string RulesTestPath => RepositoryRoot.Combine([.. Folder, RulesTestFileName]);
 
-    public static string DashboardPath => RepositoryRoot.Combine([.. Directory, DashboardFileName]);
+    public static string DashboardPath => RepositoryRoot.Combine([.. Folder, DashboardFileName]);
 
     /// <summary>Every rule of the rules file: its group, its name (the record or the alert), its expression and the rule node.</summary>
     public static IReadOnlyList<Rule> Rules()

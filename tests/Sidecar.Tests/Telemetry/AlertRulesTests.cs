@@ -32,7 +32,7 @@ public sealed partial class AlertRulesTests
             return;
         }
 
-        var (exitCode, output) = await ToolProcess.RunAsync(promtool, RepositoryRoot.Combine(MonitoringFiles.Directory), "check", "rules", MonitoringFiles.RulesFileName);
+        var (exitCode, output) = await ToolProcess.RunAsync(promtool, RepositoryRoot.Combine(MonitoringFiles.Folder), "check", "rules", MonitoringFiles.RulesFileName);
 
         _output.WriteLine(output);
         Assert.True(exitCode == 0, $"promtool check rules failed ({exitCode}):\n{output}");
@@ -48,7 +48,7 @@ public sealed partial class AlertRulesTests
             return;
         }
 
-        var (exitCode, output) = await ToolProcess.RunAsync(promtool, RepositoryRoot.Combine(MonitoringFiles.Directory), "test", "rules", MonitoringFiles.RulesTestFileName);
+        var (exitCode, output) = await ToolProcess.RunAsync(promtool, RepositoryRoot.Combine(MonitoringFiles.Folder), "test", "rules", MonitoringFiles.RulesTestFileName);
 
         _output.WriteLine(output);
         Assert.True(exitCode == 0, $"promtool test rules failed ({exitCode}):\n{output}");
