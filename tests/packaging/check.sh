@@ -5,7 +5,7 @@
 #      the executable maps its rehydrated data in one call at start (strace, when ptrace is allowed);
 #      SIDECAR_BUILD=jit publishes sidecar.dll and `dotnet sidecar.dll --help` exits 0;
 #   2. docker/healthcheck.sh, the image's HEALTHCHECK, passes against a local 200 and fails otherwise;
-#   3. yamllint (repository .yamllint) on the chart's Chart.yaml/values.yaml and the docker/ YAML;
+#   3. yamllint (repository .yamllint) on the chart's Chart.yaml/values.yaml, its rule files and the docker/ YAML;
 #   4. values.yaml against values.schema.json with python3-jsonschema (the xunit tests do the same with
 #      their own validator; this is a second opinion from a full implementation);
 #   5. helm lint --strict and helm template with the default values (.ci/run installs helm; without it this step
@@ -116,6 +116,8 @@ fi
 yaml_files=(
   charts/sidecar/Chart.yaml
   charts/sidecar/values.yaml
+  charts/sidecar/files/sidecar-rules.yaml
+  charts/sidecar/files/sidecar-rules.test.yaml
   docker/docker-compose.yaml
   docker/sidecar.compose.yaml
 )

@@ -1,9 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
 using Sidecar.Configuration;
 using Sidecar.FunctionalTests.TestSupport;
 using Sidecar.Telemetry;
@@ -18,15 +13,11 @@ namespace Sidecar.FunctionalTests.Telemetry;
 /// </summary>
 public sealed class PrometheusServerTests : IAsyncLifetime
 {
-    private static readonly TimeSpan QueryDeadline = TimeSpan.FromSeconds(30);
-
     private readonly ITestOutputHelper _output;
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"sidecar-prometheus-{Guid.NewGuid():N}");
-    private readonly StringBuilder _prometheusLog = new();
     private WebApplication? _app;
     private RunningSidecar? _sidecar;
     private ScriptedUpstream? _upstream;
-    private Process? _prometheus;
+    private PrometheusServer? _prometheus;
 
     public PrometheusServerTests(ITestOutputHelper output)
     {
@@ -47,17 +38,15 @@ public sealed class PrometheusServerTests : IAsyncLifetime
             metrics.Retried("orders-read", "503");
         }
 
-        var prometheusPort = FreeLoopbackPort();
-        StartPrometheus(binary, targetPort, prometheusPort);
+        _prometheus = PrometheusServer.Start(binary, targetPort, _output);
 
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
-        var retries = await WaitForSampleAsync(client, prometheusPort, "sidecar_retries_total", "7");
-        Assert.Equal("orders-read", retries.GetProperty("metric").GetProperty("route").GetString());
-        Assert.Equal("503", retries.GetProperty("metric").GetProperty("reason").GetString());
+        var retries = await _prometheus.WaitForSampleAsync("sidecar_retries_total", "7");
+        Assert.Equal("orders-read", retries.Labels["route"]);
+        Assert.Equal("503", retries.Labels["reason"]);
 
         // Alerts on reload failures must see 0, not "no data", before the first failure.
-        var reloadFailures = await WaitForSampleAsync(client, prometheusPort, "sidecar_config_reloads_total{result=\"failure\"}", "0");
-        Assert.Equal("failure", reloadFailures.GetProperty("metric").GetProperty("result").GetString());
+        var reloadFailures = await _prometheus.WaitForSampleAsync("sidecar_config_reloads_total{result=\"failure\"}", "0");
+        Assert.Equal("failure", reloadFailures.Labels["result"]);
     }
 
     [ToolFact("prometheus")]
@@ -86,40 +75,25 @@ public sealed class PrometheusServerTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        var prometheusPort = FreeLoopbackPort();
-        StartPrometheus(binary, _sidecar.Admin.BaseAddress!.Port, prometheusPort);
+        _prometheus = PrometheusServer.Start(binary, _sidecar.Admin.BaseAddress!.Port, _output);
 
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
-        var retries = await WaitForSampleAsync(client, prometheusPort, "sidecar_retries_total", "4");
-        Assert.Equal("orders-read", retries.GetProperty("metric").GetProperty("route").GetString());
-        Assert.Equal("503", retries.GetProperty("metric").GetProperty("reason").GetString());
-        Assert.Equal("sidecar", retries.GetProperty("metric").GetProperty("job").GetString());
+        var retries = await _prometheus.WaitForSampleAsync("sidecar_retries_total", "4");
+        Assert.Equal("orders-read", retries.Labels["route"]);
+        Assert.Equal("503", retries.Labels["reason"]);
+        Assert.Equal("sidecar", retries.Labels["job"]);
 
-        var afterRetry = await WaitForSampleAsync(client, prometheusPort, "sum by (route) (sidecar_requests_total{outcome=\"success_after_retry\"})", "4");
-        Assert.Equal("orders-read", afterRetry.GetProperty("metric").GetProperty("route").GetString());
+        var afterRetry = await _prometheus.WaitForSampleAsync("sum by (route) (sidecar_requests_total{outcome=\"success_after_retry\"})", "4");
+        Assert.Equal("orders-read", afterRetry.Labels["route"]);
 
         // Prometheus asks for OpenMetrics, whose counters and histograms carry a _created sample: stored as series too.
-        await WaitForSampleAsync(client, prometheusPort, "count(sidecar_retries_created)", "1");
+        await _prometheus.WaitForSampleAsync("count(sidecar_retries_created)", "1");
     }
 
     public async Task DisposeAsync()
     {
         if (_prometheus is not null)
         {
-            try
-            {
-                if (!_prometheus.HasExited)
-                {
-                    _prometheus.Kill(entireProcessTree: true);
-                    await _prometheus.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-
-            _prometheus.Dispose();
+            await _prometheus.DisposeAsync();
         }
 
         if (_app is not null)
@@ -133,21 +107,7 @@ public sealed class PrometheusServerTests : IAsyncLifetime
             await _sidecar.DisposeAsync();
         }
 
-        if (_upstream is not null)
-        {
-            _upstream.Dispose();
-        }
-
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-        catch (IOException)
-        {
-        }
+        _upstream?.Dispose();
     }
 
     private async Task<int> StartSidecarAppAsync()
@@ -161,108 +121,5 @@ public sealed class PrometheusServerTests : IAsyncLifetime
 
         var address = _app.Urls.Single();
         return new Uri(address).Port;
-    }
-
-    private void StartPrometheus(string binary, int targetPort, int listenPort)
-    {
-        Directory.CreateDirectory(_directory);
-        var config = Path.Combine(_directory, "prometheus.yml");
-        File.WriteAllText(config, $"""
-            global:
-              scrape_interval: 1s
-              scrape_timeout: 1s
-              evaluation_interval: 1s
-            scrape_configs:
-              - job_name: sidecar
-                static_configs:
-                  - targets: ["127.0.0.1:{targetPort}"]
-            """);
-
-        var startInfo = new ProcessStartInfo(binary)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _directory,
-        };
-        startInfo.ArgumentList.Add($"--config.file={config}");
-        startInfo.ArgumentList.Add($"--storage.tsdb.path={Path.Combine(_directory, "data")}");
-        startInfo.ArgumentList.Add($"--web.listen-address=127.0.0.1:{listenPort}");
-        _prometheus = new Process { StartInfo = startInfo };
-        _prometheus.OutputDataReceived += (_, e) => AppendLog(e.Data);
-        _prometheus.ErrorDataReceived += (_, e) => AppendLog(e.Data);
-        _prometheus.Start();
-        _prometheus.BeginOutputReadLine();
-        _prometheus.BeginErrorReadLine();
-    }
-
-    private async Task<JsonElement> WaitForSampleAsync(HttpClient client, int port, string query, string expectedValue)
-    {
-        var url = $"http://127.0.0.1:{port}/api/v1/query?query={Uri.EscapeDataString(query)}";
-        var stopwatch = Stopwatch.StartNew();
-        var last = "(no answer)";
-        while (stopwatch.Elapsed < QueryDeadline)
-        {
-            if (_prometheus!.HasExited)
-            {
-                Assert.Fail($"prometheus exited with {_prometheus.ExitCode}:\n{Log()}");
-            }
-
-            try
-            {
-                last = await client.GetStringAsync(url);
-                using var document = JsonDocument.Parse(last);
-                foreach (var sample in document.RootElement.GetProperty("data").GetProperty("result").EnumerateArray())
-                {
-                    var value = sample.GetProperty("value")[1].GetString();
-                    if (value == expectedValue)
-                    {
-                        _output.WriteLine($"{query} = {value} after {stopwatch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s");
-                        return sample.Clone();
-                    }
-                }
-            }
-            catch (HttpRequestException ex)
-            {
-                last = ex.Message;
-            }
-            catch (TaskCanceledException ex)
-            {
-                last = ex.Message;
-            }
-
-            await Task.Delay(250);
-        }
-
-        Assert.Fail($"{query} did not reach {expectedValue} within {QueryDeadline}. Last answer: {last}\nprometheus log:\n{Log()}");
-        return default;
-    }
-
-    private void AppendLog(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_prometheusLog)
-        {
-            _prometheusLog.AppendLine(line);
-        }
-    }
-
-    private string Log()
-    {
-        lock (_prometheusLog)
-        {
-            return _prometheusLog.ToString();
-        }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
