@@ -40,14 +40,10 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    [Fact]
+    [ToolFact("prometheus")]
     public async Task FailureStorm_EveryDashboardQueryAndRule_RunsOnPrometheusAndTheStormAlertFiresOnlyInTheStorm()
     {
-        var binary = ExternalTool.Require("prometheus", _output, "prometheus");
-        if (binary is null)
-        {
-            return;
-        }
+        var binary = ExternalTool.Require("prometheus");
 
         _upstream = await TestUpstream.StartAsync((context, _) =>
         {

