@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Sidecar.Configuration;
 using YamlDotNet.RepresentationModel;
@@ -222,6 +223,31 @@ public sealed class HelmChartTests
         ];
 
         Assert.All(files, file => Assert.True(File.Exists(RepositoryRoot.Combine([.. ChartDir, file])), file));
+    }
+
+    /// <summary>
+    /// values.schema.json holds <c>sidecar schema</c>'s output under <c>sidecar.config</c> (less <c>$schema</c>, which
+    /// a subschema does not repeat), so helm lint/template reject what Sidecar would reject at start.
+    /// </summary>
+    [Fact]
+    public void ValuesSchema_SidecarConfig_IsTheOutputOfSidecarSchema()
+    {
+        const string Regenerate = "SIDECAR_UPDATE_CHART_SCHEMA";
+        var expected = JsonNode.Parse(ConfigSchema.ToJson())!.AsObject();
+        expected.Remove("$schema");
+        var path = RepositoryRoot.Combine([.. ChartDir, "values.schema.json"]);
+        var chartSchema = JsonNode.Parse(File.ReadAllText(path))!;
+        var sidecarProperties = chartSchema["properties"]!["sidecar"]!["properties"]!.AsObject();
+        if (Environment.GetEnvironmentVariable(Regenerate) == "1")
+        {
+            sidecarProperties["config"] = expected.DeepClone();
+            var options = new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+            File.WriteAllText(path, chartSchema.ToJsonString(options) + "\n");
+        }
+
+        Assert.True(
+            JsonNode.DeepEquals(expected, sidecarProperties["config"]),
+            $"charts/sidecar/values.schema.json: sidecar.config is not the output of `sidecar schema`. Regenerate it with {Regenerate}=1 dotnet test tests/Sidecar.Tests --filter FullyQualifiedName~{nameof(ValuesSchema_SidecarConfig_IsTheOutputOfSidecarSchema)}");
     }
 
     private static JsonSchemaSubsetValidator LoadSchemaValidator()
