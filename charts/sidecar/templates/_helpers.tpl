@@ -186,11 +186,12 @@ drain, or the render fails.
 {{- end }}
 
 {{/*
-The rules of Sidecar's config that tie two keys together. Helm deep-merges values with the chart's
-defaults, so overriding one key keeps the default of the other (--set ...default.timeout=1s keeps
-per_try_timeout: 2s): a pair that Sidecar would reject at start fails the render here instead, with
-both keys named. Sidecar validates everything else itself (tests/packaging renders the chart and
-runs sidecar validate on the result).
+The rules of Sidecar's config that tie two keys together. Helm deep-merges values files (-f base.yaml
+-f prod.yaml, --set), so overriding one key keeps the other from an earlier file (--set
+...default.timeout=1s keeps per_try_timeout: 2s): a pair that Sidecar would reject at start fails the
+render here instead, with both keys named. Keys, types and value shapes are checked by values.schema.json
+(the output of `sidecar schema`); Sidecar validates everything else itself at start and on reload
+(tests/Sidecar.Tests/Packaging/HelmRenderTests.cs runs sidecar validate on rendered configs).
 */}}
 {{- define "sidecar.checkConfig" -}}
 {{- $config := .values.config }}
@@ -204,18 +205,18 @@ runs sidecar validate on the result).
 {{- $perTry := include "sidecar.durationMs" ($policy.per_try_timeout | default "") }}
 {{- $timeout := include "sidecar.durationMs" ($policy.timeout | default "") }}
 {{- if and $perTry $timeout (gt (float64 $perTry) (float64 $timeout)) }}
-{{- fail (printf "sidecar config policies.%s: per_try_timeout (%v) must not exceed timeout (%v). Values are deep-merged with the chart's defaults: set both, or set per_try_timeout to null to drop it" $name $policy.per_try_timeout $policy.timeout) }}
+{{- fail (printf "sidecar config policies.%s: per_try_timeout (%v) must not exceed timeout (%v). Values files are deep-merged: set both" $name $policy.per_try_timeout $policy.timeout) }}
 {{- end }}
 {{- with $policy.backoff }}
 {{- $base := include "sidecar.durationMs" (.base | default "") }}
 {{- $max := include "sidecar.durationMs" (.max | default "") }}
 {{- if and $base $max (lt (float64 $max) (float64 $base)) }}
-{{- fail (printf "sidecar config policies.%s.backoff: max (%v) must be at least base (%v). Values are deep-merged with the chart's defaults: set both" $name .max .base) }}
+{{- fail (printf "sidecar config policies.%s.backoff: max (%v) must be at least base (%v). Values files are deep-merged: set both" $name .max .base) }}
 {{- end }}
 {{- end }}
 {{- $buffer := include "sidecar.sizeBytes" ($policy.buffer_limit | default "") }}
 {{- if and $buffer $maxBuffered (gt (float64 $buffer) (float64 $maxBuffered)) }}
-{{- fail (printf "sidecar config policies.%s: buffer_limit (%v) must not exceed limits.max_buffered_bytes (%v). Values are deep-merged with the chart's defaults: lower buffer_limit too" $name $policy.buffer_limit $config.limits.max_buffered_bytes) }}
+{{- fail (printf "sidecar config policies.%s: buffer_limit (%v) must not exceed limits.max_buffered_bytes (%v). Values files are deep-merged: lower buffer_limit too" $name $policy.buffer_limit $config.limits.max_buffered_bytes) }}
 {{- end }}
 {{- end }}
 {{- end }}
