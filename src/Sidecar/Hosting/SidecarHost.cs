@@ -75,8 +75,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         var host = new SidecarHost(proxy, admin, metrics);
         try
         {
-            // Both at once: each mostly builds its own middleware pipeline and Kestrel transport, so on two cores they
-            // overlap. /readyz says "not ready" until both listen and MarkListening runs.
+            // All at once: each mostly builds its own middleware pipeline and Kestrel transport, so on two cores they
+            // overlap. /readyz says "not ready" until all listen and MarkListening runs.
             var proxyStarted = Task.Run(() => proxy.StartAsync(cancellationToken), cancellationToken);
             var adminStarted = admin.StartAsync(cancellationToken);
             var metricsStarted = metrics?.StartAsync(cancellationToken) ?? Task.CompletedTask;
