@@ -5,10 +5,10 @@
 #      the executable maps its rehydrated data in one call at start (strace, when ptrace is allowed);
 #      SIDECAR_BUILD=jit publishes sidecar.dll and `dotnet sidecar.dll --help` exits 0;
 #   2. docker/healthcheck.sh, the image's HEALTHCHECK, passes against a local 200 and fails otherwise;
-#   3. yamllint (repository .yamllint) on the chart's Chart.yaml/values.yaml, its rule files and the docker/ YAML;
-#   4. values.yaml against values.schema.json with python3-jsonschema (the xunit tests do the same with
+#   3. yamllint (repository .yamllint) on the chart's Chart.yaml/values.yaml/ci values, its rule files and the docker/ YAML;
+#   4. values.yaml (with ci/outbound-values.yaml) against values.schema.json with python3-jsonschema (the xunit tests do the same with
 #      their own validator; this is a second opinion from a full implementation);
-#   5. helm lint --strict and helm template with the default values (.ci/run installs helm; without it this step
+#   5. helm lint --strict and helm template with ci/outbound-values.yaml (.ci/run installs helm; without it this step
 #      is skipped, or fails under CI=true). tests/Sidecar.Tests/Packaging/HelmRenderTests renders the chart with
 #      realistic overrides and runs sidecar validate on every rendered config; the Dockerfile's structure is
 #      checked there too.
@@ -118,6 +118,7 @@ yaml_files=(
   charts/sidecar/values.yaml
   charts/sidecar/files/sidecar-rules.yaml
   charts/sidecar/files/sidecar-rules.test.yaml
+  charts/sidecar/ci/outbound-values.yaml
   docker/docker-compose.yaml
   docker/sidecar.compose.yaml
 )
@@ -129,11 +130,18 @@ else
   fail "yamllint"
 fi
 
-# 4. values.yaml against values.schema.json
-if python3 - charts/sidecar/values.yaml charts/sidecar/values.schema.json <<'PY'
+# 4. values.yaml with the outbound example merged in (the chart ships no upstream) against values.schema.json
+if python3 - charts/sidecar/values.yaml charts/sidecar/values.schema.json charts/sidecar/ci/outbound-values.yaml <<'PY'
 import json, sys
 import jsonschema, yaml
-values = yaml.safe_load(open(sys.argv[1]))
+def merge(into, other):
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge(into[key], value)
+        else:
+            into[key] = value
+    return into
+values = merge(yaml.safe_load(open(sys.argv[1])), yaml.safe_load(open(sys.argv[3])))
 schema = json.load(open(sys.argv[2]))
 jsonschema.Draft7Validator.check_schema(schema)
 errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(values), key=lambda e: list(e.path))
@@ -142,14 +150,15 @@ for error in errors:
 sys.exit(1 if errors else 0)
 PY
 then
-  pass "values.yaml against values.schema.json (python3-jsonschema)"
+  pass "values.yaml + ci/outbound-values.yaml against values.schema.json (python3-jsonschema)"
 else
   fail "values.yaml against values.schema.json (python3-jsonschema; needs python3-yaml python3-jsonschema)"
 fi
 
 # 5. helm lint/template (helm comes from .ci/run; a developer without it skips this step).
 if command -v helm > /dev/null; then
-  if helm lint --strict charts/sidecar && helm template ci charts/sidecar --set metrics.serviceMonitor.enabled=true > "$work/chart.yaml"; then
+  if helm lint --strict charts/sidecar --values charts/sidecar/ci/outbound-values.yaml \
+    && helm template ci charts/sidecar --values charts/sidecar/ci/outbound-values.yaml --set metrics.serviceMonitor.enabled=true > "$work/chart.yaml"; then
     pass "helm lint --strict / helm template"
   else
     fail "helm lint --strict / helm template"

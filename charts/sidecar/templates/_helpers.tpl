@@ -45,8 +45,10 @@ Each takes a dict:
                  this chart's .Values.sidecar, or .Values.sidecar.sidecar in a parent chart that
                  depends on this one under the name "sidecar")
   context        the root context ($), for names and the default image tag
-  configMapName  optional; default "<fullname>-sidecar-config"
+  configMapName  optional; default "<fullname>-config"
 
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: {{ include "sidecar.terminationGracePeriodSeconds" (dict "values" .Values.sidecar "context" $ "explicit" .Values.terminationGracePeriodSeconds) }}
   initContainers:
     {{- include "sidecar.container" (dict "values" .Values.sidecar "context" $) | nindent 4 }}
   volumes:
@@ -57,7 +59,7 @@ Each takes a dict:
 */}}
 
 {{- define "sidecar.configMapName" -}}
-{{- .configMapName | default (printf "%s-sidecar-config" (include "sidecar.fullname" .context)) | trunc 63 | trimSuffix "-" }}
+{{- .configMapName | default (printf "%s-config" (include "sidecar.fullname" .context | trunc 56 | trimSuffix "-")) }}
 {{- end }}
 
 {{/*
@@ -78,19 +80,28 @@ named templates take; a listen address a pod cannot use fails the render with th
 {{- end }}
 
 {{/*
-The admin port. The kubelet's probes and Prometheus connect to the pod IP, so listen.admin must bind
-every interface: a loopback (or any single) address renders probes that can never succeed.
+The admin port, from listen.admin: /config and the rest, for kubectl port-forward (which connects to the
+pod's loopback, so admin may, and by default does, bind 127.0.0.1 only).
 */}}
 {{- define "sidecar.adminPort" -}}
-{{- $admin := .values.config.listen.admin | default "" }}
-{{- if not $admin }}
-{{- fail "sidecar config listen.admin is required: Sidecar's default (127.0.0.1:9901) is loopback, which the kubelet's probes cannot reach; use e.g. http://0.0.0.0:9901" }}
+{{- include "sidecar.listenPort" (dict "name" "admin" "address" (.values.config.listen.admin | default "")) }}
 {{- end }}
-{{- $host := include "sidecar.listenHost" $admin }}
+
+{{/*
+The metrics port, from listen.metrics: the container port "metrics" that the probes, the Prometheus
+annotations, the Service and the ServiceMonitor use. The kubelet and Prometheus connect to the pod IP, so it
+must bind every interface; it serves only /metrics, /healthz and /readyz, never /config.
+*/}}
+{{- define "sidecar.metricsPort" -}}
+{{- $metrics := .values.config.listen.metrics | default "" }}
+{{- if not $metrics }}
+{{- fail "sidecar config listen.metrics is required by the chart: the kubelet's probes and Prometheus use it, while listen.admin (and /config) stays on loopback; use e.g. http://0.0.0.0:9902" }}
+{{- end }}
+{{- $host := include "sidecar.listenHost" $metrics }}
 {{- if not (has $host (list "0.0.0.0" "[::]" "*" "+")) }}
-{{- fail (printf "sidecar config listen.admin (%s) binds %s only: the kubelet's probes and Prometheus reach the pod IP, so it must bind every interface, e.g. http://0.0.0.0:%s" $admin $host (include "sidecar.listenPort" (dict "name" "admin" "address" $admin))) }}
+{{- fail (printf "sidecar config listen.metrics (%s) binds %s only: the kubelet's probes and Prometheus reach the pod IP, so it must bind every interface, e.g. http://0.0.0.0:%s" $metrics $host (include "sidecar.listenPort" (dict "name" "metrics" "address" $metrics))) }}
 {{- end }}
-{{- include "sidecar.listenPort" (dict "name" "admin" "address" $admin) }}
+{{- include "sidecar.listenPort" (dict "name" "metrics" "address" $metrics) }}
 {{- end }}
 
 {{/*
@@ -145,14 +156,48 @@ A size as Sidecar writes it (512B, 64KiB, 1.5MiB, 1GiB) in bytes, or "" when it 
 {{- end }}
 
 {{/*
-The rules of Sidecar's config that tie two keys together. Helm deep-merges values with the chart's
-defaults, so overriding one key keeps the default of the other (--set ...default.timeout=1s keeps
-per_try_timeout: 2s): a pair that Sidecar would reject at start fails the render here instead, with
-both keys named. Sidecar validates everything else itself (tests/packaging renders the chart and
-runs sidecar validate on the result).
+Sidecar's longest drain in whole seconds: limits.drain_delay + limits.drain_timeout, rounded up. A key the
+config leaves out has Sidecar's default (ConfigDefaults: drain_delay 5s, drain_timeout 25s; a test keeps
+these two in step with it).
+*/}}
+{{- define "sidecar.drainSeconds" -}}
+{{- $limits := .values.config.limits | default dict }}
+{{- $delay := include "sidecar.durationMs" ($limits.drain_delay | default "5s") | default "0" }}
+{{- $timeout := include "sidecar.durationMs" ($limits.drain_timeout | default "25s") | default "0" }}
+{{- divf (addf $delay $timeout) 1000 | ceil | int }}
+{{- end }}
+
+{{/*
+The pod's terminationGracePeriodSeconds. As a native sidecar, Sidecar gets SIGTERM only once the application
+containers have exited, and the kubelet's SIGKILL ends both at the end of the one grace period. Unset
+("explicit" empty): Sidecar's drain plus 5s for the application's own shutdown. Set: it must cover Sidecar's
+drain, or the render fails.
+*/}}
+{{- define "sidecar.terminationGracePeriodSeconds" -}}
+{{- $drain := include "sidecar.drainSeconds" . | int }}
+{{- if kindIs "invalid" .explicit }}
+{{- add $drain 5 }}
+{{- else if lt (int .explicit) $drain }}
+{{- $limits := .values.config.limits | default dict }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) is shorter than Sidecar's drain, limits.drain_delay (%v) + limits.drain_timeout (%v) = %ds: the kubelet would kill Sidecar with requests in flight. Raise it to at least %d (plus your application's shutdown time), lower limits.drain_timeout, or leave it empty to derive it" (int .explicit) ($limits.drain_delay | default "5s") ($limits.drain_timeout | default "25s") $drain $drain) }}
+{{- else }}
+{{- int .explicit }}
+{{- end }}
+{{- end }}
+
+{{/*
+The rules of Sidecar's config that tie two keys together. Helm deep-merges values files (-f base.yaml
+-f prod.yaml, --set), so overriding one key keeps the other from an earlier file (--set
+...default.timeout=1s keeps per_try_timeout: 2s): a pair that Sidecar would reject at start fails the
+render here instead, with both keys named. Keys, types and value shapes are checked by values.schema.json
+(the output of `sidecar schema`); Sidecar validates everything else itself at start and on reload
+(tests/Sidecar.Tests/Packaging/HelmRenderTests.cs runs sidecar validate on rendered configs).
 */}}
 {{- define "sidecar.checkConfig" -}}
 {{- $config := .values.config }}
+{{- if or (not $config.clusters) (not $config.routes) }}
+{{- fail "sidecar config needs clusters and routes: the upstreams your application calls through Sidecar and the routes to them. The chart ships none (a default would loop the application's calls back into itself, and Helm would merge it into yours). See the commented example in values.yaml or ci/outbound-values.yaml" }}
+{{- end }}
 {{- $maxBuffered := "" }}
 {{- with $config.limits }}{{ with .max_buffered_bytes }}{{ $maxBuffered = include "sidecar.sizeBytes" . }}{{ end }}{{ end }}
 {{- range $name, $policy := $config.policies }}
@@ -160,18 +205,18 @@ runs sidecar validate on the result).
 {{- $perTry := include "sidecar.durationMs" ($policy.per_try_timeout | default "") }}
 {{- $timeout := include "sidecar.durationMs" ($policy.timeout | default "") }}
 {{- if and $perTry $timeout (gt (float64 $perTry) (float64 $timeout)) }}
-{{- fail (printf "sidecar config policies.%s: per_try_timeout (%v) must not exceed timeout (%v). Values are deep-merged with the chart's defaults: set both, or set per_try_timeout to null to drop it" $name $policy.per_try_timeout $policy.timeout) }}
+{{- fail (printf "sidecar config policies.%s: per_try_timeout (%v) must not exceed timeout (%v). Values files are deep-merged: set both" $name $policy.per_try_timeout $policy.timeout) }}
 {{- end }}
 {{- with $policy.backoff }}
 {{- $base := include "sidecar.durationMs" (.base | default "") }}
 {{- $max := include "sidecar.durationMs" (.max | default "") }}
 {{- if and $base $max (lt (float64 $max) (float64 $base)) }}
-{{- fail (printf "sidecar config policies.%s.backoff: max (%v) must be at least base (%v). Values are deep-merged with the chart's defaults: set both" $name .max .base) }}
+{{- fail (printf "sidecar config policies.%s.backoff: max (%v) must be at least base (%v). Values files are deep-merged: set both" $name .max .base) }}
 {{- end }}
 {{- end }}
 {{- $buffer := include "sidecar.sizeBytes" ($policy.buffer_limit | default "") }}
 {{- if and $buffer $maxBuffered (gt (float64 $buffer) (float64 $maxBuffered)) }}
-{{- fail (printf "sidecar config policies.%s: buffer_limit (%v) must not exceed limits.max_buffered_bytes (%v). Values are deep-merged with the chart's defaults: lower buffer_limit too" $name $policy.buffer_limit $config.limits.max_buffered_bytes) }}
+{{- fail (printf "sidecar config policies.%s: buffer_limit (%v) must not exceed limits.max_buffered_bytes (%v). Values files are deep-merged: lower buffer_limit too" $name $policy.buffer_limit $config.limits.max_buffered_bytes) }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -185,7 +230,8 @@ after them, so the application's outbound calls have a proxy for the pod's whole
 {{- define "sidecar.container" -}}
 {{- $v := .values }}
 {{- $ctx := .context }}
-{{- $adminPort := include "sidecar.adminPort" . -}}
+{{- $adminPort := include "sidecar.adminPort" . }}
+{{- $metricsPort := include "sidecar.metricsPort" . -}}
 - name: sidecar
   image: "{{ $v.image.repository }}:{{ $v.image.tag | default $ctx.Chart.AppVersion }}"
   imagePullPolicy: {{ $v.image.pullPolicy | default "IfNotPresent" }}
@@ -211,15 +257,16 @@ after them, so the application's outbound calls have a proxy for the pod's whole
     - name: sidecar-proxy
       containerPort: {{ include "sidecar.proxyPort" . }}
       protocol: TCP
-    - name: sidecar-admin
-      containerPort: {{ $adminPort }}
+    # Admin (/config) listens on loopback: no container port. The probes and Prometheus use this one.
+    - name: metrics
+      containerPort: {{ $metricsPort }}
       protocol: TCP
   {{- with $v.probes }}
   {{- with .startup }}
   startupProbe:
     httpGet:
       path: {{ .path }}
-      port: sidecar-admin
+      port: metrics
     {{- with omit . "path" }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -228,7 +275,7 @@ after them, so the application's outbound calls have a proxy for the pod's whole
   livenessProbe:
     httpGet:
       path: {{ .path }}
-      port: sidecar-admin
+      port: metrics
     {{- with omit . "path" }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -237,7 +284,7 @@ after them, so the application's outbound calls have a proxy for the pod's whole
   readinessProbe:
     httpGet:
       path: {{ .path }}
-      port: sidecar-admin
+      port: metrics
     {{- with omit . "path" }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -297,6 +344,6 @@ prometheus.io/* annotations for a pod running sidecar.container.
 */}}
 {{- define "sidecar.podAnnotations" -}}
 prometheus.io/scrape: "true"
-prometheus.io/port: {{ include "sidecar.adminPort" . | quote }}
+prometheus.io/port: {{ include "sidecar.metricsPort" . | quote }}
 prometheus.io/path: /metrics
 {{- end }}

@@ -29,6 +29,12 @@ internal static class EffectiveConfigWriter
         json.WriteStartObject(SidecarConfigKeys.Listen);
         json.WriteString(ListenKeys.Proxy, UrlRedaction.Redact(config.Listen.Proxy));
         json.WriteString(ListenKeys.Admin, UrlRedaction.Redact(config.Listen.Admin));
+        // Absent, as in the file, when unset: the metrics are then on the admin port.
+        if (config.Listen.Metrics is { } metrics)
+        {
+            json.WriteString(ListenKeys.Metrics, UrlRedaction.Redact(metrics));
+        }
+
         json.WriteString(ListenKeys.ProxyProtocol, ConfigSpellings.Name(ConfigSpellings.ProxyProtocols, config.Listen.ProxyProtocol));
         json.WriteEndObject();
 

@@ -6,7 +6,7 @@ using Sidecar.Logging;
 namespace Sidecar.Cli;
 
 /// <summary>
-/// <c>sidecar [run] [--config F] [--json-logs] [--log-level L]</c>, <c>sidecar validate [--config F]</c>, <c>sidecar demo</c>.
+/// <c>sidecar [run] [--config F] [--json-logs] [--log-level L]</c>, <c>sidecar validate [--config F]</c>, <c>sidecar demo</c>, <c>sidecar schema</c>.
 /// <c>run</c> is also the root command's action, so plain <c>sidecar</c> starts the proxy.
 /// </summary>
 internal static class SidecarCommandLine
@@ -41,6 +41,10 @@ internal static class SidecarCommandLine
         validate.SetAction(parse => ValidateCommand.Run(parse.GetValue(validateConfig), Console.Out, Console.Error));
         root.Subcommands.Add(validate);
         root.Subcommands.Add(DemoCommand.Create());
+
+        var schema = new Command("schema", "Print the JSON Schema (draft-07) of the config file, for editors and Helm's values.schema.json.");
+        schema.SetAction(_ => SchemaCommand.Run(Console.Out));
+        root.Subcommands.Add(schema);
 
         return root;
     }

@@ -18,7 +18,8 @@ internal static class ValidateCommand
 
         var config = result.Config!;
         output.WriteLine($"{path ?? ConfigSource.EmbeddedName}: valid ({config.Routes.Count} routes, {config.Clusters.Count} clusters, {config.Policies.Count} policies)");
-        output.WriteLine($"{SidecarConfigKeys.Listen}: {ListenKeys.Proxy} {UrlRedaction.Redact(config.Listen.Proxy)}, {ListenKeys.Admin} {UrlRedaction.Redact(config.Listen.Admin)}");
+        output.WriteLine($"{SidecarConfigKeys.Listen}: {ListenKeys.Proxy} {UrlRedaction.Redact(config.Listen.Proxy)}, {ListenKeys.Admin} {UrlRedaction.Redact(config.Listen.Admin)}"
+            + (config.Listen.Metrics is { } metrics ? $", {ListenKeys.Metrics} {UrlRedaction.Redact(metrics)}" : string.Empty));
         WriteLimits(output, config.Limits);
         foreach (var route in config.Routes)
         {

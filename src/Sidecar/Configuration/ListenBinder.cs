@@ -2,7 +2,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Sidecar.Configuration;
 
-/// <summary>Binds <c>listen</c>: the proxy and admin addresses and the proxy's protocol.</summary>
+/// <summary>Binds <c>listen</c>: the proxy, admin and optional metrics addresses and the proxy's protocol; no two may bind the same port.</summary>
 internal sealed class ListenBinder
 {
     private readonly ConfigReader _reader;
@@ -23,10 +23,13 @@ internal sealed class ListenBinder
 
         var proxy = ListenAddress(map, ListenKeys.Proxy, ConfigDefaults.ProxyAddress);
         var admin = ListenAddress(map, ListenKeys.Admin, ConfigDefaults.AdminAddress);
-        // Port 0 asks the OS for a free port, so two port-0 addresses never collide.
-        if (string.Equals(proxy, admin, StringComparison.OrdinalIgnoreCase) && !proxy.EndsWith(":0", StringComparison.Ordinal))
+        var metrics = ListenAddress(map, ListenKeys.Metrics, fallback: null);
+
+        CheckApart(map, (ListenKeys.Proxy, proxy), (ListenKeys.Admin, admin));
+        if (metrics is not null)
         {
-            _reader.Error(map.Node, map.PathOf(ListenKeys.Admin), $"the admin address must differ from the proxy address '{proxy}'");
+            CheckApart(map, (ListenKeys.Proxy, proxy), (ListenKeys.Metrics, metrics));
+            CheckApart(map, (ListenKeys.Admin, admin), (ListenKeys.Metrics, metrics));
         }
 
         var proxyProtocol = _reader.Optional(
@@ -35,10 +38,31 @@ internal sealed class ListenBinder
             ProxyProtocol.Http1,
             (YamlNode n, string p, out ProxyProtocol v) => _reader.TryReadEnum(n, p, "proxy protocol", ConfigSpellings.ProxyProtocols, out v));
 
-        return new ListenOptions { Proxy = proxy, Admin = admin, ProxyProtocol = proxyProtocol };
+        return new ListenOptions { Proxy = proxy, Admin = admin, Metrics = metrics, ProxyProtocol = proxyProtocol };
     }
 
-    private string ListenAddress(ConfigMapping map, string key, string fallback)
+    /// <summary>Reports <paramref name="second"/> when it would bind a port <paramref name="first"/> already binds.</summary>
+    private void CheckApart(ConfigMapping map, (string Key, string Address) first, (string Key, string Address) second)
+    {
+        if (string.Equals(first.Address, second.Address, StringComparison.OrdinalIgnoreCase))
+        {
+            // Port 0 asks the OS for a free port, so two port-0 addresses never collide.
+            if (!first.Address.EndsWith(":0", StringComparison.Ordinal))
+            {
+                _reader.Error(map.Node, map.PathOf(second.Key), $"the {second.Key} address must differ from the {first.Key} address '{UrlRedaction.Redact(first.Address)}'");
+            }
+        }
+        else if (UrlRules.ListenAddressesOverlap(first.Address, second.Address) is { } port)
+        {
+            _reader.Error(
+                map.Node,
+                map.PathOf(second.Key),
+                $"the {second.Key} address '{UrlRedaction.Redact(second.Address)}' and the {first.Key} address '{UrlRedaction.Redact(first.Address)}' both bind port {port}");
+        }
+    }
+
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(fallback))]
+    private string? ListenAddress(ConfigMapping map, string key, string? fallback)
     {
         if (_reader.String(map, key) is not { } address)
         {

@@ -1,6 +1,6 @@
 namespace Sidecar.Configuration;
 
-/// <summary><c>listen:</c> the proxy and admin addresses (absolute <c>http://host:port</c> URLs).</summary>
+/// <summary><c>listen:</c> the proxy, admin and metrics addresses (absolute <c>http://host:port</c> URLs).</summary>
 internal sealed record ListenOptions
 {
     /// <summary>Where the application's calls come in. Default <c>http://127.0.0.1:8080</c>.</summary>
@@ -8,6 +8,13 @@ internal sealed record ListenOptions
 
     /// <summary>Where <c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c> and <c>/config</c> are served. Default <c>http://127.0.0.1:9901</c>.</summary>
     public string Admin { get; init; } = ConfigDefaults.AdminAddress;
+
+    /// <summary>
+    /// An optional third listener serving only <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c>: what Prometheus
+    /// and the kubelet need, reachable on the pod IP while <c>admin</c> (and its <c>/config</c>) stays on loopback.
+    /// Default <c>null</c>: none, metrics are served on <c>admin</c> only.
+    /// </summary>
+    public string? Metrics { get; init; }
 
     /// <summary>
     /// What callers speak on the proxy port: <c>http1</c> (default) or <c>h2c</c>, HTTP/2 with prior knowledge as

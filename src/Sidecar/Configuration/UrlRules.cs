@@ -64,4 +64,33 @@ internal static class UrlRules
 
         return null;
     }
+
+    /// <summary>
+    /// The port two valid listen addresses would both bind, or <c>null</c> when they can coexist: different ports, port
+    /// 0 (the OS picks a free one), or two different specific hosts. A wildcard host (<c>0.0.0.0</c>, <c>[::]</c>,
+    /// <c>*</c>, <c>+</c>) binds the port on every interface, so it overlaps any host on that port.
+    /// </summary>
+    public static int? ListenAddressesOverlap(string first, string second)
+    {
+        var (firstHost, firstPort) = HostAndPort(first);
+        var (secondHost, secondPort) = HostAndPort(second);
+        if (firstPort == 0 || firstPort != secondPort)
+        {
+            return null;
+        }
+
+        return string.Equals(firstHost, secondHost, StringComparison.OrdinalIgnoreCase) || IsWildcard(firstHost) || IsWildcard(secondHost)
+            ? firstPort
+            : null;
+    }
+
+    private static (string Host, int Port) HostAndPort(string address)
+    {
+        var authority = address[(address.IndexOf("://", StringComparison.Ordinal) + 3)..].TrimEnd('/');
+        var portSeparator = authority.LastIndexOf(':');
+        _ = int.TryParse(authority.AsSpan(portSeparator + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port);
+        return (authority[..portSeparator], port);
+    }
+
+    private static bool IsWildcard(string host) => host is "0.0.0.0" or "[::]" or "*" or "+";
 }

@@ -17,9 +17,10 @@ using Yarp.ReverseProxy.Configuration;
 namespace Sidecar.Hosting;
 
 /// <summary>
-/// The running Sidecar: a proxy server on <c>listen.proxy</c> and an admin server on <c>listen.admin</c>.
-/// They are two separate Kestrel applications sharing one set of singletons, so the proxy pipeline holds nothing but
-/// YARP and the retry loop, and no proxied request can ever reach an admin endpoint.
+/// The running Sidecar: a proxy server on <c>listen.proxy</c>, an admin server on <c>listen.admin</c> and, when
+/// <c>listen.metrics</c> is set, a metrics server. They are separate Kestrel applications sharing one set of
+/// singletons, so the proxy pipeline holds nothing but YARP and the retry loop, no proxied request can ever reach an
+/// admin endpoint, and no request to the metrics port can reach <c>/config</c>.
 /// </summary>
 internal sealed partial class SidecarHost : IAsyncDisposable
 {
@@ -33,14 +34,16 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     private readonly WebApplication _proxy;
     private readonly WebApplication _admin;
+    private readonly WebApplication? _metrics;
     private readonly ReadinessState _readiness;
     private readonly ILogger<SidecarHost> _logger;
     private int _stopped;
 
-    private SidecarHost(WebApplication proxy, WebApplication admin)
+    private SidecarHost(WebApplication proxy, WebApplication admin, WebApplication? metrics)
     {
         _proxy = proxy;
         _admin = admin;
+        _metrics = metrics;
         _readiness = proxy.Services.GetRequiredService<ReadinessState>();
         _logger = proxy.Services.GetRequiredService<ILogger<SidecarHost>>();
         Store = proxy.Services.GetRequiredService<SidecarConfigStore>();
@@ -53,6 +56,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     public Uri AdminAddress { get; private set; } = null!;
 
+    /// <summary>The metrics server's bound address, or <c>null</c> without <c>listen.metrics</c>.</summary>
+    public Uri? MetricsAddress { get; private set; }
+
     public IServiceProvider Services => _proxy.Services;
 
     /// <summary>The admin server's container (tests: what it builds at start).</summary>
@@ -62,19 +68,24 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     public static async Task<SidecarHost> StartAsync(SidecarConfig config, SidecarHostOptions options, CancellationToken cancellationToken = default)
     {
         var proxy = BuildProxy(config, options);
-        var admin = BuildAdmin(config, options, proxy.Services);
-        var host = new SidecarHost(proxy, admin);
+        var admin = BuildAdmin("sidecar-admin", config.Listen.Admin, options, proxy.Services, static endpoints => endpoints.MapAdminEndpoints());
+        var metrics = config.Listen.Metrics is { } metricsAddress
+            ? BuildAdmin("sidecar-metrics", metricsAddress, options, proxy.Services, static endpoints => endpoints.MapMetricsEndpoints())
+            : null;
+        var host = new SidecarHost(proxy, admin, metrics);
         try
         {
-            // Both at once: each mostly builds its own middleware pipeline and Kestrel transport, so on two cores they
-            // overlap. /readyz says "not ready" until both listen and MarkListening runs.
+            // All at once: each mostly builds its own middleware pipeline and Kestrel transport, so on two cores they
+            // overlap. /readyz says "not ready" until all listen and MarkListening runs.
             var proxyStarted = Task.Run(() => proxy.StartAsync(cancellationToken), cancellationToken);
             var adminStarted = admin.StartAsync(cancellationToken);
-            await Task.WhenAll(proxyStarted, adminStarted);
+            var metricsStarted = metrics?.StartAsync(cancellationToken) ?? Task.CompletedTask;
+            await Task.WhenAll(proxyStarted, adminStarted, metricsStarted);
             host.AdminAddress = BoundAddress(admin);
+            host.MetricsAddress = metrics is null ? null : BoundAddress(metrics);
             host.ProxyAddress = BoundAddress(proxy);
             host._readiness.MarkListening();
-            host.LogListening(host.ProxyAddress, host.AdminAddress, config.SourcePath, config.Routes.Count);
+            host.LogListening(host.ProxyAddress, host.AdminAddress, config.SourcePath, config.Routes.Count, host.MetricsAddress?.ToString() ?? "the admin port");
             var limits = config.Limits;
             host.LogLimits(
                 SizeParser.Format(limits.MaxBufferedBytes),
@@ -128,7 +139,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         _proxy.Services.GetRequiredService<DrainSignal>().Trigger();
         using var grace = new CancellationTokenSource(limits.DrainTimeout, timeProvider);
         await _proxy.StopAsync(grace.Token);
-        await _admin.StopAsync(CancellationToken.None);
+        await StopAdminServersAsync();
         LogStopped();
     }
 
@@ -140,11 +151,24 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             _proxy.Services.GetRequiredService<DrainSignal>().Trigger();
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await _proxy.StopAsync(grace.Token);
-            await _admin.StopAsync(CancellationToken.None);
+            await StopAdminServersAsync();
         }
 
         await _proxy.DisposeAsync();
         await _admin.DisposeAsync();
+        if (_metrics is not null)
+        {
+            await _metrics.DisposeAsync();
+        }
+    }
+
+    private async Task StopAdminServersAsync()
+    {
+        await _admin.StopAsync(CancellationToken.None);
+        if (_metrics is not null)
+        {
+            await _metrics.StopAsync(CancellationToken.None);
+        }
     }
 
     private static WebApplication BuildProxy(SidecarConfig config, SidecarHostOptions options)
@@ -221,15 +245,16 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         return app;
     }
 
-    private static WebApplication BuildAdmin(SidecarConfig config, SidecarHostOptions options, IServiceProvider shared)
+    /// <summary>An admin-side server on <paramref name="address"/>: the admin port, or the metrics port with fewer endpoints.</summary>
+    private static WebApplication BuildAdmin(string name, string address, SidecarHostOptions options, IServiceProvider shared, Action<IEndpointRouteBuilder> mapEndpoints)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "sidecar-admin", Args = BuilderArgs });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = name, Args = BuilderArgs });
         SidecarLogging.Configure(builder.Logging, builder.Configuration, options.LogLevel, options.JsonLogs, options.ConfigureLogging);
         builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            ListenAddress.Bind(kestrel, config.Listen.Admin);
+            ListenAddress.Bind(kestrel, address);
         });
         builder.Services.AddSingleton(shared.GetRequiredService<ReadinessState>());
         builder.Services.AddSingleton(shared.GetRequiredService<SidecarConfigStore>());
@@ -237,7 +262,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         builder.Services.AddSingleton(shared.GetRequiredService<MeterProvider>());
 
         var app = builder.Build();
-        app.MapAdminEndpoints();
+        mapEndpoints(app);
         return app;
     }
 
@@ -266,8 +291,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         return new Uri(addresses.First());
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Sidecar proxy listening on {ProxyAddress}, admin on {AdminAddress} ({ConfigPath}, {RouteCount} routes)")]
-    private partial void LogListening(Uri proxyAddress, Uri adminAddress, string configPath, int routeCount);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Sidecar proxy listening on {ProxyAddress}, admin on {AdminAddress} ({ConfigPath}, {RouteCount} routes), metrics on {MetricsAddress}")]
+    private partial void LogListening(Uri proxyAddress, Uri adminAddress, string configPath, int routeCount, string metricsAddress);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Limits: max_buffered_bytes {MaxBufferedBytes} ({BufferedOrigin}), max_concurrent_requests {MaxConcurrentRequests} ({ConcurrencyOrigin}), max_pending_connections {MaxPendingConnections} ({PendingOrigin}); memory available {Available} ({MemorySource})")]
     private partial void LogLimits(string maxBufferedBytes, string bufferedOrigin, int maxConcurrentRequests, string concurrencyOrigin, int maxPendingConnections, string pendingOrigin, string available, string memorySource);

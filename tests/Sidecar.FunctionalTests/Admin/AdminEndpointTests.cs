@@ -121,4 +121,52 @@ public sealed class AdminEndpointTests
         Assert.Equal("/metrics", Assert.Single(upstream.Snapshot()).PathAndQuery);
         Assert.Contains("sidecar_requests_total", await sidecar.Admin.GetStringAsync("/metrics"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task MetricsListener_Set_ServesMetricsAndProbesButNotConfig_AdminStillServesConfig()
+    {
+        await using var sidecar = await RunningSidecar.StartAsync(
+            "listen:\n  proxy: http://127.0.0.1:0\n  admin: http://127.0.0.1:0\n  metrics: http://127.0.0.1:0\n" + Config("http://127.0.0.1:1"));
+        var metricsAddress = Assert.IsType<Uri>(sidecar.Host.MetricsAddress);
+        Assert.NotEqual(sidecar.Admin.BaseAddress!.Port, metricsAddress.Port);
+        using var metricsPort = new HttpClient { BaseAddress = metricsAddress, Timeout = TimeSpan.FromSeconds(10) };
+
+        using var metrics = await metricsPort.GetAsync("/metrics");
+        using var ready = await metricsPort.GetAsync("/readyz");
+        using var healthz = await metricsPort.GetAsync("/healthz");
+        using var configOnMetrics = await metricsPort.GetAsync("/config");
+        using var configOnAdmin = await sidecar.Admin.GetAsync("/config");
+
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Contains("sidecar_inflight_requests", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("ready\n", await ready.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, healthz.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, configOnMetrics.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, configOnAdmin.StatusCode);
+        using var config = JsonDocument.Parse(await configOnAdmin.Content.ReadAsStringAsync());
+        Assert.Equal("http://127.0.0.1:0", config.RootElement.GetProperty("listen").GetProperty("metrics").GetString());
+        Assert.Contains("sidecar_inflight_requests", await sidecar.Admin.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MetricsListener_Draining_MetricsPortReadyzSays503()
+    {
+        await using var sidecar = await RunningSidecar.StartAsync(
+            "listen:\n  proxy: http://127.0.0.1:0\n  admin: http://127.0.0.1:0\n  metrics: http://127.0.0.1:0\n"
+            + Config("http://127.0.0.1:1", "limits: { drain_delay: 2s, drain_timeout: 5s }"));
+        using var metricsPort = new HttpClient { BaseAddress = sidecar.Host.MetricsAddress, Timeout = TimeSpan.FromSeconds(10) };
+
+        var drain = sidecar.Host.DrainAndStopAsync();
+        try
+        {
+            // The kubelet probes the metrics port: it must see the drain there too.
+            using var draining = await metricsPort.GetAsync("/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, draining.StatusCode);
+            Assert.Equal("draining\n", await draining.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            await drain.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+    }
 }

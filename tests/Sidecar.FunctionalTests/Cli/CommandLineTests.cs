@@ -61,6 +61,19 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Schema_PrintsTheConfigSchemaThatRejectsUnknownKeys()
+    {
+        var (code, stdout, stderr) = await SidecarProcess.RunAsync("schema");
+
+        Assert.True(code == 0, stderr);
+        using var schema = System.Text.Json.JsonDocument.Parse(stdout);
+        var root = schema.RootElement;
+        Assert.Equal("http://json-schema.org/draft-07/schema#", root.GetProperty("$schema").GetString());
+        Assert.False(root.GetProperty("additionalProperties").GetBoolean());
+        Assert.True(root.GetProperty("properties").GetProperty("listen").GetProperty("properties").TryGetProperty("metrics", out _));
+    }
+
+    [Fact]
     public async Task Validate_GoodConfig_PrintsRoutesPoliciesAndDelaySchedule()
     {
         var path = await WriteTempAsync("""

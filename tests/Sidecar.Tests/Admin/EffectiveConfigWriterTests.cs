@@ -17,7 +17,8 @@ public sealed class EffectiveConfigWriterTests
     private const string Full = """
         listen:
           proxy: http://127.0.0.1:18080
-          admin: http://0.0.0.0:19901
+          admin: http://127.0.0.1:19901
+          metrics: http://0.0.0.0:19902
           proxy_protocol: h2c
         clusters:
           orders:
@@ -122,9 +123,24 @@ public sealed class EffectiveConfigWriterTests
         Assert.Equal("1MiB", (string?)policy["buffer_limit"]);
         Assert.Equal("16MiB", (string?)config["limits"]!["max_buffered_bytes"]);
         Assert.Equal("h2c", (string?)config["listen"]!["proxy_protocol"]);
+        Assert.Equal("http://0.0.0.0:19902", (string?)config["listen"]!["metrics"]);
         Assert.Equal("http2", (string?)config["clusters"]!["billing"]!["protocol"]);
         Assert.Equal(2, policy["retry_until"]!.AsArray().Count);
         Assert.Equal("data.state", (string?)policy["retry_until"]![0]!["json"]!["path"]);
+    }
+
+    [Fact]
+    public void Write_NoMetricsListener_LeavesTheKeyOut()
+    {
+        var config = JsonNode.Parse(Render(Load("""
+            clusters:
+              app: { destinations: ["http://127.0.0.1:1"] }
+            routes:
+              - { name: r, cluster: app }
+            """)))!;
+
+        Assert.False(config["listen"]!.AsObject().ContainsKey("metrics"));
+        Assert.Equal(ConfigDefaults.AdminAddress, (string?)config["listen"]!["admin"]);
     }
 
     private static SidecarConfig Load(string yaml)

@@ -58,6 +58,7 @@ public sealed class ExampleConfigTests
     {
         var config = SidecarConfigLoader.LoadFile(RepositoryRoot.Combine("config", "examples", "full-reference.yaml")).Config!;
 
+        Assert.NotNull(config.Listen.Metrics);
         var cluster = config.Clusters["orders"];
         Assert.NotNull(cluster.Health.Active);
         Assert.NotNull(cluster.CircuitBreaker);

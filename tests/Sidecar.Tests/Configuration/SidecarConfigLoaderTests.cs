@@ -18,7 +18,8 @@ public sealed class SidecarConfigLoaderTests
     private const string Full = """
         listen:
           proxy: http://127.0.0.1:18080
-          admin: http://0.0.0.0:19901
+          admin: http://127.0.0.1:19901
+          metrics: http://0.0.0.0:19902
         clusters:
           orders:
             destinations: [http://orders:8080, https://orders-2:8443/base]
@@ -92,7 +93,8 @@ public sealed class SidecarConfigLoaderTests
         var config = result.Config!;
         Assert.Equal(File, config.SourcePath);
         Assert.Equal("http://127.0.0.1:18080", config.Listen.Proxy);
-        Assert.Equal("http://0.0.0.0:19901", config.Listen.Admin);
+        Assert.Equal("http://127.0.0.1:19901", config.Listen.Admin);
+        Assert.Equal("http://0.0.0.0:19902", config.Listen.Metrics);
 
         Assert.Equal(["orders", "billing"], config.Clusters.Keys);
         var orders = config.Clusters["orders"];
@@ -108,7 +110,7 @@ public sealed class SidecarConfigLoaderTests
 
         Assert.Equal(["default", "writes"], config.Policies.Keys);
         var policy = config.Policies["default"];
-        Assert.Equal(16, policy.Line);
+        Assert.Equal(17, policy.Line);
         Assert.Equal(4, policy.MaxAttempts);
         Assert.Equal(
             new BackoffOptions
@@ -151,7 +153,7 @@ public sealed class SidecarConfigLoaderTests
         Assert.Equal(2, config.Routes.Count);
         var route = config.Routes[0];
         Assert.Equal("orders-read", route.Name);
-        Assert.Equal(40, route.Line);
+        Assert.Equal(41, route.Line);
         Assert.Equal("/orders/{**rest}", route.Match.Path);
         Assert.Equal(["GET", "HEAD"], route.Match.Methods);
         Assert.Equal(["orders.local", "*.example.com:8080"], route.Match.Hosts);
@@ -197,6 +199,7 @@ public sealed class SidecarConfigLoaderTests
         Assert.Equal(new ListenOptions(), config.Listen);
         Assert.Equal(ConfigDefaults.ProxyAddress, config.Listen.Proxy);
         Assert.Equal(ConfigDefaults.AdminAddress, config.Listen.Admin);
+        Assert.Null(config.Listen.Metrics);
         Assert.Equal(new LimitsOptions(), config.Limits);
         Assert.Empty(config.Policies);
         var cluster = config.Clusters["orders"];
@@ -371,11 +374,27 @@ public sealed class SidecarConfigLoaderTests
     }
 
     [Theory]
+    [InlineData("http://127.0.0.1:9901", "http://10.0.0.5:9901")]
+    [InlineData("http://127.0.0.1:0", "http://0.0.0.0:0")]
+    public void Parse_MetricsOnAPortNoOtherListenerHolds_IsAccepted(string admin, string metrics)
+    {
+        var yaml = $"""
+            listen: {"{"} admin: "{admin}", metrics: "{metrics}" {"}"}
+            {Minimal}
+            """;
+
+        var result = SidecarConfigLoader.Parse(yaml, File);
+
+        Assert.True(result.Succeeded, string.Join(Environment.NewLine, result.Errors));
+        Assert.Equal(metrics, result.Config!.Listen.Metrics);
+    }
+
+    [Theory]
     [InlineData("http://*:8080")]
     [InlineData("http://+:8080")]
     [InlineData("http://[::]:8080")]
     [InlineData("https://localhost:0")]
-    [InlineData("http://0.0.0.0:9901/")]
+    [InlineData("http://0.0.0.0:9000/")]
     public void Parse_ValidListenAddress_IsAccepted(string address)
     {
         var yaml = $"""

@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Sidecar.Tests.Packaging;
 
 /// <summary>
 /// Validates a JSON value against the subset of JSON Schema (draft 7) that the chart's
-/// <c>values.schema.json</c> uses: <c>type</c>, <c>properties</c>, <c>required</c>,
-/// <c>additionalProperties</c>, <c>enum</c>, <c>items</c>, <c>minimum</c> and local <c>$ref</c>.
+/// <c>values.schema.json</c> (with the config schema of <c>sidecar schema</c> in it) uses: <c>type</c>,
+/// <c>properties</c>, <c>required</c>, <c>additionalProperties</c>, <c>propertyNames</c>, <c>enum</c>, <c>items</c>,
+/// <c>minimum</c>, <c>exclusiveMinimum</c>, <c>maximum</c>, <c>minItems</c>, <c>minProperties</c>, <c>pattern</c>,
+/// <c>anyOf</c> and local <c>$ref</c>.
 /// A schema using any other keyword is rejected, so the schema cannot outgrow what this checks
 /// without the tests saying so. No JSON Schema library is available to the build.
 /// </summary>
@@ -14,7 +17,10 @@ internal sealed class JsonSchemaSubsetValidator
 {
     private static readonly HashSet<string> AnnotationKeywords = ["$schema", "$id", "title", "description", "definitions", "$defs", "default", "examples"];
 
-    private static readonly HashSet<string> ValidationKeywords = ["type", "properties", "required", "additionalProperties", "enum", "items", "minimum", "$ref"];
+    private static readonly HashSet<string> ValidationKeywords = [
+        "type", "properties", "required", "additionalProperties", "propertyNames", "enum", "items", "minimum", "exclusiveMinimum",
+        "maximum", "minItems", "minProperties", "pattern", "anyOf", "$ref",
+    ];
 
     private readonly JsonElement _root;
 
@@ -60,6 +66,45 @@ internal sealed class JsonSchemaSubsetValidator
             return;
         }
 
+        if (schema.TryGetProperty("anyOf", out var choices)
+            && !choices.EnumerateArray().Any(choice =>
+            {
+                var choiceErrors = new List<string>();
+                Validate(choice, instance, path, choiceErrors);
+                return choiceErrors.Count == 0;
+            }))
+        {
+            errors.Add($"{path}: {instance.GetRawText()} matches none of {choices.GetRawText()}");
+        }
+
+        if (schema.TryGetProperty("pattern", out var pattern)
+            && instance.ValueKind == JsonValueKind.String
+            && !Regex.IsMatch(instance.GetString()!, pattern.GetString()!, RegexOptions.CultureInvariant))
+        {
+            errors.Add($"{path}: {instance.GetRawText()} does not match {pattern.GetRawText()}");
+        }
+
+        if (schema.TryGetProperty("maximum", out var maximum)
+            && instance.ValueKind == JsonValueKind.Number
+            && instance.GetDouble() > maximum.GetDouble())
+        {
+            errors.Add($"{path}: {instance.GetRawText()} is more than the maximum {maximum.GetRawText()}");
+        }
+
+        if (schema.TryGetProperty("exclusiveMinimum", out var exclusiveMinimum)
+            && instance.ValueKind == JsonValueKind.Number
+            && instance.GetDouble() <= exclusiveMinimum.GetDouble())
+        {
+            errors.Add($"{path}: {instance.GetRawText()} is not more than {exclusiveMinimum.GetRawText()}");
+        }
+
+        if (schema.TryGetProperty("minItems", out var minItems)
+            && instance.ValueKind == JsonValueKind.Array
+            && instance.GetArrayLength() < minItems.GetInt32())
+        {
+            errors.Add($"{path}: fewer than {minItems.GetRawText()} items");
+        }
+
         if (schema.TryGetProperty("enum", out var allowed)
             && !allowed.EnumerateArray().Any(candidate => JsonElement.DeepEquals(candidate, instance)))
         {
@@ -99,6 +144,19 @@ internal sealed class JsonSchemaSubsetValidator
                 {
                     errors.Add($"{path}: required property '{name.GetString()}' is missing");
                 }
+            }
+        }
+
+        if (schema.TryGetProperty("minProperties", out var minProperties) && instance.EnumerateObject().Count() < minProperties.GetInt32())
+        {
+            errors.Add($"{path}: fewer than {minProperties.GetRawText()} properties");
+        }
+
+        if (schema.TryGetProperty("propertyNames", out var names))
+        {
+            foreach (var property in instance.EnumerateObject())
+            {
+                Validate(names, JsonSerializer.SerializeToElement(property.Name), $"{path}.{property.Name} (name)", errors);
             }
         }
 

@@ -12,6 +12,8 @@ namespace Sidecar.Tests.Packaging;
 /// </summary>
 public sealed class MonitoringRenderTests : IDisposable
 {
+    // The chart renders only with the upstreams a user names: its example outbound values stand in for them.
+    private static readonly string[] Outbound = ["--values", RepositoryRoot.Combine("charts", "sidecar", "ci", "outbound-values.yaml")];
 
     private static readonly string[] AllOn =
     [
@@ -46,7 +48,7 @@ public sealed class MonitoringRenderTests : IDisposable
     {
         var helm = ExternalTool.Require("helm");
 
-        var (exitCode, output) = await RunHelmAsync(helm, ["lint", "--strict", RepositoryRoot.Combine("charts", "sidecar"), .. AllOn]);
+        var (exitCode, output) = await RunHelmAsync(helm, ["lint", "--strict", RepositoryRoot.Combine("charts", "sidecar"), .. Outbound, .. AllOn]);
 
         Assert.True(exitCode == 0, $"helm lint --strict failed ({exitCode}):\n{output}");
     }
@@ -118,7 +120,7 @@ public sealed class MonitoringRenderTests : IDisposable
     {
         var helm = ExternalTool.Require("helm");
 
-        var (exitCode, output) = await RunHelmAsync(helm, ["template", "ci", RepositoryRoot.Combine("charts", "sidecar"),
+        var (exitCode, output) = await RunHelmAsync(helm, ["template", "ci", RepositoryRoot.Combine("charts", "sidecar"), .. Outbound,
             "--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.prometheusRule.thresholds.retry_storm=2"]);
 
         Assert.True(exitCode != 0, $"helm template accepted an unknown threshold:\n{output}");
@@ -172,7 +174,7 @@ public sealed class MonitoringRenderTests : IDisposable
     {
         var helm = ExternalTool.Require("helm");
 
-        var (exitCode, rendered) = await RunHelmAsync(helm, ["template", "ci", RepositoryRoot.Combine("charts", "sidecar"), .. overrides]);
+        var (exitCode, rendered) = await RunHelmAsync(helm, ["template", "ci", RepositoryRoot.Combine("charts", "sidecar"), .. Outbound, .. overrides]);
         Assert.True(exitCode == 0, $"helm template failed ({exitCode}):\n{rendered}");
         var stream = new YamlStream();
         stream.Load(new StringReader(rendered));
