@@ -59,7 +59,7 @@ internal static class EffectiveConfigWriter
                 json.WriteStartObject(ClusterKeys.HealthKeys.Active);
                 json.WriteString(ClusterKeys.ActiveHealthKeys.Interval, Duration(active.Interval));
                 json.WriteString(ClusterKeys.ActiveHealthKeys.Timeout, Duration(active.Timeout));
-                json.WriteString(ClusterKeys.ActiveHealthKeys.Path, active.Path);
+                json.WriteString(ClusterKeys.ActiveHealthKeys.Path, UrlRedaction.RedactQuery(active.Path));
                 json.WriteEndObject();
             }
 
@@ -101,7 +101,9 @@ internal static class EffectiveConfigWriter
             {
                 json.WriteStartObject();
                 json.WriteString(HeaderKeys.Name, header.Name);
-                WriteStrings(json, HeaderKeys.Values, header.Values);
+                // A route matched on a header is often matched on a shared secret (x-internal-token): /config shows
+                // that a value is required, never the value.
+                WriteStrings(json, HeaderKeys.Values, [.. header.Values.Select(static _ => UrlRedaction.Redacted)]);
                 json.WriteString(HeaderKeys.Mode, ConfigSpellings.Name(ConfigSpellings.HeaderModes, header.Mode));
                 json.WriteEndObject();
             }

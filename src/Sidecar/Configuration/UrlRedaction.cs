@@ -44,6 +44,14 @@ internal static class UrlRedaction
         return RedactText(url);
     }
 
+    /// <summary>A path with its query string, which may carry a token (<c>/healthz?token=...</c>), replaced by <see cref="Redacted"/>.</summary>
+    public static string RedactQuery(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var query = path.IndexOf('?');
+        return query < 0 ? path : string.Concat(path.AsSpan(0, query + 1), Redacted);
+    }
+
     private static string RedactText(string text)
     {
         var query = text.IndexOfAny(['?', '#']);

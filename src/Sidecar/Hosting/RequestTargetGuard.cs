@@ -11,7 +11,8 @@ namespace Sidecar.Hosting;
 ///    HTTP/2 extended CONNECT (RFC 8441, WebSockets over HTTP/2) is no tunnel and passes.
 /// 2. A declared <c>Content-Length</c> above Kestrel's <c>MaxRequestBodySize</c> is 413 at once. Left to YARP, the
 ///    limit fires only once the body is being streamed upstream, and the caller gets a 502 instead of a 413.
-/// 3. An absolute-form target (<c>GET http://other/p HTTP/1.1</c>) is routed and forwarded as its origin form
+/// 3. A Transfer-Encoding with a coding other than chunked is 501: Sidecar would forward the body undecoded.
+/// 4. An absolute-form target (<c>GET http://other/p HTTP/1.1</c>) is routed and forwarded as its origin form
 ///    (<see cref="AbsoluteFormTarget"/>); its authority is never a destination: YARP sends to the route's cluster.
 /// It runs before routing (SidecarHost calls <c>UseRouting</c> after it), so routing sees the rewritten path.
 /// </summary>
@@ -28,6 +29,11 @@ internal static class RequestTargetGuard
             return ProblemResponse.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "CONNECT is not supported: Sidecar is not a tunnel proxy", route: null, attempts: 0, reason: "method_not_allowed");
         }
 
+        if (request.Headers.TransferEncoding.Count > 0 && HasCodingOtherThanChunked(request.Headers.TransferEncoding))
+        {
+            return ProblemResponse.WriteAsync(context, StatusCodes.Status501NotImplemented, "The request's Transfer-Encoding has a coding other than chunked, which Sidecar does not decode", route: null, attempts: 0, reason: "transfer_coding_not_supported");
+        }
+
         if (request.ContentLength is { } length
             && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { MaxRequestBodySize: { } max }
             && length > max)
@@ -36,5 +42,30 @@ internal static class RequestTargetGuard
         }
 
         return next(context);
+    }
+
+    /// <summary>
+    /// Kestrel frames a body whose last coding is chunked and leaves the others (<c>gzip, chunked</c>) undone: forwarded
+    /// without them, the upstream would read compressed bytes as the body. nginx and Envoy answer 501 (RFC 9112 §6.1).
+    /// </summary>
+    private static bool HasCodingOtherThanChunked(Microsoft.Extensions.Primitives.StringValues values)
+    {
+        if (values.Count == 1 && string.Equals(values[0], "chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        foreach (var value in values)
+        {
+            foreach (var coding in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!string.Equals(coding, "chunked", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 }

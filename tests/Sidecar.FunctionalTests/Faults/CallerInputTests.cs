@@ -155,6 +155,36 @@ public sealed class CallerInputTests
         sidecar.Logs.AssertNoBugs();
     }
 
+    [Theory]
+    [InlineData("/p/x", "gzip, chunked")]
+    [InlineData("/n/x", "gzip, chunked")]
+    [InlineData("/n/x", "br, chunked")]
+    public async Task Proxy_TransferCodingOtherThanChunked_501AndNothingForwarded(string path, string codings)
+    {
+        var requestLines = new ConcurrentQueue<string>();
+        await using var upstream = RawUpstream.Start(async (_, connection) =>
+        {
+            requestLines.Enqueue((await connection.ReadRequestAsync()).Head.Split("\r\n")[0]);
+            await connection.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+
+        // Kestrel frames the body by its last coding, chunked; the gzip before it would reach the upstream undone.
+        var response = await RawHttp.ExchangeAsync(
+            sidecar.ProxyAddress,
+            $"POST {path} HTTP/1.1\r\nHost: sidecar\r\nTransfer-Encoding: {codings}\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+        var chunked = await RawHttp.ExchangeAsync(
+            sidecar.ProxyAddress,
+            $"POST {path} HTTP/1.1\r\nHost: sidecar\r\nIdempotency-Key: k\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+
+        Assert.Equal(501, response.Status);
+        Assert.Contains("application/problem+json", response.Text, StringComparison.Ordinal);
+        Assert.Contains("transfer_coding_not_supported", response.Body, StringComparison.Ordinal);
+        Assert.Equal(200, chunked.Status);
+        Assert.Equal($"POST {path} HTTP/1.1", Assert.Single(requestLines));
+        sidecar.Logs.AssertNoBugs();
+    }
+
     [Fact]
     public async Task Proxy_PathWithDotSegments_ForwardsThePathThatWasRouted()
     {

@@ -130,6 +130,29 @@ public sealed class EffectiveConfigWriterTests
     }
 
     [Fact]
+    public void Write_HeaderMatchValuesAndHealthCheckQuery_NeverShown()
+    {
+        var text = Render(Load("""
+            clusters:
+              app:
+                destinations: [http://app:8080]
+                health: { active: { interval: 5s, timeout: 1s, path: "/healthz?token=hunter2" } }
+            routes:
+              - name: internal
+                match: { path: "/{**rest}", headers: [{ name: x-internal-token, values: [TopSecretToken123] }] }
+                cluster: app
+            """));
+
+        Assert.DoesNotContain("TopSecretToken123", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", text, StringComparison.Ordinal);
+        var config = JsonNode.Parse(text)!;
+        Assert.Equal("/healthz?REDACTED", (string?)config["clusters"]!["app"]!["health"]!["active"]!["path"]);
+        var header = config["routes"]![0]!["match"]!["headers"]![0]!;
+        Assert.Equal("x-internal-token", (string?)header["name"]);
+        Assert.Equal(["REDACTED"], header["values"]!.AsArray().Select(v => (string?)v));
+    }
+
+    [Fact]
     public void Write_NoMetricsListener_LeavesTheKeyOut()
     {
         var config = JsonNode.Parse(Render(Load("""
