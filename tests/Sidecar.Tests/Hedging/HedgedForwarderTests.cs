@@ -1,14 +1,14 @@
 using System.Net;
 using System.Text;
+using Sidecar.Hedging;
 using Sidecar.Pipeline;
-using Sidecar.Retries;
 using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms;
 
-namespace Sidecar.Tests.Pipeline;
+namespace Sidecar.Tests.Hedging;
 
 /// <summary>
 /// <see cref="HedgedForwarder"/> racing scripted attempts on a fake clock: a hedge starts after <c>delay</c> or at once
@@ -44,8 +44,8 @@ public sealed class HedgedForwarderTests : IDisposable
     public HedgedForwarderTests()
     {
         _harness.Random.Value = 0;
-        _forwarder = new ScriptedForwarder(new RetryResponseTransform(_harness.Decider, new ResponseConditionEvaluator(), _harness.Metrics.Metrics), _first, _second);
-        _hedger = new HedgedForwarder(_forwarder, _harness.Time, _harness.Random, _harness.Metrics.Metrics);
+        _forwarder = new ScriptedForwarder(new RetryResponseTransform(_harness.Decider), _first, _second);
+        _hedger = new HedgedForwarder(_forwarder, _harness.Decider, _harness.Time, _harness.Random, _harness.Metrics.Metrics);
         _context.Request.Method = HttpMethods.Get;
         _context.Response.Body = new MemoryStream();
         _feature = new ProxyFeature([Destination("d1", _first), Destination("d2", _second)]);
