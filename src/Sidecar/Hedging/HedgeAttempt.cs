@@ -38,6 +38,8 @@ internal sealed class HedgeAttempt : IHedgedAttempt, IDisposable
 
     public Task<ForwarderError> Forwarding { get; set; } = Task.FromResult(ForwarderError.None);
 
+    public int Started => Group.Started;
+
     public int InFlight => Group.InFlight;
 
     /// <summary>The attempt's context and timer, made once its state exists (the state points back at the attempt).</summary>

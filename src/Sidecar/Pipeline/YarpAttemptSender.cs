@@ -21,7 +21,7 @@ internal sealed class YarpAttemptSender : IAttemptSender
     private readonly RoutePlan _route;
     private readonly ReplayableRequestBody? _body;
     private readonly SidecarMetrics _metrics;
-    private readonly UntriedDestinations _destinations;
+    private UntriedDestinations _destinations;
     private DestinationState? _probe;
 
     public YarpAttemptSender(RequestDelegate next, HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, ReplayableRequestBody? body, SidecarMetrics metrics)

@@ -10,6 +10,9 @@ internal interface IHedgedAttempt
     /// <summary>The state of the whole request: the retry slot it holds, the attempts it made.</summary>
     RetryState Request { get; }
 
+    /// <summary>Attempts of the race started so far.</summary>
+    int Started { get; }
+
     /// <summary>Attempts of the race still in flight, this one included.</summary>
     int InFlight { get; }
 

@@ -299,7 +299,7 @@ internal sealed class RetryDecider
         if (!serverForbids && hedge.TryReserveNext())
         {
             var request = hedge.Request;
-            if (TryAdmitExtraAttempt(request, request.Attempt, RetryReason.Hedge, serverDelay, out var delay, out var refused))
+            if (TryAdmitExtraAttempt(request, hedge.Started, RetryReason.Hedge, serverDelay, out var delay, out var refused))
             {
                 CountRetryAfter(state, serverDelay, found.GrpcCondition);
                 hedge.AdmitReserved(delay);
