@@ -10,7 +10,7 @@
 #   post     POST with a BODY_KIB (32) KiB body, same upstream and routes     POST_REPS x SHORT_DUR s, interleaved
 #   flaky    upstream answers 503 (+ Retry-After: 0) w.p. 0.2 per attempt   one SHORT_DUR s run per target
 #   down     upstream always answers 503                                      one SHORT_DUR s run per target
-#   rate     GET at a fixed rate, each of RATES (1000 5000) req/s (h2load --rps over CONNS connections), upstream
+#   rate     GET at a fixed rate, each of RATES (300 1000 5000) req/s (h2load --rps over CONNS connections), upstream
 #            always 200: added latency over direct, next to nginx's            one RATE_DUR s run per target and rate
 # Retrying peers in flaky/down: nginx with the host listed 3x (max_fails=0, 3 tries), HAProxy `retries 3`
 # (4 attempts), bare YARP (no retries), Sidecar policy max_attempts 3 / retry_on 503 / default budget / 1-10 ms backoff.
@@ -25,7 +25,7 @@
 # Knobs (env): MODE=pinned|unpinned (pinned: wrk on cpu LOAD_CPU=0; upstreams and proxies on SUT_CPU=1, one worker
 #   each) DUR=7 REPS=3 SHORT_DUR=5 POST_REPS=2 CONNS=32 BODY_KIB=32 PREWARM=10 WARMUP=3 WARMUP_DOTNET_MAX_CYCLES=6
 #   STARTS=3 SCENARIOS="success post flaky down rate" TARGETS="direct nginx haproxy yarp sidecar"
-#   RATES="1000 5000" RATE_DUR=10 RATE_WARMUP=2 (rate scenario: h2load's unmeasured warm-up, s)
+#   RATES="300 1000 5000" RATE_DUR=10 RATE_WARMUP=2 (rate scenario: h2load's unmeasured warm-up, s)
 #   BENCH_OUT=/tmp/sidecar-bench (runtime files, publish output) SIDECAR_DIR=<published dir> (skip publishing)
 #   SIDECAR_ENV="DOTNET_X=1 ..." (extra environment for Sidecar, for experiments) SKIP_INSTALL=1
 #   SIDECAR_BUDGET="{ ratio: 0.25 }" (the retry policy's budget; default: Sidecar's default budget)
@@ -46,7 +46,7 @@ CONNS=${CONNS:-32}; BODY_KIB=${BODY_KIB:-32}; PREWARM=${PREWARM:-10}; WARMUP=${W
 WARMUP_DOTNET_MAX_CYCLES=${WARMUP_DOTNET_MAX_CYCLES:-6}; STARTS=${STARTS:-3}; LOAD_CPU=${LOAD_CPU:-0}; SUT_CPU=${SUT_CPU:-1}
 SCENARIOS=${SCENARIOS:-"success post flaky down rate"}; TARGETS=${TARGETS:-"direct nginx haproxy yarp sidecar"}
 SIDECAR_ENV=${SIDECAR_ENV:-}
-RATES=${RATES:-"1000 5000"}; RATE_DUR=${RATE_DUR:-10}; RATE_WARMUP=${RATE_WARMUP:-2}
+RATES=${RATES:-"300 1000 5000"}; RATE_DUR=${RATE_DUR:-10}; RATE_WARMUP=${RATE_WARMUP:-2}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
