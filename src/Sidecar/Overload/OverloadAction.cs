@@ -12,7 +12,7 @@ internal enum OverloadAction
     /// <summary>A request was answered 503 because memory pressure was high.</summary>
     RequestRejected,
 
-    /// <summary>A request was answered 503 because <c>limits.max_concurrent_requests</c> were in flight.</summary>
+    /// <summary>A request was answered 503 because <c>limits.max_concurrent_requests</c> were in flight and it could not wait for one to end.</summary>
     ConcurrencyLimit,
 
     /// <summary>A connection waited in the kernel's accept queue while accepting was paused.</summary>
@@ -23,4 +23,7 @@ internal enum OverloadAction
 
     /// <summary>At <c>limits.max_pending_connections</c>, a connection that had sent nothing was closed to make room.</summary>
     IdleConnectionClosed,
+
+    /// <summary>A request waited for a slot because <c>limits.max_concurrent_requests</c> were in flight.</summary>
+    RequestQueued,
 }

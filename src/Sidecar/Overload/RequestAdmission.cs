@@ -7,6 +7,13 @@ namespace Sidecar.Overload;
 /// not while the overload manager rejects requests, and not past <c>limits.max_concurrent_requests</c> in flight.
 /// A request that is let in must call <see cref="Exit"/> when it ends. The overload manager sets the state here.
 /// </summary>
+/// <remarks>
+/// At <c>max_concurrent_requests</c> a request waits for a slot (<see cref="WaitToEnterAsync"/>) rather than get a 503
+/// at once, as Envoy queues a cluster's pending requests: first come, first served, handed the slot of a request that
+/// ends. The wait is bounded in time (by its caller: never past the request's deadline) and in memory: at most
+/// <c>limits.max_pending_connections</c> requests wait, the count whose unread receive buffers the memory budget allows
+/// for connections Sidecar has not served yet; and none is let in while memory pressure rejects requests.
+/// </remarks>
 internal sealed class RequestAdmission
 {
     // Low 32 bits: requests in flight. High 32 bits: requests that arrived, wrapping; the heap trimmer only asks
@@ -14,13 +21,22 @@ internal sealed class RequestAdmission
     private const long Arrival = 1L << 32;
 
     private readonly SidecarConfigStore _store;
+    private readonly TimeProvider _timeProvider;
+    private readonly Lock _lock = new();
+    // Requests waiting for a slot, the oldest first; _waiting is their count, read without the lock on Exit.
+    private readonly LinkedList<TaskCompletionSource> _waiters = new();
+    private int _waiting;
     private long _counter;
     private int _state;
 
-    public RequestAdmission(SidecarConfigStore store)
+    public RequestAdmission(SidecarConfigStore store, TimeProvider timeProvider)
     {
         _store = store;
+        _timeProvider = timeProvider;
     }
+
+    /// <summary>Requests waiting for a slot now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>The protections in force, as the overload manager last set them.</summary>
     public OverloadState State => (OverloadState)Volatile.Read(ref _state);
@@ -56,7 +72,92 @@ internal sealed class RequestAdmission
         return true;
     }
 
-    public void Exit() => Interlocked.Decrement(ref _counter);
+    /// <summary>
+    /// After <see cref="TryEnter"/> refused a request for <see cref="OverloadAction.ConcurrencyLimit"/>: waits at most
+    /// <paramref name="maxWait"/> for the slot of a request that ends. True when let in (call <see cref="Exit"/> when it
+    /// ends); false when too many wait already, time ran out, or memory pressure rejects requests meanwhile.
+    /// </summary>
+    public async ValueTask<bool> WaitToEnterAsync(TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        if (maxWait <= TimeSpan.Zero || State >= OverloadState.RejectRequests)
+        {
+            return false;
+        }
+
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        LinkedListNode<TaskCompletionSource> node;
+        lock (_lock)
+        {
+            if (_waiters.Count >= _store.Config.Limits.MaxPendingConnections)
+            {
+                return false;
+            }
+
+            node = _waiters.AddLast(waiter);
+            Volatile.Write(ref _waiting, _waiters.Count);
+        }
+
+        // A request may have ended between the refusal and the queueing: its slot would otherwise wait for the next.
+        HandOff();
+        try
+        {
+            await waiter.Task.WaitAsync(maxWait, _timeProvider, cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            lock (_lock)
+            {
+                if (node.List is not null)
+                {
+                    _waiters.Remove(node);
+                    Volatile.Write(ref _waiting, _waiters.Count);
+                    return false;
+                }
+            }
+
+            // Handed a slot as the wait ended: give it back, to the next in line if any.
+            Exit();
+            return false;
+        }
+    }
+
+    public void Exit()
+    {
+        Interlocked.Decrement(ref _counter);
+        if (Volatile.Read(ref _waiting) > 0)
+        {
+            HandOff();
+        }
+    }
+
+    /// <summary>Gives free slots to the requests waiting longest, while memory allows new requests.</summary>
+    private void HandOff()
+    {
+        while (true)
+        {
+            TaskCompletionSource waiter;
+            lock (_lock)
+            {
+                if (_waiters.First is not { } first || State >= OverloadState.RejectRequests)
+                {
+                    return;
+                }
+
+                if ((int)Interlocked.Increment(ref _counter) > _store.Config.Limits.MaxConcurrentRequests)
+                {
+                    Interlocked.Decrement(ref _counter);
+                    return;
+                }
+
+                waiter = first.Value;
+                _waiters.RemoveFirst();
+                Volatile.Write(ref _waiting, _waiters.Count);
+            }
+
+            waiter.TrySetResult();
+        }
+    }
 
     internal void SetState(OverloadState state) => Volatile.Write(ref _state, (int)state);
 }

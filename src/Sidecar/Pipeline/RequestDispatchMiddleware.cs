@@ -14,7 +14,8 @@ namespace Sidecar.Pipeline;
 /// <summary>
 /// The entry point of every proxied request, placed in YARP's proxy pipeline before load balancing. Before it,
 /// Hosting's <c>RequestTargetGuard</c> refused CONNECT and over-limit bodies and YARP matched the route.
-/// 1. Admission (Overload/): while memory is short or <c>limits.max_concurrent_requests</c> are in flight, answer 503.
+/// 1. Admission (Overload/): while memory is short, answer 503; while <c>limits.max_concurrent_requests</c> are in flight,
+///    wait for one to end (bounded in time and count), then 503.
 /// 2. Hop-by-hop: remove the fields the caller's <c>Connection</c> header names, read the caller's <c>x-sidecar-*</c>
 ///    overrides where the policy allows them, and strip those headers (Retries/<see cref="ControlHeaders"/>).
 /// 3. The route's plan comes from the current snapshot (Routing/<see cref="RouteTable"/>). No policy: forward once
@@ -28,6 +29,12 @@ namespace Sidecar.Pipeline;
 /// </summary>
 internal sealed class RequestDispatchMiddleware
 {
+    /// <summary>
+    /// The longest a request waits for a slot at <c>max_concurrent_requests</c>: a burst of ordinary requests is served
+    /// well within it, and a caller that would wait longer is better told at once to come back later.
+    /// </summary>
+    internal static readonly TimeSpan MaxQueueWait = TimeSpan.FromSeconds(5);
+
     private readonly RequestDelegate _next;
     private readonly SidecarConfigStore _store;
     private readonly AttemptLoop _loop;
@@ -62,9 +69,33 @@ internal sealed class RequestDispatchMiddleware
         var route = _store.RouteTable.Find(proxyFeature.Route.Config.RouteId);
         if (!_admission.TryEnter(out var shed))
         {
-            return RejectAsync(context, route, shed);
+            return shed == OverloadAction.ConcurrencyLimit
+                ? WaitForSlotAsync(context, proxyFeature, route)
+                : RejectAsync(context, route, shed);
         }
 
+        return DispatchAsync(context, proxyFeature, route);
+    }
+
+    /// <summary>
+    /// At <c>max_concurrent_requests</c>: waits for a request to end (Overload/<see cref="RequestAdmission"/>), at most
+    /// <see cref="MaxQueueWait"/> and never past the policy's <c>timeout</c>, then serves the request; else 503.
+    /// </summary>
+    private async Task WaitForSlotAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route)
+    {
+        _metrics.OverloadShed(OverloadAction.RequestQueued.Label());
+        var maxWait = route?.Retry?.Options.Timeout is { } timeout && timeout < MaxQueueWait ? timeout : MaxQueueWait;
+        if (!await _admission.WaitToEnterAsync(maxWait, context.RequestAborted))
+        {
+            await RejectAsync(context, route, OverloadAction.ConcurrencyLimit);
+            return;
+        }
+
+        await DispatchAsync(context, proxyFeature, route);
+    }
+
+    private Task DispatchAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route)
+    {
         if (route?.Retry is { } plan)
         {
             return ForwardWithPolicyAsync(context, proxyFeature, route, plan);

@@ -234,7 +234,48 @@ public sealed class OverloadTests
     }
 
     [Fact]
-    public async Task MaxConcurrentRequests_OneMoreInFlight_Gets503AndConfigShowsWhereLimitsCameFrom()
+    public async Task MaxConcurrentRequests_OneMoreInFlight_WaitsForTheSlotAndIsServed()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
+        {
+            if (context.Request.Path == "/slow")
+            {
+                arrived.TrySetResult();
+                await release.Task;
+            }
+
+            await context.Response.WriteAsync("done");
+        });
+        await using var sidecar = await StartAsync(Config(upstream.Url, "  max_concurrent_requests: 1"), new SettablePressure());
+
+        var first = sidecar.Proxy.GetAsync("/slow");
+        await arrived.Task;
+        var second = sidecar.Proxy.GetAsync("/fast");
+        await Eventually.ReturnsAsync(
+            async () => PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=request_queued"),
+            value => value >= 1,
+            TimeSpan.FromSeconds(30),
+            "the second request waiting for a slot");
+        Assert.False(second.IsCompleted);
+
+        release.SetResult();
+        using (var response = await first)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var response = await second)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(0, PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=concurrency_limit"));
+    }
+
+    [Fact]
+    public async Task MaxConcurrentRequests_OneInFlightAndTheQueueFull_Gets503AndConfigShowsWhereLimitsCameFrom()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -244,10 +285,17 @@ public sealed class OverloadTests
             await release.Task;
             await context.Response.WriteAsync("slow");
         });
-        await using var sidecar = await StartAsync(Config(upstream.Url, "  max_concurrent_requests: 1"), new SettablePressure());
+        // One slot, and one request may wait for it (the wait is bounded by max_pending_connections).
+        await using var sidecar = await StartAsync(Config(upstream.Url, "  max_concurrent_requests: 1\n  max_pending_connections: 1"), new SettablePressure());
 
         var first = sidecar.Proxy.GetAsync("/slow");
         await arrived.Task;
+        var waiting = sidecar.Proxy.GetAsync("/waiting");
+        await Eventually.ReturnsAsync(
+            async () => PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=request_queued"),
+            value => value >= 1,
+            TimeSpan.FromSeconds(30),
+            "the second request waiting for a slot");
         using (var second = await sidecar.Proxy.GetAsync("/fast"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
@@ -258,6 +306,11 @@ public sealed class OverloadTests
 
         release.SetResult();
         using (var response = await first)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var response = await waiting)
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }

@@ -41,7 +41,7 @@ public sealed class OverloadManagerTests : IDisposable
             "test.yaml").Config!;
         var breakers = new CircuitBreakerRegistry(_time);
         var store = new SidecarConfigStore(config, new ClusterRetryStateRegistry(_time), breakers, new RetryLog(NullLogger<RetryLog>.Instance, breakers, _time));
-        _admission = new RequestAdmission(store);
+        _admission = new RequestAdmission(store, TimeProvider.System);
         _manager = new OverloadManager(_pressure, new HeapTrimmer(_admission, new TrimmableMemoryPoolFactory(), _time), _admission, store, _metrics.Metrics, _time, NullLogger<OverloadManager>.Instance);
     }
 
