@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/bench/run.sh - Sidecar against direct upstream, nginx, HAProxy and bare YARP, in one interleaved run.
-# Loopback only (127.0.0.1, ports 18000-19999), every load run bounded (wrk -d and `timeout`), ~7 min in total.
+# Loopback only (127.0.0.1, ports 18000-19999), every load run bounded (wrk -d and `timeout`), ~8 min in total.
 #
 #   tests/bench/run.sh                      # everything; report in tests/bench/results/bench-*.txt (gitignored)
 #   SCENARIOS=success TARGETS="nginx yarp sidecar" REPS=3 tests/bench/run.sh    # a quick tuning loop

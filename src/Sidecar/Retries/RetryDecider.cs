@@ -30,8 +30,6 @@ internal sealed class RetryDecider
         _drain = drain;
     }
 
-    public TimeProvider TimeProvider => _timeProvider;
-
     /// <summary>
     /// Decides about the current attempt's response: committed to the caller (<see cref="AttemptVerdict.Commit"/>),
     /// or suppressed, either for a retry (<see cref="AttemptVerdict.Retry"/>) or, hedged, because another attempt of

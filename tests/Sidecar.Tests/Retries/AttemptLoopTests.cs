@@ -119,6 +119,31 @@ public sealed class AttemptLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_ConnectFailureOnEveryAttempt_AnsweredAsNoResponseExhausted()
+    {
+        var sender = Sender(new Fail(TransportErrorKind.ConnectFailure), new Fail(TransportErrorKind.ConnectFailure), new Fail(TransportErrorKind.ConnectFailure));
+
+        var run = Run("r", sender);
+        await _harness.Time.AdvanceWhenArmedAsync(Backoff);
+        await _harness.Time.AdvanceWhenArmedAsync(Backoff, count: 2);
+
+        Assert.Equal(RequestOutcome.Exhausted, await run.WaitAsync(Safety));
+        Assert.Equal((LoopAnswer.NoResponse, 3, RequestOutcome.Exhausted, false), Assert.Single(sender.Answers));
+    }
+
+    [Fact]
+    public async Task RunAsync_InvalidUpstreamResponse_AnsweredAndNotRetried()
+    {
+        var sender = Sender(new Invalid());
+
+        var outcome = await Run("r", sender).WaitAsync(Safety);
+
+        Assert.Equal(RequestOutcome.NotRetryable, outcome);
+        Assert.Equal((LoopAnswer.InvalidResponse, 1, RequestOutcome.NotRetryable, false), Assert.Single(sender.Answers));
+        Assert.Contains("sidecar_upstream_attempts_total{cluster=\"app\",result=\"invalid_response\",route=\"r\"} 1", _harness.Metrics.Render(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_NoAnswerWithinThePerTryTimeout_RetriedWhenTheTimerFires()
     {
         var sender = Sender(new Hang(), new Respond(200));

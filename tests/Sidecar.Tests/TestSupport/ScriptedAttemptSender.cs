@@ -67,6 +67,9 @@ internal sealed class ScriptedAttemptSender : IAttemptSender
                     return new SentAttempt(respond.Status, null, InvalidResponse: false);
                 }
 
+            case Invalid:
+                return new SentAttempt(StatusCodes.Status502BadGateway, null, InvalidResponse: true);
+
             case Fail fail:
                 return new SentAttempt(StatusCodes.Status502BadGateway, new TransportFailure(fail.Kind, "Request", "scripted"), InvalidResponse: false);
 
@@ -103,6 +106,9 @@ internal sealed class ScriptedAttemptSender : IAttemptSender
 
     /// <summary>The attempt ends with a transport error of this kind.</summary>
     internal sealed record Fail(TransportErrorKind Kind) : Step;
+
+    /// <summary>The upstream answers with a response HTTP does not allow.</summary>
+    internal sealed record Invalid : Step;
 
     /// <summary>The upstream never answers: the attempt ends when its timer fires or the caller leaves.</summary>
     internal sealed record Hang : Step;
