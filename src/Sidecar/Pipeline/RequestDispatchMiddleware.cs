@@ -30,10 +30,10 @@ namespace Sidecar.Pipeline;
 internal sealed class RequestDispatchMiddleware
 {
     /// <summary>
-    /// The longest a request waits for a slot at <c>max_concurrent_requests</c>: a burst of ordinary requests is served
-    /// well within it, and a caller that would wait longer is better told at once to come back later.
+    /// The longest a request without a deadline (a route without policy, or a policy without <c>timeout</c>) waits
+    /// for a slot at <c>max_concurrent_requests</c>; one with a deadline waits until it, never past it.
     /// </summary>
-    internal static readonly TimeSpan MaxQueueWait = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan MaxQueueWaitWithoutDeadline = TimeSpan.FromSeconds(10);
 
     private readonly RequestDelegate _next;
     private readonly SidecarConfigStore _store;
@@ -74,31 +74,42 @@ internal sealed class RequestDispatchMiddleware
                 : RejectAsync(context, route, shed);
         }
 
-        return DispatchAsync(context, proxyFeature, route);
+        return DispatchAsync(context, proxyFeature, route, _timeProvider.GetTimestamp());
     }
 
     /// <summary>
-    /// At <c>max_concurrent_requests</c>: waits for a request to end (Overload/<see cref="RequestAdmission"/>), at most
-    /// <see cref="MaxQueueWait"/> and never past the policy's <c>timeout</c>, then serves the request; else 503.
+    /// At <c>max_concurrent_requests</c>: waits for a request to end (Overload/<see cref="RequestAdmission"/>) until the
+    /// request's deadline (or <see cref="MaxQueueWaitWithoutDeadline"/>), then serves it with what is left of its time;
+    /// else 503. The wait counts in the request's duration and deadline, as the caller sees them.
     /// </summary>
     private async Task WaitForSlotAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route)
     {
         _metrics.OverloadShed(OverloadAction.RequestQueued.Label());
-        var maxWait = route?.Retry?.Options.Timeout is { } timeout && timeout < MaxQueueWait ? timeout : MaxQueueWait;
+        var arrived = _timeProvider.GetTimestamp();
+        var maxWait = MaxQueueWaitWithoutDeadline;
+        if (route?.Retry?.Options is { } options)
+        {
+            var deadline = AttemptTiming.Deadline(_timeProvider, arrived, options.Timeout, ControlHeaders.CallerTimeout(context.Request.Headers, options.AllowOverrides));
+            if (deadline != long.MaxValue)
+            {
+                maxWait = TimeSpan.FromSeconds((deadline - arrived) / (double)_timeProvider.TimestampFrequency);
+            }
+        }
+
         if (!await _admission.WaitToEnterAsync(maxWait, context.RequestAborted))
         {
             await RejectAsync(context, route, OverloadAction.ConcurrencyLimit);
             return;
         }
 
-        await DispatchAsync(context, proxyFeature, route);
+        await DispatchAsync(context, proxyFeature, route, arrived);
     }
 
-    private Task DispatchAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route)
+    private Task DispatchAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route, long arrived)
     {
         if (route?.Retry is { } plan)
         {
-            return ForwardWithPolicyAsync(context, proxyFeature, route, plan);
+            return ForwardWithPolicyAsync(context, proxyFeature, route, plan, arrived);
         }
 
         if (ControlHeaders.Any(context.Request.Headers))
@@ -109,11 +120,10 @@ internal sealed class RequestDispatchMiddleware
         return _single.ForwardAsync(context, _next, proxyFeature, route);
     }
 
-    private async Task ForwardWithPolicyAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, RetryPlan plan)
+    private async Task ForwardWithPolicyAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, RetryPlan plan, long start)
     {
         var request = context.Request;
         var options = plan.Options;
-        var start = _timeProvider.GetTimestamp();
         var maxAttempts = options.AllowOverrides ? ControlHeaders.MaxAttempts(request.Headers, options.MaxAttempts) : options.MaxAttempts;
         var deadline = AttemptTiming.Deadline(_timeProvider, start, options.Timeout, ControlHeaders.CallerTimeout(request.Headers, options.AllowOverrides));
         if (ControlHeaders.Any(request.Headers))
