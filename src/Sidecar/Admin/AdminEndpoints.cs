@@ -23,7 +23,7 @@ internal static class AdminEndpoints
 
         endpoints.MapGet("/readyz", static (ReadinessState readiness) => readiness.IsReady
             ? Results.Text("ready\n")
-            : Results.Text(readiness.IsDraining ? "draining\n" : "starting\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+            : Results.Text(readiness.IsDraining ? "draining\n" : readiness.IsOverloaded ? "overloaded\n" : "starting\n", statusCode: StatusCodes.Status503ServiceUnavailable));
 
         // The OpenTelemetry Prometheus exporter of the proxy's meters (TelemetryServiceCollectionExtensions): the text
         // format by default, OpenMetrics when the scraper asks for it, as Prometheus does.

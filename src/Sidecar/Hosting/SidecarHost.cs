@@ -45,6 +45,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         _admin = admin;
         _metrics = metrics;
         _readiness = proxy.Services.GetRequiredService<ReadinessState>();
+        // /readyz tells the truth: while memory pressure rejects new requests, Sidecar takes no new work.
+        var readiness = _readiness;
+        proxy.Services.GetRequiredService<OverloadManager>().StateChanged += state => readiness.SetOverloaded(state >= OverloadState.RejectRequests);
         _logger = proxy.Services.GetRequiredService<ILogger<SidecarHost>>();
         Store = proxy.Services.GetRequiredService<SidecarConfigStore>();
     }

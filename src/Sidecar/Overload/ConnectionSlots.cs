@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Sidecar.Routing;
 
 namespace Sidecar.Overload;
@@ -101,28 +103,36 @@ internal sealed class ConnectionSlots
         PendingConnection? idle;
         lock (_lock)
         {
-            idle = _idle.First?.Value;
-            if (idle is null)
+            while (true)
             {
-                closableIn = null;
-                return false;
-            }
+                idle = _idle.First?.Value;
+                if (idle is null)
+                {
+                    closableIn = null;
+                    return false;
+                }
 
-            var idleFor = _timeProvider.GetElapsedTime(idle.AcceptedAt);
-            if (idleFor < IdleBeforeClose)
-            {
-                closableIn = IdleBeforeClose - idleFor;
-                return false;
-            }
+                var idleFor = _timeProvider.GetElapsedTime(idle.AcceptedAt);
+                if (idleFor < IdleBeforeClose)
+                {
+                    closableIn = IdleBeforeClose - idleFor;
+                    return false;
+                }
 
-            _idle.Remove(idle.IdleNode);
+                _idle.Remove(idle.IdleNode);
+                // Under a CPU quota in a burst, a connection's first bytes may have arrived long before Kestrel's
+                // threads got to them: the kernel's count is the truth, not the gate that has not run yet.
+                if (!idle.HasReceivedBytes())
+                {
+                    break;
+                }
+            }
         }
 
         closableIn = null;
         idle.Close();
         return true;
     }
-
     private void NotIdle(PendingConnection pending)
     {
         lock (_lock)
@@ -170,6 +180,12 @@ internal sealed class ConnectionSlots
     /// <summary>A connection's claim on a slot, on its connection features so that its requests can end the claim.</summary>
     internal sealed class PendingConnection
     {
+        // getsockopt(IPPROTO_TCP, TCP_INFO): struct tcp_info's u64 tcpi_bytes_received is at byte 128 (Linux 4.1+).
+        private const int IpProtoTcp = 6;
+        private const int TcpInfo = 11;
+        private const int TcpInfoBytesReceived = 128;
+        private const int TcpInfoLength = TcpInfoBytesReceived + sizeof(ulong);
+
         private readonly ConnectionSlots _slots;
         private readonly ConnectionContext _connection;
         private int _read;
@@ -198,6 +214,38 @@ internal sealed class ConnectionSlots
             {
                 _slots.NotIdle(this);
                 _slots.Free();
+            }
+        }
+
+        /// <summary>
+        /// Whether the peer has sent any byte, read by Kestrel or still in the kernel: on Linux the socket's
+        /// <c>tcpi_bytes_received</c>, elsewhere bytes waiting to be read. A socket that cannot be asked (already
+        /// closing) counts as having sent bytes, so it is never closed for being idle.
+        /// </summary>
+        internal bool HasReceivedBytes()
+        {
+            if (_connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+            {
+                // Not a socket (another transport): the first-bytes gate's word stands.
+                return false;
+            }
+
+            try
+            {
+                if (OperatingSystem.IsLinux())
+                {
+                    Span<byte> info = stackalloc byte[TcpInfoLength];
+                    if (socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info) >= TcpInfoLength)
+                    {
+                        return BinaryPrimitives.ReadUInt64LittleEndian(info[TcpInfoBytesReceived..]) > 0;
+                    }
+                }
+
+                return socket.Available > 0;
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or System.Net.Sockets.SocketException)
+            {
+                return true;
             }
         }
 

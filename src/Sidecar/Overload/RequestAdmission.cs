@@ -11,8 +11,7 @@ namespace Sidecar.Overload;
 /// At <c>max_concurrent_requests</c> a request waits for a slot (<see cref="WaitToEnterAsync"/>) rather than get a 503
 /// at once, as Envoy queues a cluster's pending requests: first come, first served, handed the slot of a request that
 /// ends. The wait is bounded in time (by its caller: never past the request's deadline) and in memory: at most
-/// <c>limits.max_pending_connections</c> requests wait, the count whose unread receive buffers the memory budget allows
-/// for connections Sidecar has not served yet; and none is let in while memory pressure rejects requests.
+/// <see cref="MaxWaiting"/> requests wait, and none is let in while memory pressure rejects requests.
 /// </remarks>
 internal sealed class RequestAdmission
 {
@@ -88,7 +87,7 @@ internal sealed class RequestAdmission
         LinkedListNode<TaskCompletionSource> node;
         lock (_lock)
         {
-            if (_waiters.Count >= _store.Config.Limits.MaxPendingConnections)
+            if (_waiters.Count >= MaxWaiting(_store.Config.Limits))
             {
                 return false;
             }
@@ -121,6 +120,13 @@ internal sealed class RequestAdmission
             return false;
         }
     }
+
+    /// <summary>
+    /// How many requests may wait: twice <c>max_pending_connections</c>. A waiting request holds at most its
+    /// connection's receive buffer, the unit that limit is derived from (a quarter of the heap), so waiting requests
+    /// may take half of it; the overload manager's memory checks still stop admitting them if memory runs short first.
+    /// </summary>
+    internal static int MaxWaiting(Configuration.LimitsOptions limits) => (int)Math.Min(2L * limits.MaxPendingConnections, int.MaxValue);
 
     public void Exit()
     {

@@ -58,6 +58,12 @@ public sealed class OverloadTests
         }
 
         Assert.Equal(0, upstream.Count);
+        using (var readyz = await sidecar.Admin.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, readyz.StatusCode);
+            Assert.Equal("overloaded\n", await readyz.Content.ReadAsStringAsync());
+        }
+
         var metrics = await sidecar.Admin.GetStringAsync("/metrics");
         Assert.Equal(2, PrometheusText.Value(metrics, "sidecar_overload_state"));
         Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_overload_shed_total", "action=request_rejected"));
@@ -71,6 +77,7 @@ public sealed class OverloadTests
         }
 
         Assert.Equal(0, PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_state"));
+        Assert.Equal("ready\n", await sidecar.Admin.GetStringAsync("/readyz"));
         Assert.True(sidecar.Logs.Contains("Overload: RejectRequests -> Normal"));
         sidecar.Logs.AssertNoBugs();
     }
@@ -275,7 +282,7 @@ public sealed class OverloadTests
     }
 
     [Fact]
-    public async Task MaxConcurrentRequests_OneInFlightAndTheQueueFull_Gets503AndConfigShowsWhereLimitsCameFrom()
+    public async Task MaxConcurrentRequests_OneInFlightAndTwoWaiting_TheNextGets503AndConfigShowsWhereLimitsCameFrom()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -285,17 +292,18 @@ public sealed class OverloadTests
             await release.Task;
             await context.Response.WriteAsync("slow");
         });
-        // One slot, and one request may wait for it (the wait is bounded by max_pending_connections).
+        // One slot, and two requests may wait for it (twice max_pending_connections).
         await using var sidecar = await StartAsync(Config(upstream.Url, "  max_concurrent_requests: 1\n  max_pending_connections: 1"), new SettablePressure());
 
         var first = sidecar.Proxy.GetAsync("/slow");
         await arrived.Task;
         var waiting = sidecar.Proxy.GetAsync("/waiting");
+        var alsoWaiting = sidecar.Proxy.GetAsync("/also-waiting");
         await Eventually.ReturnsAsync(
             async () => PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=request_queued"),
-            value => value >= 1,
+            value => value >= 2,
             TimeSpan.FromSeconds(30),
-            "the second request waiting for a slot");
+            "two requests waiting for a slot");
         using (var second = await sidecar.Proxy.GetAsync("/fast"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
@@ -311,6 +319,11 @@ public sealed class OverloadTests
         }
 
         using (var response = await waiting)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var response = await alsoWaiting)
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }

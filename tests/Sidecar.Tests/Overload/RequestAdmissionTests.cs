@@ -49,16 +49,19 @@ public sealed class RequestAdmissionTests
     }
 
     [Fact]
-    public async Task WaitToEnterAsync_AsManyWaitingAsMaxPendingConnections_RefusedAtOnce()
+    public async Task WaitToEnterAsync_TwiceMaxPendingConnectionsWaiting_RefusedAtOnce()
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 1), _time);
         Assert.True(admission.TryEnter(out _));
-        var waiting = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var first = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var second = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
         Assert.False(await admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None));
 
         admission.Exit();
-        Assert.True(await waiting);
+        Assert.True(await first);
+        admission.Exit();
+        Assert.True(await second);
     }
 
     [Fact]
