@@ -4,10 +4,11 @@
 # --build-arg SDK_IMAGE=... --build-arg RUNTIME_IMAGE=... pointing at them, exactly as a user behind a private
 # registry mirror would point it at theirs. Nothing else about the build changes.
 #
-#   SDK stand-in (for mcr.microsoft.com/dotnet/sdk:10.0): Debian with apt, clang, zlib1g-dev, ICU and tzdata, plus
+#   SDK stand-in (for mcr.microsoft.com/dotnet/sdk:10.0): Debian with apt, CA certificates, ICU and tzdata, plus
 #     this machine's .NET SDK (the dotnet root, copied) and this machine's local CA certificates
 #     (/usr/local/share/ca-certificates), so NuGet reaches the same feed the way this machine does. NUGET_* variables
-#     set here (e.g. NUGET_CERT_REVOCATION_MODE) become the image's environment for the same reason.
+#     set here (e.g. NUGET_CERT_REVOCATION_MODE) become the image's environment for the same reason. No clang or
+#     zlib1g-dev: as on the real SDK image, the Dockerfile's build stage installs them with apt.
 #   runtime stand-in (for mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled): the same contents as that
 #     chiseled image, taken from Debian packages: the shared libraries of libc6, libgcc-s1, libssl3 and libstdc++6,
 #     the CA bundle, os-release, /etc/passwd and /etc/group with root and app (1654), /home/app, /tmp, and the
@@ -47,10 +48,10 @@ build_sdk() {
   done
   # mmdebstrap writes the root filesystem as a tar to stdout; the hooks run on this machine with $1 = that root.
   mmdebstrap --quiet --variant=apt \
-    --include=ca-certificates,clang,zlib1g-dev,libicu72,tzdata \
+    --include=ca-certificates,libicu72,tzdata \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --customize-hook="mkdir -p \"\$1/usr/share/dotnet\" && cp -a '$dotnet_root/.' \"\$1/usr/share/dotnet/\" && ln -sf /usr/share/dotnet/dotnet \"\$1/usr/bin/dotnet\"" \
-    --customize-hook='if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then cp /usr/local/share/ca-certificates/*.crt "$1/usr/local/share/ca-certificates/" && chroot "$1" update-ca-certificates >/dev/null; fi' \
+    --customize-hook='if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then cp /usr/local/share/ca-certificates/*.crt "$1/usr/local/share/ca-certificates/" && chroot "$1" update-ca-certificates >/dev/null 2>&1; fi' \
     "$suite" - "$mirror" \
     | podman import "${env_changes[@]}" - "$sdk_name" >/dev/null
 }

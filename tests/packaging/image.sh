@@ -16,7 +16,7 @@
 #      puts every service on the host network (this machine's containers have no other), loopback ports and a
 #      stand-in nginx when nginx's image cannot be pulled: a request goes through, `down` drains (exit 0).
 #
-# Needs podman, python3, curl; mmdebstrap when stand-ins must be built; docker-compose for step 4.
+# Needs podman (and runc on hosts with v1 cgroups), python3, curl; mmdebstrap when stand-ins must be built; docker-compose for step 4.
 # Usage: bash tests/packaging/image.sh              the check
 #        bash tests/packaging/image.sh --measure    also: start-to-ready of the container and the bare executable, 5 each
 set -uo pipefail
@@ -33,6 +33,9 @@ tag="sidecar-check-$$"
 # This machine's engine cannot raise resource limits, and its containers reach the host through the host network.
 engine_flags=(--network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 pod_flags=(--read-only --read-only-tmpfs=false --cap-drop ALL --security-opt no-new-privileges --memory 128m --cpus 0.5)
+# podman schedules the image's HEALTHCHECK with systemd timers; without systemd it logs an error for each container.
+# `podman healthcheck run` below runs the check on demand either way.
+[[ -d /run/systemd/system ]] || pod_flags+=(--health-interval disable)
 
 work="$(mktemp -d)"
 chmod 755 "$work"
@@ -59,6 +62,13 @@ finish() {
 if ! command -v podman > /dev/null; then
   if [[ "${CI:-}" == "true" ]]; then fail "podman missing (bash .ci/run installs it)"; else echo "skip  image checks (no podman; apt-get install podman mmdebstrap)"; fi
   finish
+fi
+
+# crun, podman's default OCI runtime, refuses hosts whose cgroups are v1 controllers beside a v2 tree ("hybrid
+# mode"); runc runs there.
+if [[ -z "${CONTAINERS_CONF:-}" && "$(podman info --format '{{.Host.CgroupsVersion}}' 2> /dev/null)" != "v2" ]] && command -v runc > /dev/null; then
+  printf '[engine]\nruntime = "runc"\n' > "$work/containers.conf"
+  export CONTAINERS_CONF="$work/containers.conf"
 fi
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -213,11 +223,12 @@ else
   fail "pod: edited config not reloaded within 30 s"
 fi
 
-if validate="$(podman run --rm "${engine_flags[@]}" "${pod_flags[@]}" -v "$work/config:/etc/sidecar:ro" "$image" validate 2>&1)" \
+if validate="$(podman run --rm "${engine_flags[@]}" "${pod_flags[@]}" -v "$work/config:/etc/sidecar:ro" "$image" validate 2> "$work/validate.err")" \
     && grep -q "/etc/sidecar/sidecar.yaml: valid (1 routes" <<< "$validate"; then
   pass "sidecar validate in the image: $(head -1 <<< "$validate")"
 else
   echo "$validate"
+  cat "$work/validate.err"
   fail "sidecar validate in the image"
 fi
 
