@@ -7,9 +7,13 @@ namespace Sidecar.FunctionalTests.Cli;
 /// same config resolution as <c>run</c> and reports readiness, not mere liveness.
 /// </summary>
 [Trait("Category", SidecarProcess.Category)]
-public sealed class HealthCommandTests
+public sealed class HealthCommandTests : IDisposable
 {
     private const int SigTerm = 15;
+
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("sidecar-health-");
+
+    public void Dispose() => _directory.Delete(recursive: true);
 
     [Fact]
     public async Task Health_SidecarReadyConfigFromEnvironment_ExitsZeroWithOneLine()
@@ -82,9 +86,9 @@ public sealed class HealthCommandTests
         return (code, string.Join('\n', health.Output), string.Join('\n', health.Errors));
     }
 
-    private static async Task<string> WriteConfigAsync(int adminPort, string drainDelay)
+    private async Task<string> WriteConfigAsync(int adminPort, string drainDelay)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"sidecar-health-{Guid.NewGuid():N}.yaml");
+        var path = Path.Combine(_directory.FullName, "sidecar.yaml");
         await File.WriteAllTextAsync(path, $$"""
             listen: { proxy: "http://127.0.0.1:0", admin: "http://127.0.0.1:{{adminPort}}" }
             clusters:
