@@ -6,7 +6,7 @@ using Sidecar.Logging;
 namespace Sidecar.Cli;
 
 /// <summary>
-/// <c>sidecar [run] [--config F] [--json-logs] [--log-level L]</c>, <c>sidecar validate [--config F]</c>, <c>sidecar demo</c>, <c>sidecar schema</c>.
+/// <c>sidecar [run] [--config F] [--json-logs] [--log-level L]</c>, <c>sidecar validate [--config F]</c>, <c>sidecar health [--config F]</c>, <c>sidecar demo</c>, <c>sidecar schema</c>.
 /// <c>run</c> is also the root command's action, so plain <c>sidecar</c> starts the proxy.
 /// </summary>
 internal static class SidecarCommandLine
@@ -40,6 +40,12 @@ internal static class SidecarCommandLine
         validate.Options.Add(validateConfig);
         validate.SetAction(parse => ValidateCommand.Run(parse.GetValue(validateConfig), Console.Out, Console.Error));
         root.Subcommands.Add(validate);
+
+        var health = new Command("health", $"Ask the running Sidecar's admin {HealthCommand.ReadinessPath} (at the config's listen.admin) whether it is ready. Exit 0 when it answers 200, 1 otherwise: the container image's HEALTHCHECK.");
+        var healthConfig = ConfigOption();
+        health.Options.Add(healthConfig);
+        health.SetAction((parse, cancellationToken) => HealthCommand.RunAsync(parse.GetValue(healthConfig), Console.Out, Console.Error, cancellationToken));
+        root.Subcommands.Add(health);
         root.Subcommands.Add(DemoCommand.Create());
 
         var schema = new Command("schema", "Print the JSON Schema (draft-07) of the config file, for editors and Helm's values.schema.json.");

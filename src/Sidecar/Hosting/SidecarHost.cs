@@ -25,12 +25,15 @@ namespace Sidecar.Hosting;
 internal sealed partial class SidecarHost : IAsyncDisposable
 {
     /// <summary>
-    /// The builders' only argument: the host's configuration (log levels, from an optional appsettings.json too) is
+    /// The builders' arguments. The host's configuration (log levels, from an optional appsettings.json too) is
     /// read once at start, where it is validated, and not watched. Watching appsettings.json put an inotify watch on
     /// every directory under the working directory at start, which made the time to ready depend on where Sidecar was
     /// started from (the whole filesystem when that is <c>/</c>).
+    /// Sidecar listens where its config's <c>listen:</c> says, so the hosting URLs (ASPNETCORE_URLS, and
+    /// ASPNETCORE_HTTP_PORTS, which the .NET container images set to 8080) are emptied: otherwise Kestrel warns at
+    /// every start in a container that it overrides them.
     /// </summary>
-    private static readonly string[] BuilderArgs = ["--hostBuilder:reloadConfigOnChange=false"];
+    private static readonly string[] BuilderArgs = ["--hostBuilder:reloadConfigOnChange=false", "--urls=", "--http_ports=", "--https_ports="];
 
     private readonly WebApplication _proxy;
     private readonly WebApplication _admin;
@@ -214,7 +217,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSingleton<UpstreamResponseTransform>();
         services.AddSidecarOverload();
         services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();
-        RemoveDataProtectionStartup(services);
+        ReplaceDataProtection(services);
 
         if (options.ConfigPath is { } path)
         {
@@ -271,21 +274,26 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     /// <summary>
     /// YARP registers ASP.NET Core Data Protection for its session-affinity cookies, which Sidecar never configures.
-    /// Data Protection's hosted service would load OpenSSL and read, or create and write, a key ring under $HOME at
-    /// every start: a warning in the log of every new pod, a write on what may be a read-only filesystem, and about a
-    /// tenth of the native build's time to ready. Without it the key ring is only built if a protector is ever used.
+    /// Its key ring would be read, or created and written, under $HOME at every start: a warning in the log of every new
+    /// pod (no HOME, a read-only filesystem, or DOTNET_RUNNING_IN_CONTAINER), a write on what may be a read-only
+    /// filesystem, and OpenSSL loaded for nothing. Its services are removed, and YARP's policies get a provider whose
+    /// keys live in memory and are made only if something is ever protected.
     /// </summary>
-    private static void RemoveDataProtectionStartup(IServiceCollection services)
+    private static void ReplaceDataProtection(IServiceCollection services)
     {
         for (var i = services.Count - 1; i >= 0; i--)
         {
             var service = services[i];
-            if (service.ServiceType == typeof(IHostedService)
-                && service.ImplementationType?.Namespace?.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal) == true)
+            if (IsDataProtection(service.ServiceType) || (!service.IsKeyedService && IsDataProtection(service.ImplementationType)))
             {
                 services.RemoveAt(i);
             }
         }
+
+        services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider, DeferredDataProtectionProvider>();
+
+        static bool IsDataProtection(Type? type) =>
+            type?.Namespace?.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal) == true;
     }
 
     private static Uri BoundAddress(WebApplication app)

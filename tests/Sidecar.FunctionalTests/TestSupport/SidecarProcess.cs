@@ -35,7 +35,14 @@ public sealed partial class SidecarProcess : IDisposable
         StartIn(Path.GetTempPath(), environment, args);
 
     /// <summary>As <see cref="Start(IReadOnlyDictionary{string, string}?, string[])"/>, in <paramref name="workingDirectory"/>.</summary>
-    public static SidecarProcess StartIn(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static SidecarProcess StartIn(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        StartIn(workingDirectory, environment, unset: [], args);
+
+    /// <summary>
+    /// As <see cref="StartIn(string, IReadOnlyDictionary{string, string}?, string[])"/>, with the variables named in
+    /// <paramref name="unset"/> removed from the inherited environment (<c>HOME</c>: a container's user may have none).
+    /// </summary>
+    public static SidecarProcess StartIn(string workingDirectory, IReadOnlyDictionary<string, string>? environment, IReadOnlyCollection<string> unset, params string[] args)
     {
         var executable = Environment.GetEnvironmentVariable("SIDECAR_TEST_EXECUTABLE");
         var info = new ProcessStartInfo(string.IsNullOrEmpty(executable) ? "dotnet" : executable)
@@ -59,6 +66,11 @@ public sealed partial class SidecarProcess : IDisposable
         info.Environment.Remove("SIDECAR_LOG_FORMAT");
         info.Environment.Remove("SIDECAR_LOG_LEVEL");
         foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal) || k.StartsWith("Logging__", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var name in unset)
         {
             info.Environment.Remove(name);
         }

@@ -6,8 +6,8 @@ using YamlDotNet.RepresentationModel;
 namespace Sidecar.Tests.Packaging;
 
 /// <summary>
-/// docker/ without a Docker engine: the Dockerfile's stages (textual), and the compose file's Sidecar
-/// config through Sidecar's own config loader. tests/packaging/check.sh runs docker/publish.sh itself.
+/// docker/ as text: the Dockerfile's stages, and the compose file's Sidecar config through Sidecar's own config
+/// loader. tests/packaging/image.sh builds the image and runs it; these tests say what a change must keep.
 /// </summary>
 public sealed class DockerPackagingTests
 {
@@ -16,7 +16,7 @@ public sealed class DockerPackagingTests
     {
         var build = Stages()[0];
 
-        Assert.Matches(@"^FROM mcr\.microsoft\.com/dotnet/sdk:10\.0 AS build", build);
+        Assert.Matches(@"^FROM \$\{SDK_IMAGE\} AS build", build);
         Assert.Matches(@"(?m)^RUN bash docker/publish\.sh /app\s*$", build);
         Assert.Matches(@"(?m)^COPY docker/publish\.sh ", build);
         // The Native AOT link step needs a C toolchain in the build stage.
@@ -46,22 +46,33 @@ public sealed class DockerPackagingTests
     }
 
     [Fact]
-    public void Dockerfile_RuntimeStage_IsNativeNonRootWithHealthcheck()
+    public void Dockerfile_BaseImages_AreBuildArgumentsDefaultingToTheMicrosoftImages()
+    {
+        var preamble = RepositoryRoot.ReadAllText("docker", "Dockerfile").Split("\nFROM ")[0];
+
+        Assert.Matches(@"(?m)^ARG SDK_IMAGE=mcr\.microsoft\.com/dotnet/sdk:10\.0\s*$", preamble);
+        Assert.Matches(@"(?m)^ARG RUNTIME_IMAGE=mcr\.microsoft\.com/dotnet/runtime-deps:10\.0-noble-chiseled\s*$", preamble);
+    }
+
+    [Fact]
+    public void Dockerfile_RuntimeStage_IsNativeNonRootShellLessWithExecFormHealthcheck()
     {
         var stages = Stages();
         var runtime = stages[^1];
 
         Assert.Equal(2, stages.Count);
-        Assert.Matches(@"^FROM mcr\.microsoft\.com/dotnet/runtime-deps:10\.0", runtime);
+        Assert.Matches(@"^FROM \$\{RUNTIME_IMAGE\} AS runtime", runtime);
         Assert.Matches(@"(?m)^USER \$APP_UID\s*$", runtime);
         Assert.Matches(@"(?m)^HEALTHCHECK .*", runtime);
-        Assert.Matches(@"(?m)^\s+CMD \[""sidecar-healthcheck""\]", runtime);
-        Assert.Matches(@"(?m)^COPY --from=build /app \./\s*$", runtime);
+        // Exec form: the chiseled base has no shell to run a CMD string with.
+        Assert.Matches(@"(?m)^\s+CMD \[""/app/sidecar"", ""health""\]", runtime);
+        Assert.DoesNotMatch(@"(?m)^RUN ", runtime);
+        Assert.Matches(@"(?m)^COPY --from=build /app/ /app/\s*$", runtime);
         Assert.Matches(@"(?m)^COPY config/sidecar\.yaml /etc/sidecar/sidecar\.yaml\s*$", runtime);
         Assert.Matches(@"(?m)^ENV SIDECAR_CONFIG=/etc/sidecar/sidecar\.yaml\b", runtime);
         Assert.Matches(@"(?m)^EXPOSE 8080 9901\s*$", runtime);
         Assert.Matches(@"(?m)^ENTRYPOINT \[""/app/sidecar""\]\s*$", runtime);
-        Assert.DoesNotMatch(@"(?m)^COPY (?!--from=build|--chmod=0755 docker/healthcheck\.sh|config/sidecar\.yaml)", runtime);
+        Assert.DoesNotMatch(@"(?m)^COPY (?!--from=build /app/|--from=build /usr/share/zoneinfo/|config/sidecar\.yaml)", runtime);
     }
 
     [Fact]
@@ -73,11 +84,10 @@ public sealed class DockerPackagingTests
     }
 
     [Fact]
-    public void DockerScripts_PublishAndHealthcheck_ExistAndAreExecutable()
+    public void PackagingScripts_ExistAndAreExecutable()
     {
-        foreach (var script in new[] { "publish.sh", "healthcheck.sh" })
+        foreach (var path in new[] { RepositoryRoot.Combine("docker", "publish.sh"), RepositoryRoot.Combine("tests", "packaging", "image.sh"), RepositoryRoot.Combine("tests", "packaging", "base-images.sh") })
         {
-            var path = RepositoryRoot.Combine("docker", script);
             Assert.True(File.Exists(path), path);
             Assert.StartsWith("#!/usr/bin/env bash", File.ReadAllText(path), StringComparison.Ordinal);
             if (!OperatingSystem.IsWindows())
