@@ -24,10 +24,10 @@ internal sealed class ConnectionSlots
 {
     /// <summary>
     /// How long a connection must have sent nothing before it may be closed to make room: a client that has just
-    /// connected has its request on the way, and a neighbour reconnecting at once still cannot keep a caller out for
-    /// longer than this.
+    /// connected has its request on the way (in a burst under a CPU quota, hey's callers took over 500 ms to write
+    /// after connecting), and a neighbour reconnecting at once still cannot keep a caller out for longer than this.
     /// </summary>
-    internal static readonly TimeSpan IdleBeforeClose = TimeSpan.FromMilliseconds(500);
+    internal static readonly TimeSpan IdleBeforeClose = TimeSpan.FromSeconds(5);
 
     private readonly SidecarConfigStore _store;
     private readonly TimeProvider _timeProvider;

@@ -23,7 +23,7 @@ internal sealed class RequestAdmission
     private readonly TimeProvider _timeProvider;
     private readonly Lock _lock = new();
     // Requests waiting for a slot, the oldest first; _waiting is their count, read without the lock on Exit.
-    private readonly LinkedList<TaskCompletionSource> _waiters = new();
+    private readonly LinkedList<TaskCompletionSource<bool>> _waiters = new();
     private int _waiting;
     private long _counter;
     private int _state;
@@ -83,8 +83,8 @@ internal sealed class RequestAdmission
             return false;
         }
 
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        LinkedListNode<TaskCompletionSource> node;
+        var waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        LinkedListNode<TaskCompletionSource<bool>> node;
         lock (_lock)
         {
             if (_waiters.Count >= MaxWaiting(_store.Config.Limits))
@@ -100,8 +100,8 @@ internal sealed class RequestAdmission
         HandOff();
         try
         {
-            await waiter.Task.WaitAsync(maxWait, _timeProvider, cancellationToken);
-            return true;
+            // False: memory pressure began to reject requests while it waited.
+            return await waiter.Task.WaitAsync(maxWait, _timeProvider, cancellationToken);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
@@ -142,7 +142,7 @@ internal sealed class RequestAdmission
     {
         while (true)
         {
-            TaskCompletionSource waiter;
+            TaskCompletionSource<bool> waiter;
             lock (_lock)
             {
                 if (_waiters.First is not { } first || State >= OverloadState.RejectRequests)
@@ -161,9 +161,36 @@ internal sealed class RequestAdmission
                 Volatile.Write(ref _waiting, _waiters.Count);
             }
 
-            waiter.TrySetResult();
+            waiter.TrySetResult(true);
         }
     }
 
-    internal void SetState(OverloadState state) => Volatile.Write(ref _state, (int)state);
+    /// <summary>
+    /// Memory pressure rejects new requests: so are the waiting ones, at once. They hold their connections' receive
+    /// buffers, so waiting on would keep the pressure up until their deadlines (a burst in a 128 MiB pod did that).
+    /// </summary>
+    private void RefuseWaiters()
+    {
+        List<TaskCompletionSource<bool>> refused;
+        lock (_lock)
+        {
+            refused = [.. _waiters];
+            _waiters.Clear();
+            Volatile.Write(ref _waiting, 0);
+        }
+
+        foreach (var waiter in refused)
+        {
+            waiter.TrySetResult(false);
+        }
+    }
+
+    internal void SetState(OverloadState state)
+    {
+        Volatile.Write(ref _state, (int)state);
+        if (state >= OverloadState.RejectRequests && Volatile.Read(ref _waiting) > 0)
+        {
+            RefuseWaiters();
+        }
+    }
 }
