@@ -1,0 +1,58 @@
+using Sidecar.Configuration;
+using Sidecar.Telemetry;
+
+namespace Sidecar.Retries;
+
+/// <summary>
+/// What each attempt of one request did, for the access log and the explain header: kept only for a request one of
+/// them will show (<see cref="RetryState.Trail"/> is null otherwise, so a request nobody looks at allocates nothing).
+/// Written by the attempt loop, read after it or from the response's OnStarting callback.
+/// </summary>
+internal sealed class AttemptTrail
+{
+    private readonly List<AttemptRecord> _attempts = new(4);
+
+    public AttemptTrail(bool explain, AccessLogMode log)
+    {
+        Explain = explain;
+        Log = log;
+    }
+
+    /// <summary>What the access log does with the request, as decided (and sampled) when it began: off for explain only.</summary>
+    public AccessLogMode Log { get; }
+
+    /// <summary>The caller asked for the <c>x-sidecar-explain</c> header and the policy allows it.</summary>
+    public bool Explain { get; }
+
+    /// <summary>The attempts that ended, in order.</summary>
+    public IReadOnlyList<AttemptRecord> Attempts => _attempts;
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> value at which the attempt in flight started.</summary>
+    public long CurrentStart { get; private set; }
+
+    /// <summary>The outcome of an answer the loop gave itself (a 502, 503, 504), once it gives one.</summary>
+    public RequestOutcome? Answered { get; set; }
+
+    public void Started(long timestamp) => CurrentStart = timestamp;
+
+    public void Completed(in AttemptRecord attempt) => _attempts.Add(attempt);
+
+    /// <summary>The last attempt that ended is followed by another after <paramref name="wait"/>, for <paramref name="reason"/>.</summary>
+    public void Retrying(TimeSpan wait, string reason)
+    {
+        if (_attempts.Count > 0)
+        {
+            _attempts[^1] = _attempts[^1] with { Wait = wait, RetryReason = reason };
+        }
+    }
+}
+
+/// <summary>One attempt of a request.</summary>
+/// <param name="Number">1-based.</param>
+/// <param name="Destination">The destination's address as configured; null when none was picked.</param>
+/// <param name="Status">The response's status; 0 when none came (then <paramref name="Result"/> says what happened).</param>
+/// <param name="Result">Its <c>sidecar_upstream_attempts_total</c> result.</param>
+/// <param name="Duration">From sending to the end of the attempt.</param>
+/// <param name="Wait">The backoff before the next attempt (with <paramref name="RetryReason"/>).</param>
+/// <param name="RetryReason">The <c>sidecar_retries_total</c> reason of the next attempt; null when none followed.</param>
+internal readonly record struct AttemptRecord(int Number, string? Destination, int Status, AttemptResult Result, TimeSpan Duration, TimeSpan Wait = default, string? RetryReason = null);
