@@ -13,7 +13,7 @@ internal static class AccessLogLine
     public static void Write(Utf8JsonWriter json, in AccessLogEntry entry)
     {
         json.WriteStartObject();
-        json.WriteString("time", entry.Time);
+        json.WriteString("time", entry.Time.UtcDateTime);
         json.WriteString("route", entry.Route);
         json.WriteString("cluster", entry.Cluster);
         json.WriteString("method", entry.Method);

@@ -199,7 +199,9 @@ internal sealed class HedgedForwarder
                 : AttemptResult.Cancelled;
             SidecarActivitySource.SetAttemptResult(activity, result, responded ? state.ResponseStatus : 0);
             activity?.Dispose();
-            _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, _timeProvider.GetElapsedTime(start));
+            var duration = _timeProvider.GetElapsedTime(start);
+            _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, duration);
+            attempt.Request.Trail?.Completed(new AttemptRecord(attempt.Number, attempt.Destination.Model.Config.Address, responded ? state.ResponseStatus : 0, result, duration));
             attempt.Group.OnFinished(attempt);
         }
     }
@@ -220,6 +222,12 @@ internal sealed class HedgedForwarder
     /// <summary>Copies the winner's status and headers to the caller and streams its body through.</summary>
     private static async Task<RequestOutcome> RelayAsync(HttpContext context, HedgeAttempt winner, int attempts, CancellationToken requestAborted)
     {
+        var state = winner.Context.Features.Get<RetryState>()!;
+        if (winner.Request.Trail is { } trail)
+        {
+            trail.Decision = state.Outcome;
+        }
+
         var source = winner.Context.Response;
         var response = context.Response;
         response.StatusCode = source.StatusCode;
@@ -244,7 +252,6 @@ internal sealed class HedgedForwarder
             context.Abort();
         }
 
-        var state = winner.Context.Features.Get<RetryState>()!;
         return state.Outcome;
     }
 }

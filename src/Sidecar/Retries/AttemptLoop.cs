@@ -162,7 +162,7 @@ internal sealed partial class AttemptLoop
         timedOut = outcome == RequestOutcome.DeadlineExceeded || timedOut || failure.Kind == TransportErrorKind.PerTryTimeout;
         if (state.Trail is { } trail)
         {
-            trail.Answered = outcome;
+            trail.Decision = outcome;
         }
 
         await sender.AnswerAsync(LoopAnswer.NoResponse, state.Attempt, outcome, timedOut);
@@ -173,7 +173,7 @@ internal sealed partial class AttemptLoop
     {
         if (state.Trail is { } trail)
         {
-            trail.Answered = outcome;
+            trail.Decision = outcome;
         }
 
         await sender.AnswerAsync(answer, attempts, outcome, timedOut: false);

@@ -24,25 +24,47 @@ internal sealed class AttemptTrail
     /// <summary>The caller asked for the <c>x-sidecar-explain</c> header and the policy allows it.</summary>
     public bool Explain { get; }
 
-    /// <summary>The attempts that ended, in order.</summary>
-    public IReadOnlyList<AttemptRecord> Attempts => _attempts;
+    /// <summary>A copy of the attempts that ended, in the order they ended (hedged attempts may end out of order).</summary>
+    public AttemptRecord[] Attempts
+    {
+        get
+        {
+            lock (_attempts)
+            {
+                return [.. _attempts];
+            }
+        }
+    }
 
     /// <summary><see cref="TimeProvider.GetTimestamp"/> value at which the attempt in flight started.</summary>
     public long CurrentStart { get; private set; }
 
-    /// <summary>The outcome of an answer the loop gave itself (a 502, 503, 504), once it gives one.</summary>
-    public RequestOutcome? Answered { get; set; }
+    /// <summary>
+    /// The request's outcome when it was known before the response started without a commit of the attempt in flight:
+    /// an answer the loop gave itself (a 502, 503, 504), or a hedging race's winner.
+    /// </summary>
+    public RequestOutcome? Decision { get; set; }
 
     public void Started(long timestamp) => CurrentStart = timestamp;
 
-    public void Completed(in AttemptRecord attempt) => _attempts.Add(attempt);
+    /// <summary>An attempt ended; hedged attempts end concurrently.</summary>
+    public void Completed(in AttemptRecord attempt)
+    {
+        lock (_attempts)
+        {
+            _attempts.Add(attempt);
+        }
+    }
 
     /// <summary>The last attempt that ended is followed by another after <paramref name="wait"/>, for <paramref name="reason"/>.</summary>
     public void Retrying(TimeSpan wait, string reason)
     {
-        if (_attempts.Count > 0)
+        lock (_attempts)
         {
-            _attempts[^1] = _attempts[^1] with { Wait = wait, RetryReason = reason };
+            if (_attempts.Count > 0)
+            {
+                _attempts[^1] = _attempts[^1] with { Wait = wait, RetryReason = reason };
+            }
         }
     }
 }

@@ -32,21 +32,22 @@ internal static class ExplainHeader
     public static string Format(RetryState state, AttemptTrail trail, string? currentDestination, long now, TimeProvider timeProvider)
     {
         var text = new StringBuilder(128);
-        foreach (var attempt in trail.Attempts)
+        var ended = trail.Attempts;
+        foreach (var attempt in ended)
         {
             Append(text, attempt);
             text.Append("; ");
         }
 
         RequestOutcome decision;
-        if (trail.Answered is { } answered)
+        if (trail.Decision is { } answered)
         {
             decision = answered;
         }
         else
         {
             decision = state.Outcome;
-            if (state.Verdict == AttemptVerdict.Commit && trail.Attempts.Count < state.Attempt)
+            if (state.Verdict == AttemptVerdict.Commit && ended.Length < state.Attempt)
             {
                 var result = AttemptResults.OfStatus(state.ResponseStatus);
                 Append(text, new AttemptRecord(state.Attempt, currentDestination, state.ResponseStatus, result, timeProvider.GetElapsedTime(trail.CurrentStart, now)));
