@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sidecar.Grpc;
 using Sidecar.Retries;
 using Sidecar.Telemetry;
 
@@ -76,6 +77,10 @@ internal static class AccessLogLine
         if (attempt.Status > 0)
         {
             json.WriteNumber("status", attempt.Status);
+            if (attempt.GrpcStatus >= 0)
+            {
+                json.WriteString("grpc_status", GrpcStatus.Label(attempt.GrpcStatus));
+            }
         }
         else
         {

@@ -201,7 +201,7 @@ internal sealed class HedgedForwarder
             activity?.Dispose();
             var duration = _timeProvider.GetElapsedTime(start);
             _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, duration);
-            attempt.Request.Trail?.Completed(new AttemptRecord(attempt.Number, attempt.Destination.Model.Config.Address, responded ? state.ResponseStatus : 0, result, duration));
+            attempt.Request.Trail?.Completed(new AttemptRecord(attempt.Number, attempt.Destination.Model.Config.Address, responded ? state.ResponseStatus : 0, result, duration, GrpcStatus: responded ? state.GrpcStatus : -1));
             attempt.Group.OnFinished(attempt);
         }
     }

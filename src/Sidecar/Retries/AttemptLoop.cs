@@ -81,7 +81,7 @@ internal sealed partial class AttemptLoop
                 SidecarActivitySource.SetAttemptResult(activity, result, status, state.GrpcStatus);
                 var duration = _timeProvider.GetElapsedTime(attemptStart);
                 _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
-                state.Trail?.Completed(new AttemptRecord(attempt, sent.Destination, status, result, duration));
+                state.Trail?.Completed(new AttemptRecord(attempt, sent.Destination, status, result, duration, GrpcStatus: state.GrpcStatus));
 
                 // Decided inside the attempt's span, so the span says what came next: a retry and its wait, or why none.
                 retry = state.Verdict == AttemptVerdict.Retry

@@ -77,4 +77,5 @@ internal sealed class AttemptTrail
 /// <param name="Duration">From sending to the end of the attempt.</param>
 /// <param name="Wait">The backoff before the next attempt (with <paramref name="RetryReason"/>).</param>
 /// <param name="RetryReason">The <c>sidecar_retries_total</c> reason of the next attempt; null when none followed.</param>
-internal readonly record struct AttemptRecord(int Number, string? Destination, int Status, AttemptResult Result, TimeSpan Duration, TimeSpan Wait = default, string? RetryReason = null);
+/// <param name="GrpcStatus">The gRPC status of a trailers-only response; -1 for none.</param>
+internal readonly record struct AttemptRecord(int Number, string? Destination, int Status, AttemptResult Result, TimeSpan Duration, TimeSpan Wait = default, string? RetryReason = null, int GrpcStatus = -1);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Sidecar.Grpc;
 using Sidecar.Http;
 using Sidecar.Telemetry;
 
@@ -9,7 +10,8 @@ namespace Sidecar.Retries;
 /// The <c>x-sidecar-explain</c> response header: a caller that sends <c>x-sidecar-explain: 1</c> on a route whose
 /// policy has <c>allow_explain: true</c> gets each attempt and the decision in one line, as the access log has them:
 /// <c>attempt=1 dest=10.0.0.1:8080 status=503 dur=12ms wait=40ms reason=503; attempt=2 dest=10.0.0.2:8080 status=200 dur=9ms; decision=success_after_retry</c>.
-/// A request stopped by a refused retry adds <c>stop=</c> and the skip reason (<c>budget</c>, <c>deadline</c>, ...).
+/// A request stopped by a refused retry adds <c>stop=</c> and the skip reason (<c>budget</c>, <c>deadline</c>, ...);
+/// a gRPC attempt answered trailers-only adds its status (<c>grpc=unavailable</c>).
 /// </summary>
 internal static class ExplainHeader
 {
@@ -50,7 +52,7 @@ internal static class ExplainHeader
             if (state.Verdict == AttemptVerdict.Commit && ended.Length < state.Attempt)
             {
                 var result = AttemptResults.OfStatus(state.ResponseStatus);
-                Append(text, new AttemptRecord(state.Attempt, currentDestination, state.ResponseStatus, result, timeProvider.GetElapsedTime(trail.CurrentStart, now)));
+                Append(text, new AttemptRecord(state.Attempt, currentDestination, state.ResponseStatus, result, timeProvider.GetElapsedTime(trail.CurrentStart, now), GrpcStatus: state.GrpcStatus));
                 text.Append("; ");
             }
         }
@@ -76,6 +78,10 @@ internal static class ExplainHeader
         if (attempt.Status > 0)
         {
             text.Append(invariant, $" status={attempt.Status}");
+            if (attempt.GrpcStatus >= 0)
+            {
+                text.Append(" grpc=").Append(GrpcStatus.Label(attempt.GrpcStatus));
+            }
         }
         else
         {
