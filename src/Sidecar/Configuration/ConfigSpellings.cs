@@ -61,16 +61,12 @@ internal static class ConfigSpellings
         ("http2", UpstreamProtocol.Http2),
     ];
 
-    /// <summary>
-    /// <c>logs.access</c>. <c>false</c> is read as <c>off</c> (never printed): a YAML 1.1 reader such as Helm's turns
-    /// a bare <c>off</c> in its values into a boolean.
-    /// </summary>
+    /// <summary><c>logs.access</c> (the binder also reads <c>false</c> as <c>off</c>, see <see cref="LogsBinder"/>).</summary>
     public static readonly (string Name, AccessLogMode Value)[] AccessLogModes =
     [
         ("off", AccessLogMode.Off),
         ("failures", AccessLogMode.Failures),
         ("all", AccessLogMode.All),
-        ("false", AccessLogMode.Off),
     ];
 
     /// <summary>The YAML spelling of <paramref name="value"/> in <paramref name="table"/>.</summary>

@@ -23,8 +23,20 @@ internal sealed class LogsBinder
 
         return new LogsOptions
         {
-            Access = _reader.Optional(map, LogsKeys.Access, ConfigDefaults.AccessLog, (YamlNode n, string p, out AccessLogMode v) => _reader.TryReadEnum(n, p, "access log mode", ConfigSpellings.AccessLogModes, out v)),
+            Access = _reader.Optional(map, LogsKeys.Access, ConfigDefaults.AccessLog, ReadMode),
             AccessSample = _reader.Double(map, LogsKeys.AccessSample, ConfigDefaults.AccessLogSample, 0, 1),
         };
+    }
+
+    private bool ReadMode(YamlNode node, string path, out AccessLogMode mode)
+    {
+        // A YAML 1.1 reader such as Helm's turns a bare off in its values into false, which the chart writes back.
+        if (node is YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: "false" })
+        {
+            mode = AccessLogMode.Off;
+            return true;
+        }
+
+        return _reader.TryReadEnum(node, path, "access log mode", ConfigSpellings.AccessLogModes, out mode);
     }
 }
