@@ -146,6 +146,32 @@ public sealed class AccessLogRecorderTests : IDisposable
     }
 
     [Fact]
+    public void BeginAndComplete_OffWithoutExplain_AllocateNothing()
+    {
+        Logs(AccessLogMode.Off);
+        var context = Context("GET", "/r/x");
+        var plain = _harness.Route("plain");
+        var state = _harness.NewRequest("r");
+        var single = new AttemptRecord(1, "http://127.0.0.1:1", 200, AttemptResult.Status2xx, TimeSpan.FromMilliseconds(1));
+        void Run()
+        {
+            _recorder.Begin(context, state, explain: false);
+            _recorder.Complete(context, state, RequestOutcome.Success, TimeSpan.FromMilliseconds(1), null);
+            _recorder.Complete(context, plain, RequestOutcome.Success, 1, TimeSpan.FromMilliseconds(1), null, single);
+        }
+
+        Run();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            Run();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Null(state.Trail);
+    }
+
+    [Fact]
     public void Begin_OffButExplainAsked_TrailKeptForTheHeaderOnly()
     {
         Logs(AccessLogMode.Off);
