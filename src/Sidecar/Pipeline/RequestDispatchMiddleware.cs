@@ -25,7 +25,9 @@ namespace Sidecar.Pipeline;
 ///    on a policy with <c>hedge</c> reads its whole body, then races its attempts instead (Hedging/<see cref="HedgedForwarder"/>).
 /// 5. Otherwise the attempts run in Retries/<see cref="AttemptLoop"/>, sent through YARP by <see cref="YarpAttemptSender"/>;
 ///    each response is decided by Retries/<see cref="RetryDecider"/> from <see cref="RetryResponseTransform"/>.
-/// 6. The request is counted and traced (<see cref="RequestCompletion"/>), retries summarized in the log (Logging/).
+/// 6. The request is counted and traced (<see cref="RequestCompletion"/>), retries summarized in the log (Logging/),
+///    and its access log line written when <c>logs.access</c> selects it (AccessLog/<see cref="AccessLogRecorder"/>,
+///    which also sets the <c>x-sidecar-explain</c> header a caller asked for where the policy allows it).
 /// </summary>
 internal sealed class RequestDispatchMiddleware
 {

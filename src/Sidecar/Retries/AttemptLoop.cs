@@ -81,7 +81,12 @@ internal sealed partial class AttemptLoop
                 SidecarActivitySource.SetAttemptResult(activity, result, status, state.GrpcStatus);
                 var duration = _timeProvider.GetElapsedTime(attemptStart);
                 _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
-                state.Trail?.Completed(new AttemptRecord(attempt, sent.Destination, status, result, duration, GrpcStatus: state.GrpcStatus));
+                if (state.Trail is { } trail)
+                {
+                    // A response nobody decided on (rare) still has its status in the caller's response.
+                    var recorded = status == 0 && sent.Failure is null && !sent.InvalidResponse ? sent.Status : status;
+                    trail.Completed(new AttemptRecord(attempt, sent.Destination, recorded, result, duration, GrpcStatus: state.GrpcStatus));
+                }
 
                 // Decided inside the attempt's span, so the span says what came next: a retry and its wait, or why none.
                 retry = state.Verdict == AttemptVerdict.Retry
