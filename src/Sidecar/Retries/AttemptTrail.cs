@@ -24,15 +24,19 @@ internal sealed class AttemptTrail
     /// <summary>The caller asked for the <c>x-sidecar-explain</c> header and the policy allows it.</summary>
     public bool Explain { get; }
 
-    /// <summary>A copy of the attempts that ended, in the order they ended (hedged attempts may end out of order).</summary>
+    /// <summary>A copy of the attempts that ended, by number (hedged attempts may end out of order).</summary>
     public AttemptRecord[] Attempts
     {
         get
         {
+            AttemptRecord[] copy;
             lock (_attempts)
             {
-                return [.. _attempts];
+                copy = [.. _attempts];
             }
+
+            Array.Sort(copy, static (a, b) => a.Number.CompareTo(b.Number));
+            return copy;
         }
     }
 

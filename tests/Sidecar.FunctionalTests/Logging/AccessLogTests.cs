@@ -107,6 +107,60 @@ public sealed partial class AccessLogTests
         Assert.Equal("budget", Assert.Single(stopped.GetProperty("attempts").EnumerateArray()).GetProperty("stop").GetString());
     }
 
+    [Fact]
+    public async Task Run_AllWithHedging_LineListsBothRacingAttempts()
+    {
+        // The first attempt to arrive anywhere hangs until cancelled: the hedge after 50ms answers, and wins.
+        var calls = 0;
+        Func<Microsoft.AspNetCore.Http.HttpContext, int, Task> handler = async (context, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(static _ => { }, TaskScheduler.Default);
+                return;
+            }
+
+            context.Response.StatusCode = 200;
+        };
+        await using var first = await TestUpstream.StartAsync(handler);
+        await using var second = await TestUpstream.StartAsync(handler);
+        var path = await WriteConfigAsync($$"""
+            listen: { proxy: "http://127.0.0.1:0", admin: "http://127.0.0.1:0" }
+            clusters:
+              app: { destinations: ["{{first.Url}}", "{{second.Url}}"] }
+            policies:
+              hedged:
+                hedge: { delay: 50ms }
+                budget: { enabled: false }
+            routes:
+              - { name: hedged, match: { path: "/{**rest}" }, cluster: app, policy: hedged }
+            logs: { access: all }
+            limits: { drain_delay: 0s, drain_timeout: 5s }
+            """);
+        using var sidecar = SidecarProcess.Start("run", "--config", path);
+        var (proxy, _) = await sidecar.WaitUntilListeningAsync(TimeSpan.FromSeconds(20));
+        using (var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = proxy })
+        using (var response = await client.GetAsync("/orders/1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        sidecar.Signal(SigTerm);
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+
+        var line = Assert.Single(AccessLines(sidecar.Output));
+        _output.WriteLine(line.GetRawText());
+        Assert.Equal(2, line.GetProperty("attempt_count").GetInt32());
+        var attempts = line.GetProperty("attempts").EnumerateArray().ToList();
+        Assert.Equal([1, 2], attempts.Select(a => a.GetProperty("attempt").GetInt32()));
+        Assert.Equal(line.GetProperty("decision").GetString(), attempts[1].GetProperty("stop").GetString());
+        // Whichever attempt reached an upstream first hung; a cold first connection can let the hedge arrive first.
+        var winner = Assert.Single(attempts, a => a.TryGetProperty("status", out var status) && status.GetInt32() == 200);
+        var loser = Assert.Single(attempts, a => a.TryGetProperty("error", out var error) && error.GetString() == "cancelled");
+        Assert.Equal(winner.GetProperty("attempt").GetInt32() == 1 ? "success" : "success_after_retry", line.GetProperty("decision").GetString());
+        Assert.NotEqual(winner.GetProperty("destination").GetString(), loser.GetProperty("destination").GetString());
+    }
+
     [Theory]
     [InlineData("off")]
     [InlineData("failures")]
