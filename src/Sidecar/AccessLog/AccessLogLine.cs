@@ -111,7 +111,7 @@ internal static class AccessLogLine
 /// <param name="Cluster">The route's cluster.</param>
 /// <param name="Method">The caller's method.</param>
 /// <param name="Path">The request's path, without its query.</param>
-/// <param name="Status">The status the caller got.</param>
+/// <param name="Status">The status the caller got; 0 when it left before any response went out.</param>
 /// <param name="Duration">From arrival to the end of the response.</param>
 /// <param name="TraceId">The W3C trace id (hex), empty when the request has none.</param>
 /// <param name="Outcome">The <c>sidecar_requests_total</c> outcome.</param>

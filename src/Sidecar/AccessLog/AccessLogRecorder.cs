@@ -112,7 +112,7 @@ internal sealed class AccessLogRecorder
             route.ClusterName,
             request.Method,
             request.PathBase.HasValue ? request.PathBase.Add(request.Path).Value ?? "/" : request.Path.Value ?? "/",
-            context.Response.StatusCode,
+            outcome == RequestOutcome.ClientCancelled && !context.Response.HasStarted ? 0 : context.Response.StatusCode,
             duration,
             TraceId(activity, request.Headers),
             outcome,

@@ -199,6 +199,18 @@ public sealed class AccessLogRecorderTests : IDisposable
     }
 
     [Fact]
+    public void Complete_CallerLeftBeforeAnyResponse_StatusZero()
+    {
+        Logs(AccessLogMode.Failures);
+
+        _recorder.Complete(Context("GET", "/p/x"), _harness.Route("plain"), RequestOutcome.ClientCancelled, 1, TimeSpan.FromMilliseconds(5), null, new AttemptRecord(1, "http://127.0.0.1:1", 0, AttemptResult.Cancelled, TimeSpan.FromMilliseconds(5)));
+
+        using var line = JsonDocument.Parse(Assert.Single(Lines()));
+        Assert.Equal(0, line.RootElement.GetProperty("status").GetInt32());
+        Assert.Equal("client_cancelled", line.RootElement.GetProperty("decision").GetString());
+    }
+
+    [Fact]
     public void TryWrite_QueueFull_LineDroppedAndCounted()
     {
         for (var i = 0; i < AccessLogWriter.Capacity; i++)
