@@ -47,6 +47,7 @@ internal sealed class HedgedForwarder
         var destinations = proxyFeature.AvailableDestinations;
         if (destinations.Count == 0)
         {
+            Decided(state, RequestOutcome.NotRetryable);
             await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", state.Route.RouteName, 0, RequestOutcome.NotRetryable.Label());
             return (RequestOutcome.NotRetryable, 0);
         }
@@ -114,10 +115,12 @@ internal sealed class HedgedForwarder
                 {
                     if (AnyInvalid(attempts))
                     {
+                        Decided(state, RequestOutcome.NotRetryable);
                         await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, InvalidUpstreamResponse.ProblemTitle, state.Route.RouteName, group.Started, InvalidUpstreamResponse.ProblemReason);
                         return (RequestOutcome.NotRetryable, group.Started);
                     }
 
+                    Decided(state, RequestOutcome.Exhausted);
                     await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No usable response from any hedged attempt", state.Route.RouteName, group.Started, RequestOutcome.Exhausted.Label());
                     return (RequestOutcome.Exhausted, group.Started);
                 }
@@ -206,6 +209,15 @@ internal sealed class HedgedForwarder
         }
     }
 
+    /// <summary>The explain header, set as the response starts, names the outcome known before the answer goes out.</summary>
+    private static void Decided(RetryState request, RequestOutcome outcome)
+    {
+        if (request.Trail is { } trail)
+        {
+            trail.Decision = outcome;
+        }
+    }
+
     private static bool AnyInvalid(List<HedgeAttempt> attempts)
     {
         foreach (var attempt in attempts)
@@ -223,10 +235,7 @@ internal sealed class HedgedForwarder
     private static async Task<RequestOutcome> RelayAsync(HttpContext context, HedgeAttempt winner, int attempts, CancellationToken requestAborted)
     {
         var state = winner.Context.Features.Get<RetryState>()!;
-        if (winner.Request.Trail is { } trail)
-        {
-            trail.Decision = state.Outcome;
-        }
+        Decided(winner.Request, state.Outcome);
 
         var source = winner.Context.Response;
         var response = context.Response;

@@ -41,15 +41,11 @@ internal static class ExplainHeader
             text.Append("; ");
         }
 
-        RequestOutcome decision;
-        if (trail.Decision is { } answered)
-        {
-            decision = answered;
-        }
-        else
+        var decision = trail.Decision;
+        if (decision is null && state.Verdict == AttemptVerdict.Commit)
         {
             decision = state.Outcome;
-            if (state.Verdict == AttemptVerdict.Commit && ended.Length < state.Attempt)
+            if (ended.Length < state.Attempt)
             {
                 var result = AttemptResults.OfStatus(state.ResponseStatus);
                 Append(text, new AttemptRecord(state.Attempt, currentDestination, state.ResponseStatus, result, timeProvider.GetElapsedTime(trail.CurrentStart, now), GrpcStatus: state.GrpcStatus));
@@ -57,7 +53,8 @@ internal static class ExplainHeader
             }
         }
 
-        text.Append("decision=").Append(decision.Label());
+        // Unknown only for an answer given outside the loop (an unreadable body): the status says it, no decision is made up.
+        text.Append("decision=").Append(decision is { } known ? known.Label() : "none");
         if (state.SkipReason is { } skipped)
         {
             text.Append(" stop=").Append(skipped.Label());

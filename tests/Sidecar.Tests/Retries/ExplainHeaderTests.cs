@@ -54,6 +54,15 @@ public sealed class ExplainHeaderTests : IDisposable
         Assert.Equal("attempt=1 dest=10.0.0.1:8080 error=connect_failure dur=1ms wait=50ms reason=connect_failure; decision=circuit_open", header);
     }
 
+    [Fact]
+    public void Format_AnsweredOutsideTheLoop_NoDecisionMadeUp()
+    {
+        var state = _harness.NewRequest("r");
+        var trail = new AttemptTrail(explain: true, AccessLogMode.Off);
+
+        Assert.Equal("decision=none", ExplainHeader.Format(state, trail, null, _harness.Time.GetTimestamp(), _harness.Time));
+    }
+
     [Theory]
     [InlineData("1", true)]
     [InlineData("true", true)]
