@@ -125,6 +125,10 @@ internal static class EffectiveConfigWriter
         json.WriteStartObject(SidecarConfigKeys.Telemetry);
         json.WriteBoolean(TelemetryKeys.DotnetMetrics, config.Telemetry.DotnetMetrics);
         json.WriteEndObject();
+        json.WriteStartObject(SidecarConfigKeys.Logs);
+        json.WriteString(LogsKeys.Access, ConfigSpellings.Name(ConfigSpellings.AccessLogModes, config.Logs.Access));
+        json.WriteNumber(LogsKeys.AccessSample, config.Logs.AccessSample);
+        json.WriteEndObject();
         json.WriteEndObject();
     }
 
@@ -220,6 +224,7 @@ internal static class EffectiveConfigWriter
         json.WriteEndObject();
         json.WriteNumber(PolicyKeys.MaxConcurrentRetries, policy.MaxConcurrentRetries);
         json.WriteBoolean(PolicyKeys.AllowOverrides, policy.AllowOverrides);
+        json.WriteBoolean(PolicyKeys.AllowExplain, policy.AllowExplain);
         json.WriteStartArray(PolicyKeys.RetryUntil);
         foreach (var condition in policy.RetryUntil)
         {

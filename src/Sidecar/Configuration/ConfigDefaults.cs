@@ -122,6 +122,15 @@ internal static class ConfigDefaults
     /// </summary>
     public const bool DotnetMetrics = false;
 
+    /// <summary>
+    /// Off: a line per request is a cost (stdout, the log pipeline's storage) an operator should choose; metrics and
+    /// the route summaries already say what retries did in aggregate.
+    /// </summary>
+    public const AccessLogMode AccessLog = AccessLogMode.Off;
+
+    /// <summary>Every request the mode selects: sampling is for busy services that chose <c>all</c>.</summary>
+    public const double AccessLogSample = 1.0;
+
     /// <summary>RFC 9110 §9.2.2 idempotent methods.</summary>
     public static readonly FrozenSet<string> IdempotentMethods =
         FrozenSet.Create(StringComparer.OrdinalIgnoreCase, "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");

@@ -78,6 +78,9 @@ internal static class ConfigSchema
             case SidecarConfigKeys.Telemetry:
                 Mapping(json, TelemetryKeys.All, Telemetry);
                 break;
+            case SidecarConfigKeys.Logs:
+                Mapping(json, LogsKeys.All, Logs);
+                break;
             default:
                 throw NoSchema(key);
         }
@@ -203,7 +206,7 @@ internal static class ConfigSchema
                 // A mapping, or on/off (YAML 1.1 readers such as Helm's turn those into booleans).
                 AnyOf(json, static json => Mapping(json, PolicyKeys.BudgetKeys.All, Budget), static json => OneOf(json, ["on", "off"]), Bool);
                 break;
-            case PolicyKeys.AllowOverrides:
+            case PolicyKeys.AllowOverrides or PolicyKeys.AllowExplain:
                 Bool(json);
                 break;
             case PolicyKeys.RetryUntil:
@@ -453,6 +456,22 @@ internal static class ConfigSchema
         {
             case TelemetryKeys.DotnetMetrics:
                 Bool(json);
+                break;
+            default:
+                throw NoSchema(key);
+        }
+    }
+
+    private static void Logs(Utf8JsonWriter json, string key)
+    {
+        switch (key)
+        {
+            case LogsKeys.Access:
+                // false: what a YAML 1.1 reader (Helm) makes of a bare off.
+                AnyOf(json, static json => OneOf(json, ConfigSpellings.AccessLogModes), static json => Types(json, "boolean"));
+                break;
+            case LogsKeys.AccessSample:
+                Number(json, minimum: 0, maximum: 1);
                 break;
             default:
                 throw NoSchema(key);

@@ -61,6 +61,14 @@ internal static class ConfigSpellings
         ("http2", UpstreamProtocol.Http2),
     ];
 
+    /// <summary><c>logs.access</c> (the binder also reads <c>false</c> as <c>off</c>, see <see cref="LogsBinder"/>).</summary>
+    public static readonly (string Name, AccessLogMode Value)[] AccessLogModes =
+    [
+        ("off", AccessLogMode.Off),
+        ("failures", AccessLogMode.Failures),
+        ("all", AccessLogMode.All),
+    ];
+
     /// <summary>The YAML spelling of <paramref name="value"/> in <paramref name="table"/>.</summary>
     public static string Name<T>(IReadOnlyList<(string Name, T Value)> table, T value)
     {

@@ -71,6 +71,7 @@ internal sealed class PolicyBinder
             Budget = map.TryGet(PolicyKeys.Budget, out var budgetNode) ? BindBudget(budgetNode, map.PathOf(PolicyKeys.Budget)) : new BudgetOptions(),
             MaxConcurrentRetries = _reader.Int(map, PolicyKeys.MaxConcurrentRetries, ConfigDefaults.MaxConcurrentRetries, min: 1),
             AllowOverrides = _reader.Bool(map, PolicyKeys.AllowOverrides, fallback: false),
+            AllowExplain = _reader.Bool(map, PolicyKeys.AllowExplain, fallback: false),
             RetryUntil = map.TryGet(PolicyKeys.RetryUntil, out var untilNode) ? BindRetryUntil(untilNode, map.PathOf(PolicyKeys.RetryUntil)) : [],
             Hedge = _reader.ReadChild(map, PolicyKeys.Hedge, PolicyKeys.HedgeKeys.All, BindHedge),
         };

@@ -14,11 +14,12 @@ internal static class PolicyKeys
     public const string Budget = "budget";
     public const string MaxConcurrentRetries = "max_concurrent_retries";
     public const string AllowOverrides = "allow_overrides";
+    public const string AllowExplain = "allow_explain";
     public const string RetryUntil = "retry_until";
     public const string Hedge = "hedge";
 
     /// <summary>Every key allowed here; the binder reports any other as unknown, with a "did you mean".</summary>
-    public static IReadOnlyList<string> All { get; } = [MaxAttempts, Backoff, RetryOn, Methods, PerTryTimeout, Timeout, RetryAfter, BufferLimit, Budget, MaxConcurrentRetries, AllowOverrides, RetryUntil, Hedge];
+    public static IReadOnlyList<string> All { get; } = [MaxAttempts, Backoff, RetryOn, Methods, PerTryTimeout, Timeout, RetryAfter, BufferLimit, Budget, MaxConcurrentRetries, AllowOverrides, AllowExplain, RetryUntil, Hedge];
 
     /// <summary>The keys of <c>policies.&lt;name&gt;.retry_after</c>.</summary>
     internal static class RetryAfterKeys

@@ -40,6 +40,12 @@ internal sealed record RetryPolicyOptions
     /// <summary>Honour the caller's <c>x-sidecar-timeout-ms</c> and <c>x-sidecar-max-attempts</c> (always capped by this policy).</summary>
     public bool AllowOverrides { get; init; }
 
+    /// <summary>
+    /// Answer a caller's <c>x-sidecar-explain: 1</c> with an <c>x-sidecar-explain</c> response header listing each
+    /// attempt (destination, result, wait, reason). Default <c>false</c>: it shows the upstream's addresses.
+    /// </summary>
+    public bool AllowExplain { get; init; }
+
     /// <summary><c>retry_until:</c> conditions a response must meet to be accepted; empty = any non-retryable response is accepted.</summary>
     public IReadOnlyList<ResponseCondition> RetryUntil { get; init; } = [];
 

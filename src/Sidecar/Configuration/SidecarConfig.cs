@@ -25,4 +25,7 @@ internal sealed record SidecarConfig
 
     /// <summary>Which metrics are published besides Sidecar's own.</summary>
     public TelemetryOptions Telemetry { get; init; } = new();
+
+    /// <summary>The access log.</summary>
+    public LogsOptions Logs { get; init; } = new();
 }

@@ -11,7 +11,7 @@ namespace Sidecar.Configuration;
 /// <remarks>
 /// Flow of <see cref="Bind"/>:
 /// 1. check the root keys;
-/// 2. bind <c>limits</c>, <c>listen</c> and <c>telemetry</c>;
+/// 2. bind <c>limits</c>, <c>listen</c>, <c>telemetry</c> and <c>logs</c>;
 /// 3. bind each cluster and policy (each checks its own values, e.g. <c>backoff.max</c> ≥ <c>backoff.base</c>);
 /// 4. bind the routes and check their cluster and policy names against the declared ones;
 /// 5. cross-check values that span sections (<c>buffer_limit</c> ≤ <c>limits.max_buffered_bytes</c>).
@@ -22,6 +22,7 @@ internal sealed class SidecarConfigBinder
     private readonly ListenBinder _listen;
     private readonly LimitsBinder _limits;
     private readonly TelemetryBinder _telemetry;
+    private readonly LogsBinder _logs;
     private readonly ClusterBinder _cluster;
     private readonly PolicyBinder _policy;
     private readonly RouteBinder _route;
@@ -35,6 +36,7 @@ internal sealed class SidecarConfigBinder
         _listen = new ListenBinder(reader);
         _limits = new LimitsBinder(reader, memory);
         _telemetry = new TelemetryBinder(reader);
+        _logs = new LogsBinder(reader);
         _cluster = new ClusterBinder(reader);
         _policy = new PolicyBinder(reader, http);
         _route = new RouteBinder(reader, http);
@@ -60,6 +62,7 @@ internal sealed class SidecarConfigBinder
         var limits = map.TryGet(SidecarConfigKeys.Limits, out var limitsNode) ? _limits.Bind(limitsNode, map.PathOf(SidecarConfigKeys.Limits)) : _limits.Derived();
         var listen = map.TryGet(SidecarConfigKeys.Listen, out var listenNode) ? _listen.Bind(listenNode, map.PathOf(SidecarConfigKeys.Listen)) : new ListenOptions();
         var telemetry = map.TryGet(SidecarConfigKeys.Telemetry, out var telemetryNode) ? _telemetry.Bind(telemetryNode, map.PathOf(SidecarConfigKeys.Telemetry)) : new TelemetryOptions();
+        var logs = map.TryGet(SidecarConfigKeys.Logs, out var logsNode) ? _logs.Bind(logsNode, map.PathOf(SidecarConfigKeys.Logs)) : new LogsOptions();
 
         var clusters = new OrderedDictionary<string, ClusterOptions>(StringComparer.Ordinal);
         var clusterNames = new List<string>();
@@ -123,6 +126,7 @@ internal sealed class SidecarConfigBinder
             Routes = routes,
             Limits = limits,
             Telemetry = telemetry,
+            Logs = logs,
         };
     }
 }

@@ -47,6 +47,7 @@ internal sealed class HedgedForwarder
         var destinations = proxyFeature.AvailableDestinations;
         if (destinations.Count == 0)
         {
+            Decided(state, RequestOutcome.NotRetryable);
             await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", state.Route.RouteName, 0, RequestOutcome.NotRetryable.Label());
             return (RequestOutcome.NotRetryable, 0);
         }
@@ -114,10 +115,12 @@ internal sealed class HedgedForwarder
                 {
                     if (AnyInvalid(attempts))
                     {
+                        Decided(state, RequestOutcome.NotRetryable);
                         await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, InvalidUpstreamResponse.ProblemTitle, state.Route.RouteName, group.Started, InvalidUpstreamResponse.ProblemReason);
                         return (RequestOutcome.NotRetryable, group.Started);
                     }
 
+                    Decided(state, RequestOutcome.Exhausted);
                     await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No usable response from any hedged attempt", state.Route.RouteName, group.Started, RequestOutcome.Exhausted.Label());
                     return (RequestOutcome.Exhausted, group.Started);
                 }
@@ -199,8 +202,19 @@ internal sealed class HedgedForwarder
                 : AttemptResult.Cancelled;
             SidecarActivitySource.SetAttemptResult(activity, result, responded ? state.ResponseStatus : 0);
             activity?.Dispose();
-            _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, _timeProvider.GetElapsedTime(start));
+            var duration = _timeProvider.GetElapsedTime(start);
+            _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, duration);
+            attempt.Request.Trail?.Completed(new AttemptRecord(attempt.Number, attempt.Destination.Model.Config.Address, responded ? state.ResponseStatus : 0, result, duration, GrpcStatus: responded ? state.GrpcStatus : -1));
             attempt.Group.OnFinished(attempt);
+        }
+    }
+
+    /// <summary>The explain header, set as the response starts, names the outcome known before the answer goes out.</summary>
+    private static void Decided(RetryState request, RequestOutcome outcome)
+    {
+        if (request.Trail is { } trail)
+        {
+            trail.Decision = outcome;
         }
     }
 
@@ -220,6 +234,9 @@ internal sealed class HedgedForwarder
     /// <summary>Copies the winner's status and headers to the caller and streams its body through.</summary>
     private static async Task<RequestOutcome> RelayAsync(HttpContext context, HedgeAttempt winner, int attempts, CancellationToken requestAborted)
     {
+        var state = winner.Context.Features.Get<RetryState>()!;
+        Decided(winner.Request, state.Outcome);
+
         var source = winner.Context.Response;
         var response = context.Response;
         response.StatusCode = source.StatusCode;
@@ -244,7 +261,6 @@ internal sealed class HedgedForwarder
             context.Abort();
         }
 
-        var state = winner.Context.Features.Get<RetryState>()!;
         return state.Outcome;
     }
 }

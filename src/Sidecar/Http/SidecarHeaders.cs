@@ -12,6 +12,9 @@ internal static class SidecarHeaders
     public const string IdempotencyKey = "Idempotency-Key";
     public const string GrpcTimeout = "grpc-timeout";
 
+    /// <summary>From the caller, <c>1</c> asks for it; to the caller, the attempts and the decision (policy <c>allow_explain</c>).</summary>
+    public const string Explain = "x-sidecar-explain";
+
     // To the upstream.
     public const string Attempt = "x-sidecar-attempt";
     public const string LastAttempt = "x-sidecar-last-attempt";

@@ -1,3 +1,4 @@
+using Sidecar.AccessLog;
 using Sidecar.BodyReplay;
 using Sidecar.Forwarding;
 using Sidecar.Grpc;
@@ -25,7 +26,9 @@ namespace Sidecar.Pipeline;
 ///    on a policy with <c>hedge</c> reads its whole body, then races its attempts instead (Hedging/<see cref="HedgedForwarder"/>).
 /// 5. Otherwise the attempts run in Retries/<see cref="AttemptLoop"/>, sent through YARP by <see cref="YarpAttemptSender"/>;
 ///    each response is decided by Retries/<see cref="RetryDecider"/> from <see cref="RetryResponseTransform"/>.
-/// 6. The request is counted and traced (<see cref="RequestCompletion"/>), retries summarized in the log (Logging/).
+/// 6. The request is counted and traced (<see cref="RequestCompletion"/>), retries summarized in the log (Logging/),
+///    and its access log line written when <c>logs.access</c> selects it (AccessLog/<see cref="AccessLogRecorder"/>,
+///    which also sets the <c>x-sidecar-explain</c> header a caller asked for where the policy allows it).
 /// </summary>
 internal sealed class RequestDispatchMiddleware
 {
@@ -44,9 +47,11 @@ internal sealed class RequestDispatchMiddleware
     private readonly RequestAdmission _admission;
     private readonly SidecarMetrics _metrics;
     private readonly TimeProvider _timeProvider;
+    private readonly AccessLogRecorder _accessLog;
 
-    public RequestDispatchMiddleware(RequestDelegate next, SidecarConfigStore store, AttemptLoop loop, SingleAttemptForwarder single, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider)
+    public RequestDispatchMiddleware(RequestDelegate next, SidecarConfigStore store, AttemptLoop loop, SingleAttemptForwarder single, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, AccessLogRecorder accessLog)
     {
+        _accessLog = accessLog;
         _next = next;
         _store = store;
         _loop = loop;
@@ -126,13 +131,16 @@ internal sealed class RequestDispatchMiddleware
         var options = plan.Options;
         var maxAttempts = options.AllowOverrides ? ControlHeaders.MaxAttempts(request.Headers, options.MaxAttempts) : options.MaxAttempts;
         var deadline = AttemptTiming.Deadline(_timeProvider, start, options.Timeout, ControlHeaders.CallerTimeout(request.Headers, options.AllowOverrides));
+        var explain = false;
         if (ControlHeaders.Any(request.Headers))
         {
+            explain = options.AllowExplain && ExplainHeader.IsRequested(request.Headers);
             ControlHeaders.Strip(request.Headers);
         }
 
         var state = new RetryState(route, plan, maxAttempts, start, deadline, Idempotency.IsIdempotent(request, options.Methods)) { IsGrpc = GrpcProtocol.IsGrpc(request) };
         context.Features.Set(state);
+        _accessLog.Begin(context, state, explain);
         plan.Cluster.Budget.RecordRequest();
         _metrics.RequestStarted();
         using var requestActivity = SidecarActivitySource.StartRequest(route.RouteName, request.Method, request.Headers);
@@ -191,7 +199,9 @@ internal sealed class RequestDispatchMiddleware
             body?.Dispose();
             state.ReleaseRetrySlot();
             _metrics.RequestEnded();
-            outcome = RequestCompletion.Record(context, route, plan.Name, outcome, state.Attempt, _timeProvider.GetElapsedTime(start), requestActivity, _metrics);
+            var duration = _timeProvider.GetElapsedTime(start);
+            outcome = RequestCompletion.Record(context, route, plan.Name, outcome, state.Attempt, duration, requestActivity, _metrics);
+            _accessLog.Complete(context, state, outcome, duration, requestActivity);
             if (outcome == RequestOutcome.Exhausted)
             {
                 route.Log.Exhausted();
@@ -212,7 +222,13 @@ internal sealed class RequestDispatchMiddleware
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.Overloaded, Http.StatusClass.Of(StatusCodes.Status503ServiceUnavailable), 0, TimeSpan.Zero);
         }
 
-        return OverloadResponse.WriteAsync(context, route?.RouteName, action);
+        var written = OverloadResponse.WriteAsync(context, route?.RouteName, action);
+        if (route is not null)
+        {
+            _accessLog.Complete(context, route, RequestOutcome.Overloaded, attempts: 0, TimeSpan.Zero, activity: null, single: null);
+        }
+
+        return written;
     }
 
     /// <summary>A body that would have been buffered had memory allowed: there is one, and it may fit the limit.</summary>

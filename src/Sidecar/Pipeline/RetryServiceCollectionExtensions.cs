@@ -1,3 +1,4 @@
+using Sidecar.AccessLog;
 using Sidecar.BodyReplay;
 using Sidecar.Hedging;
 using Sidecar.Retries;
@@ -17,6 +18,10 @@ internal static class RetryServiceCollectionExtensions
         services.AddSingleton<AttemptHeadersTransform>();
         services.AddSingleton<RetryResponseTransform>();
         services.AddSingleton<HedgedForwarder>();
+        // stdout, raw: the access log's lines are JSON whatever the text logger's format is.
+        services.AddSingleton(sp => new AccessLogWriter(Console.OpenStandardOutput(), sp.GetRequiredService<Telemetry.SidecarMetrics>()));
+        services.AddHostedService(sp => sp.GetRequiredService<AccessLogWriter>());
+        services.AddSingleton<AccessLogRecorder>();
         return services;
     }
 }

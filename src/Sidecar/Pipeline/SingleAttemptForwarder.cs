@@ -1,3 +1,4 @@
+using Sidecar.AccessLog;
 using Sidecar.Forwarding;
 using Sidecar.Http;
 using Sidecar.Overload;
@@ -19,9 +20,11 @@ internal sealed class SingleAttemptForwarder
     private readonly RequestAdmission _admission;
     private readonly SidecarMetrics _metrics;
     private readonly TimeProvider _timeProvider;
+    private readonly AccessLogRecorder _accessLog;
 
-    public SingleAttemptForwarder(RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider)
+    public SingleAttemptForwarder(RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, AccessLogRecorder accessLog)
     {
+        _accessLog = accessLog;
         _admission = admission;
         _metrics = metrics;
         _timeProvider = timeProvider;
@@ -37,6 +40,7 @@ internal sealed class SingleAttemptForwarder
             _admission.Exit();
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.CircuitOpen, StatusClass.Of(StatusCodes.Status503ServiceUnavailable), 0, _timeProvider.GetElapsedTime(start));
             await ErrorAnswers.CircuitOpenAsync(context, route, 0);
+            _accessLog.Complete(context, route, RequestOutcome.CircuitOpen, attempts: 0, _timeProvider.GetElapsedTime(start), activity: null, single: null);
             return;
         }
 
@@ -89,7 +93,8 @@ internal sealed class SingleAttemptForwarder
         if (route is not null)
         {
             _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
-            RequestCompletion.Record(context, route, route.PolicyLabel, outcome, 1, duration, requestActivity, _metrics);
+            outcome = RequestCompletion.Record(context, route, route.PolicyLabel, outcome, 1, duration, requestActivity, _metrics);
+            _accessLog.Complete(context, route, outcome, attempts: 1, duration, requestActivity, new AttemptRecord(1, proxyFeature.ProxiedDestination?.Model.Config.Address, error is null && invalid is null ? upstreamStatus : 0, result, duration));
             CircuitRecorder.Record(context, proxyFeature, route, invalid is null ? upstreamStatus : StatusCodes.Status502BadGateway, error, probe, _metrics);
         }
     }

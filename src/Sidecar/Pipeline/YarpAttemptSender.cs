@@ -74,7 +74,8 @@ internal sealed class YarpAttemptSender : IAttemptSender
             _context.RequestAborted = requestAborted;
         }
 
-        if (_proxyFeature.ProxiedDestination is { } destination)
+        var destination = _proxyFeature.ProxiedDestination;
+        if (destination is not null)
         {
             _destinations.Tried(destination);
         }
@@ -83,7 +84,7 @@ internal sealed class YarpAttemptSender : IAttemptSender
         var error = _context.Features.Get<IForwarderErrorFeature>();
         CircuitRecorder.Record(_context, _proxyFeature, _route, invalid ? StatusCodes.Status502BadGateway : state.ResponseStatus, invalid ? null : error, _probe, _metrics);
         var failure = error is null ? null : new TransportFailure(TransportErrorClassifier.Classify(error.Error, error.Exception, timedOut: false), error.Error.ToString(), error.Exception?.Message ?? string.Empty);
-        return new SentAttempt(_context.Response.StatusCode, failure, invalid);
+        return new SentAttempt(_context.Response.StatusCode, failure, invalid, destination?.Model.Config.Address);
     }
 
     public Task AnswerAsync(LoopAnswer answer, int attempts, RequestOutcome outcome, bool timedOut)

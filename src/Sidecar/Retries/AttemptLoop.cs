@@ -10,7 +10,9 @@ namespace Sidecar.Retries;
 ///    its response, if any, is decided as it arrives by <see cref="RetryDecider"/>.
 /// 4. A committed response ends the loop; a suppressed one, or a transport error the decider retries, waits the
 ///    backoff and loops; anything else is answered (<see cref="LoopAnswer"/>) and ends it.
-/// Every attempt is counted and traced; retries are counted and logged.
+/// Every attempt is counted and traced (its span says whether a retry followed, after what wait and why, or why not);
+/// retries are counted and logged; a request the access log or the explain header shows keeps its
+/// <see cref="AttemptTrail"/>.
 /// </summary>
 internal sealed partial class AttemptLoop
 {
@@ -41,23 +43,26 @@ internal sealed partial class AttemptLoop
             {
                 // A read under way when the retry was decided brought a byte past buffer_limit (or the pool): the
                 // body cannot be sent again, and the response the retry was decided on is gone.
-                return await AnswerAsync(sender, LoopAnswer.BodyNotReplayable, attempt - 1, RequestOutcome.NotRetryable);
+                return await AnswerAsync(state, sender, LoopAnswer.BodyNotReplayable, attempt - 1, RequestOutcome.NotRetryable);
             }
 
             if (!sender.TryPassCircuit())
             {
-                return await AnswerAsync(sender, LoopAnswer.CircuitOpen, attempt - 1, RequestOutcome.CircuitOpen);
+                return await AnswerAsync(state, sender, LoopAnswer.CircuitOpen, attempt - 1, RequestOutcome.CircuitOpen);
             }
 
             var attemptStart = _timeProvider.GetTimestamp();
             if (state.HasDeadline && attemptStart >= state.DeadlineTimestamp)
             {
-                return await AnswerAsync(sender, LoopAnswer.DeadlineBeforeAttempt, attempt - 1, RequestOutcome.DeadlineExceeded);
+                return await AnswerAsync(state, sender, LoopAnswer.DeadlineBeforeAttempt, attempt - 1, RequestOutcome.DeadlineExceeded);
             }
 
             using var timer = AttemptTiming.Arm(_timeProvider, state, attemptStart, requestAborted);
+            state.Trail?.Started(attemptStart);
             SentAttempt sent;
             bool timedOut;
+            bool retry;
+            RequestOutcome outcome = default;
             using (var activity = SidecarActivitySource.StartAttempt(route.RouteName, attempt))
             {
                 try
@@ -72,14 +77,37 @@ internal sealed partial class AttemptLoop
                 timedOut = timer.IsCancellationRequested && !requestAborted.IsCancellationRequested;
                 // One label for the span and for sidecar_upstream_attempts_total, per-try timeouts included.
                 var result = Result(state, sent, timedOut, requestAborted.IsCancellationRequested);
-                SidecarActivitySource.SetAttemptResult(activity, result, state.Verdict == AttemptVerdict.Pending || sent.InvalidResponse ? 0 : state.ResponseStatus, state.GrpcStatus);
-                _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, _timeProvider.GetElapsedTime(attemptStart));
+                var status = state.Verdict == AttemptVerdict.Pending || sent.InvalidResponse ? 0 : state.ResponseStatus;
+                SidecarActivitySource.SetAttemptResult(activity, result, status, state.GrpcStatus);
+                var duration = _timeProvider.GetElapsedTime(attemptStart);
+                _metrics.AttemptCompleted(route.RouteName, route.ClusterName, result, duration);
+                if (state.Trail is { } trail)
+                {
+                    // A response nobody decided on (rare) still has its status in the caller's response.
+                    var recorded = status == 0 && sent.Failure is null && !sent.InvalidResponse ? sent.Status : status;
+                    trail.Completed(new AttemptRecord(attempt, sent.Destination, recorded, result, duration, GrpcStatus: state.GrpcStatus));
+                }
+
+                // Decided inside the attempt's span, so the span says what came next: a retry and its wait, or why none.
+                retry = state.Verdict == AttemptVerdict.Retry
+                    || (state.Verdict == AttemptVerdict.Pending && !sent.InvalidResponse
+                        && _decider.TryRetryAfterTransportError(state, ErrorKind(sent, timedOut), timedOut, sender.ResponseStarted, requestAborted.IsCancellationRequested, out outcome));
+                if (retry)
+                {
+                    SidecarActivitySource.SetRetry(activity, state.RetryReason, state.RetryDelay);
+                    state.Trail?.Retrying(state.RetryDelay, state.RetryReason);
+                }
+                else if (activity is not null)
+                {
+                    var ended = sent.InvalidResponse ? RequestOutcome.NotRetryable : state.Verdict == AttemptVerdict.Commit ? state.Outcome : outcome;
+                    SidecarActivitySource.SetStop(activity, state.SkipReason is { } skipped ? skipped.Label() : ended.Label());
+                }
             }
 
             if (sent.InvalidResponse)
             {
                 // Not retried: the upstream answered, so it may have acted, and what it answered was broken.
-                return await AnswerAsync(sender, LoopAnswer.InvalidResponse, attempt, RequestOutcome.NotRetryable);
+                return await AnswerAsync(state, sender, LoopAnswer.InvalidResponse, attempt, RequestOutcome.NotRetryable);
             }
 
             if (state.Verdict == AttemptVerdict.Commit)
@@ -92,12 +120,11 @@ internal sealed partial class AttemptLoop
                 // The per-try/deadline timer fired between the commit and YARP's first body byte (found by
                 // Faults/ControlHeaderFuzzTests): nothing reached the caller, who would get YARP's bare 502.
                 return timer.IsCancellationRequested && !sender.ResponseStarted
-                    ? await AnswerAsync(sender, LoopAnswer.TimedOutAfterCommit, attempt, RequestOutcome.DeadlineExceeded)
+                    ? await AnswerAsync(state, sender, LoopAnswer.TimedOutAfterCommit, attempt, RequestOutcome.DeadlineExceeded)
                     : state.Outcome;
             }
 
-            if (state.Verdict != AttemptVerdict.Retry
-                && !_decider.TryRetryAfterTransportError(state, ErrorKind(sent, timedOut), timedOut, sender.ResponseStarted, requestAborted.IsCancellationRequested, out var outcome))
+            if (!retry)
             {
                 return await FinishWithoutResponseAsync(state, sender, sent, outcome, timedOut);
             }
@@ -138,12 +165,22 @@ internal sealed partial class AttemptLoop
         state.Route.Log.NoResponse();
         LogGaveUp(state.Route.RouteName, state.Attempt, failure.Error, failure.Message);
         timedOut = outcome == RequestOutcome.DeadlineExceeded || timedOut || failure.Kind == TransportErrorKind.PerTryTimeout;
+        if (state.Trail is { } trail)
+        {
+            trail.Decision = outcome;
+        }
+
         await sender.AnswerAsync(LoopAnswer.NoResponse, state.Attempt, outcome, timedOut);
         return outcome;
     }
 
-    private static async Task<RequestOutcome> AnswerAsync(IAttemptSender sender, LoopAnswer answer, int attempts, RequestOutcome outcome)
+    private static async Task<RequestOutcome> AnswerAsync(RetryState state, IAttemptSender sender, LoopAnswer answer, int attempts, RequestOutcome outcome)
     {
+        if (state.Trail is { } trail)
+        {
+            trail.Decision = outcome;
+        }
+
         await sender.AnswerAsync(answer, attempts, outcome, timedOut: false);
         return outcome;
     }

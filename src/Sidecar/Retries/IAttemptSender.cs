@@ -38,7 +38,8 @@ internal interface IAttemptSender
 /// <param name="Status">The status the caller's response holds after the attempt.</param>
 /// <param name="Failure">The transport error, when the attempt ended with one.</param>
 /// <param name="InvalidResponse">The upstream's response broke HTTP's rules (it was answered with a 502).</param>
-internal readonly record struct SentAttempt(int Status, TransportFailure? Failure, bool InvalidResponse);
+/// <param name="Destination">The address of the destination the attempt went to, as configured; null when none was picked.</param>
+internal readonly record struct SentAttempt(int Status, TransportFailure? Failure, bool InvalidResponse, string? Destination = null);
 
 /// <summary>A transport error: its kind, as the forwarder named it, and its message (for the log).</summary>
 internal sealed record TransportFailure(TransportErrorKind Kind, string Error, string Message);

@@ -1,6 +1,5 @@
 using Sidecar.Configuration;
 using Sidecar.Policies;
-using Sidecar.Routing;
 using Sidecar.Telemetry;
 
 namespace Sidecar.Retries;
@@ -164,7 +163,6 @@ internal sealed class RetryDecider
     /// <param name="outcome">With false: why not, as the request's outcome; with true, not meaningful.</param>
     public bool TryScheduleRetry(RetryState state, string reason, bool requiresIdempotency, TimeSpan? serverDelay, bool serverForbids, out RequestOutcome outcome)
     {
-        var route = state.Route;
         if (state.IsLastAttempt)
         {
             outcome = RequestOutcome.Exhausted;
@@ -173,17 +171,17 @@ internal sealed class RetryDecider
 
         if (serverForbids)
         {
-            return Skip(route, RetrySkipReason.Pushback, RequestOutcome.NotRetryable, out outcome);
+            return Skip(state, RetrySkipReason.Pushback, RequestOutcome.NotRetryable, out outcome);
         }
 
         if (requiresIdempotency && !state.IsIdempotent)
         {
-            return Skip(route, RetrySkipReason.Method, RequestOutcome.NotRetryable, out outcome);
+            return Skip(state, RetrySkipReason.Method, RequestOutcome.NotRetryable, out outcome);
         }
 
         if (!state.BodyReplayable)
         {
-            return Skip(route, state.BufferingShed ? RetrySkipReason.Overloaded : RetrySkipReason.BodyNotReplayable, RequestOutcome.NotRetryable, out outcome);
+            return Skip(state, state.BufferingShed ? RetrySkipReason.Overloaded : RetrySkipReason.BodyNotReplayable, RequestOutcome.NotRetryable, out outcome);
         }
 
         var plan = state.Plan;
@@ -194,7 +192,7 @@ internal sealed class RetryDecider
             var remaining = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), state.DeadlineTimestamp);
             if (delay >= remaining)
             {
-                return Skip(route, RetrySkipReason.Deadline, RequestOutcome.DeadlineExceeded, out outcome);
+                return Skip(state, RetrySkipReason.Deadline, RequestOutcome.DeadlineExceeded, out outcome);
             }
         }
 
@@ -211,7 +209,7 @@ internal sealed class RetryDecider
         {
             if (!_waitLimiter.TryEnter(plan.Cluster))
             {
-                return Skip(route, RetrySkipReason.BackoffCap, RequestOutcome.BudgetExhausted, out outcome);
+                return Skip(state, RetrySkipReason.BackoffCap, RequestOutcome.BudgetExhausted, out outcome);
             }
 
             holdsWaitSlot = true;
@@ -220,7 +218,7 @@ internal sealed class RetryDecider
         if (!state.TryTakeRetrySlot())
         {
             ReleaseWaitSlot(plan.Cluster, holdsWaitSlot);
-            return Skip(route, RetrySkipReason.Concurrency, RequestOutcome.BudgetExhausted, out outcome);
+            return Skip(state, RetrySkipReason.Concurrency, RequestOutcome.BudgetExhausted, out outcome);
         }
 
         if (!plan.Options.Budget.Enabled || plan.Cluster.Budget.TryAcquireRetry(plan.Options.Budget))
@@ -232,7 +230,7 @@ internal sealed class RetryDecider
 
         ReleaseWaitSlot(plan.Cluster, holdsWaitSlot);
         _metrics.RetryBudgetExhausted(plan.Cluster.ClusterName);
-        return Skip(route, RetrySkipReason.Budget, RequestOutcome.BudgetExhausted, out outcome);
+        return Skip(state, RetrySkipReason.Budget, RequestOutcome.BudgetExhausted, out outcome);
     }
 
     /// <summary>
@@ -286,7 +284,7 @@ internal sealed class RetryDecider
         if (serverForbids)
         {
             hedge.StopStarting();
-            Skip(state.Route, RetrySkipReason.Pushback, RequestOutcome.NotRetryable, out outcome);
+            Skip(state, RetrySkipReason.Pushback, RequestOutcome.NotRetryable, out outcome);
         }
 
         if (hedge.InFlight > 1)
@@ -334,8 +332,10 @@ internal sealed class RetryDecider
         }
     }
 
-    private bool Skip(RoutePlan route, RetrySkipReason skipReason, RequestOutcome skipOutcome, out RequestOutcome outcome)
+    private bool Skip(RetryState state, RetrySkipReason skipReason, RequestOutcome skipOutcome, out RequestOutcome outcome)
     {
+        var route = state.Route;
+        state.SkipRetry(skipReason);
         _metrics.RetrySkipped(route.RouteName, skipReason);
         route.Log.Skipped(skipReason);
         outcome = skipOutcome;

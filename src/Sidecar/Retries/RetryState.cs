@@ -94,6 +94,12 @@ internal sealed class RetryState
     /// <summary>With <see cref="AttemptVerdict.Commit"/>: the request's outcome.</summary>
     public RequestOutcome Outcome { get; private set; } = RequestOutcome.Success;
 
+    /// <summary>Why the last wanted retry did not happen (the budget, the method, the deadline...); null when none was refused.</summary>
+    public RetrySkipReason? SkipReason { get; private set; }
+
+    /// <summary>What each attempt did, kept only when the access log or the explain header will show it; null otherwise.</summary>
+    public AttemptTrail? Trail { get; set; }
+
     /// <summary>The delay before the previous retry (decorrelated jitter grows from it).</summary>
     public TimeSpan PreviousDelay { get; private set; }
 
@@ -165,6 +171,9 @@ internal sealed class RetryState
             Plan.RetrySlots.Exit();
         }
     }
+
+    /// <summary>A retry the policy wanted was refused for <paramref name="reason"/>.</summary>
+    public void SkipRetry(RetrySkipReason reason) => SkipReason = reason;
 
     public void ScheduleRetry(TimeSpan delay, string reason)
     {

@@ -23,4 +23,13 @@ internal static class SemanticConventions
     public const string SidecarAttempts = "sidecar.attempts";
     public const string SidecarResult = "sidecar.result";
     public const string SidecarOutcome = "sidecar.outcome";
+
+    /// <summary>On an attempt followed by a retry: the retry's <c>sidecar_retries_total</c> reason.</summary>
+    public const string SidecarRetryReason = "sidecar.retry.reason";
+
+    /// <summary>On an attempt followed by a retry: the backoff before it, in milliseconds.</summary>
+    public const string SidecarRetryWaitMs = "sidecar.retry.wait_ms";
+
+    /// <summary>On the last attempt: why no retry followed (a skip reason such as <c>budget</c>, else the request's outcome).</summary>
+    public const string SidecarStopReason = "sidecar.stop_reason";
 }

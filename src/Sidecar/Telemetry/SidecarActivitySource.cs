@@ -110,6 +110,25 @@ internal static class SidecarActivitySource
         }
     }
 
+    /// <summary>Records on an attempt's span that a retry follows it, after <paramref name="wait"/>, for <paramref name="reason"/>.</summary>
+    public static void SetRetry(Activity? activity, string reason, TimeSpan wait)
+    {
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(SemanticConventions.SidecarRetryReason, reason);
+            activity.SetTag(SemanticConventions.SidecarRetryWaitMs, (long)wait.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Records on the last attempt's span why no retry followed: the skip reason's label, or the outcome's.</summary>
+    public static void SetStop(Activity? activity, string stopReason)
+    {
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(SemanticConventions.SidecarStopReason, stopReason);
+        }
+    }
+
     /// <summary>
     /// Records a request's outcome (see <see cref="SidecarMetrics.RequestCompleted"/>) and attempts made, and for a gRPC
     /// call its final status (<paramref name="grpcStatus"/>, negative for other requests); a non-OK one is an error.

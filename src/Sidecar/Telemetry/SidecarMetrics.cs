@@ -48,6 +48,7 @@ internal sealed class SidecarMetrics
     private readonly Counter<long> _circuitOpen;
     private readonly Gauge<int> _overloadState;
     private readonly Counter<long> _overloadShed;
+    private readonly Counter<long> _accessLogDropped;
 
     public SidecarMetrics(IMeterFactory meterFactory)
     {
@@ -93,6 +94,8 @@ internal sealed class SidecarMetrics
             "sidecar.overload.state", "{state}", "Overload protection in force: 0 none, 1 new bodies not buffered, 2 new requests rejected, 3 new connections held.");
         _overloadShed = meter.CreateCounter<long>(
             "sidecar.overload.shed", "{event}", "What overload protection gave up, by action.");
+        _accessLogDropped = meter.CreateCounter<long>(
+            "sidecar.access_log.dropped", "{line}", "Access log lines dropped because stdout could not keep up (the queue was full).");
 
         // Istio/Envoy users complain that retry metrics are missing (or read 0 by default) until the
         // first event, so an alert such as `increase(sidecar_config_reloads_total{result="failure"}[5m]) > 0`
@@ -105,6 +108,7 @@ internal sealed class SidecarMetrics
         _inflightRequests.Add(0);
         _bufferedBytes.Add(0);
         _overloadState.Record(0);
+        _accessLogDropped.Add(0);
     }
 
     public void RequestStarted()
@@ -285,6 +289,15 @@ internal sealed class SidecarMetrics
         {
             var tags = new TagList { { MetricTags.Action, action } };
             _overloadShed.Add(0, tags);
+        }
+    }
+
+    /// <summary>Counts an access log line dropped because its queue was full.</summary>
+    public void AccessLogDropped()
+    {
+        if (_accessLogDropped.Enabled)
+        {
+            _accessLogDropped.Add(1);
         }
     }
 

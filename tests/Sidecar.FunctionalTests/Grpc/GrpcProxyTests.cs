@@ -69,6 +69,23 @@ public sealed class GrpcProxyTests
         sidecar.Logs.AssertNoBugs();
     }
 
+    [Fact]
+    public async Task Unary_ExplainAskedOnAPolicyThatAllowsIt_ResponseHeadersExplainTheRetry()
+    {
+        await using var upstream = await GrpcUpstream.StartAsync(FailFirst(StatusCode.Unavailable));
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, "retry_on: { grpc: [unavailable] }\nallow_explain: true"));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        using var call = client.Echo.UnaryAsync(new EchoRequest { Text = "x" }, new Metadata { { "x-sidecar-explain", "1" } }, deadline: CallerDeadline);
+        var headers = await call.ResponseHeadersAsync;
+        await call.ResponseAsync;
+
+        var explain = headers.GetValue("x-sidecar-explain");
+        _output.WriteLine(explain);
+        Assert.Matches(@"^attempt=1 dest=127\.0\.0\.1:\d+ status=200 grpc=unavailable dur=\d+ms wait=10ms reason=grpc_unavailable; attempt=2 dest=127\.0\.0\.1:\d+ status=200 dur=\d+ms; decision=success_after_retry$", explain);
+        sidecar.Logs.AssertNoBugs();
+    }
+
     [Theory]
     [InlineData(StatusCode.Unavailable)]
     [InlineData(StatusCode.ResourceExhausted)]

@@ -48,6 +48,7 @@ public sealed class EffectiveConfigWriterTests
             budget: { ratio: 0.5, min_per_second: 3, window: 1m }
             max_concurrent_retries: 7
             allow_overrides: true
+            allow_explain: true
             retry_until:
               - status: [200, 2xx]
                 header: { name: x-state, values: [done] }
@@ -78,6 +79,7 @@ public sealed class EffectiveConfigWriterTests
           drain_timeout: 20s
           drain_delay: 2s
         telemetry: { dotnet_metrics: true }
+        logs: { access: failures, access_sample: 0.25 }
         """;
 
     [Fact]
@@ -127,6 +129,9 @@ public sealed class EffectiveConfigWriterTests
         Assert.Equal("http2", (string?)config["clusters"]!["billing"]!["protocol"]);
         Assert.Equal(2, policy["retry_until"]!.AsArray().Count);
         Assert.Equal("data.state", (string?)policy["retry_until"]![0]!["json"]!["path"]);
+        Assert.True((bool?)policy["allow_explain"]);
+        Assert.Equal("failures", (string?)config["logs"]!["access"]);
+        Assert.Equal(0.25, (double?)config["logs"]!["access_sample"]);
     }
 
     [Fact]

@@ -101,13 +101,13 @@ public sealed class SidecarConfigValidationTests
             Format(PolicyTemplate, "max_attemps: 3"),
             "config/sidecar.yaml:6:5 policies.p.max_attemps: unknown key 'max_attemps' (did you mean 'max_attempts'?); allowed keys: "
             + "max_attempts, backoff, retry_on, methods, per_try_timeout, timeout, retry_after, buffer_limit, budget, "
-            + "max_concurrent_retries, allow_overrides, retry_until, hedge");
+            + "max_concurrent_retries, allow_overrides, allow_explain, retry_until, hedge");
 
     [Fact]
     public void Parse_UnknownTopLevelKey_ListsAllowedKeys() =>
         AssertErrors(
             Format(TopLevelTemplate, "tracing: {}"),
-            "config/sidecar.yaml:1:1 tracing: unknown key 'tracing'; allowed keys: listen, clusters, policies, routes, limits, telemetry");
+            "config/sidecar.yaml:1:1 tracing: unknown key 'tracing'; allowed keys: listen, clusters, policies, routes, limits, telemetry, logs");
 
     [Fact]
     public void Parse_DuplicateKey_ReportsSecondOccurrenceAndKeepsValidating()

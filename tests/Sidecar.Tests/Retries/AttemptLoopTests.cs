@@ -1,3 +1,4 @@
+using Sidecar.Configuration;
 using Sidecar.Retries;
 using Sidecar.Telemetry;
 using static Sidecar.TestSupport.ScriptedAttemptSender;
@@ -293,6 +294,61 @@ public sealed class AttemptLoopTests : IDisposable
         Assert.Equal(RequestOutcome.ClientCancelled, await run.WaitAsync(Safety));
         Assert.Equal(1, sender.Sent);
         Assert.Equal(0, _harness.Route("r").Retry!.Cluster.WaitingRetries.Current);
+    }
+
+    [Fact]
+    public async Task RunAsync_RetriedTwiceWithATrail_RecordsEachAttemptWithItsWaitAndReason()
+    {
+        var sender = Sender(new Respond(503), new Fail(TransportErrorKind.ConnectFailure), new Respond(200));
+        var state = _harness.NewRequest("r");
+        state.Trail = new AttemptTrail(explain: true, AccessLogMode.Off);
+
+        var run = _loop.RunAsync(state, sender, CancellationToken.None);
+        await _harness.Time.AdvanceWhenArmedAsync(Backoff);
+        await _harness.Time.AdvanceWhenArmedAsync(Backoff, count: 2);
+        var outcome = await run.WaitAsync(Safety);
+
+        Assert.Equal(RequestOutcome.SuccessAfterRetry, outcome);
+        Assert.Equal(
+            [
+                new AttemptRecord(1, Destination(1), 503, AttemptResult.Status5xx, TimeSpan.Zero, Backoff, "503"),
+                new AttemptRecord(2, Destination(2), 0, AttemptResult.ConnectFailure, TimeSpan.Zero, Backoff, RetryReason.ConnectFailure),
+                new AttemptRecord(3, Destination(3), 200, AttemptResult.Status2xx, TimeSpan.Zero),
+            ],
+            state.Trail.Attempts);
+        Assert.Null(state.SkipReason);
+        Assert.Equal(
+            "attempt=1 dest=10.0.0.1:8080 status=503 dur=0ms wait=100ms reason=503; attempt=2 dest=10.0.0.2:8080 error=connect_failure dur=0ms wait=100ms reason=connect_failure; attempt=3 dest=10.0.0.3:8080 status=200 dur=0ms; decision=success_after_retry",
+            ExplainHeader.Format(state, state.Trail, currentDestination: null, _harness.Time.GetTimestamp(), _harness.Time));
+    }
+
+    [Fact]
+    public async Task RunAsync_RetryRefusedByTheBudget_TrailEndsWithTheBudgetAsStopReason()
+    {
+        var sender = Sender(new Respond(503));
+        var state = _harness.NewRequest("broke");
+        state.Trail = new AttemptTrail(explain: true, AccessLogMode.Off);
+
+        var outcome = await _loop.RunAsync(state, sender, CancellationToken.None).WaitAsync(Safety);
+
+        Assert.Equal(RequestOutcome.BudgetExhausted, outcome);
+        Assert.Equal(RetrySkipReason.Budget, state.SkipReason);
+        Assert.Equal(
+            "attempt=1 dest=10.0.0.1:8080 status=503 dur=0ms; decision=budget_exhausted stop=budget",
+            ExplainHeader.Format(state, state.Trail, currentDestination: null, _harness.Time.GetTimestamp(), _harness.Time));
+    }
+
+    [Fact]
+    public async Task RunAsync_NoTrail_NoneCreated()
+    {
+        var sender = Sender(new Respond(503), new Respond(200));
+        var state = _harness.NewRequest("r");
+
+        var run = _loop.RunAsync(state, sender, CancellationToken.None);
+        await _harness.Time.AdvanceWhenArmedAsync(Backoff);
+        await run.WaitAsync(Safety);
+
+        Assert.Null(state.Trail);
     }
 
     private ScriptedAttemptSender Sender(params Step[] steps) => new(_harness.Decider, _harness.Time, steps);

@@ -39,7 +39,7 @@ public sealed partial class SidecarMetricsTests
         RecordEveryInstrument(context.Metrics);
         var text = context.Render();
 
-        Assert.Equal(17, rows.Count);
+        Assert.Equal(18, rows.Count);
         foreach (var (name, type) in rows)
         {
             Assert.Contains($"# TYPE {name} {type}\n", text, StringComparison.Ordinal);
@@ -145,6 +145,7 @@ public sealed partial class SidecarMetricsTests
         metrics.CircuitOpened("c");
         metrics.OverloadStateChanged(1);
         metrics.OverloadShed("request_rejected");
+        metrics.AccessLogDropped();
     }
 
     /// <summary>The rows of README's metric table: <c>| `name` | type (notes) | labels | meaning |</c>.</summary>

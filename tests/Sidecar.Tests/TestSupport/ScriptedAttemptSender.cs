@@ -47,7 +47,16 @@ internal sealed class ScriptedAttemptSender : IAttemptSender
 
     public bool TryPassCircuit() => CircuitOpensAt == 0 || Sent + 1 < CircuitOpensAt;
 
+    /// <summary>The address attempt <paramref name="number"/> goes to: each attempt a destination of its own.</summary>
+    public static string Destination(int number) => $"http://10.0.0.{number}:8080";
+
     public async ValueTask<SentAttempt> SendAsync(RetryState state, CancellationToken attemptAborted)
+    {
+        var sent = await SendScriptedAsync(state, attemptAborted).ConfigureAwait(false);
+        return sent with { Destination = Destination(SentAt.Count) };
+    }
+
+    private async ValueTask<SentAttempt> SendScriptedAsync(RetryState state, CancellationToken attemptAborted)
     {
         SentAt.Add(_time.GetUtcNow() - Start);
         Arrival(SentAt.Count).TrySetResult();
