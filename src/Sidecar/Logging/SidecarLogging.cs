@@ -56,7 +56,12 @@ internal static class SidecarLogging
         logging.ClearProviders();
         if (jsonLogs)
         {
-            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ");
+            // The format says Z (UTC), so the time must be UTC whatever TZ the container sets.
+            logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
         }
         else
         {
