@@ -84,6 +84,7 @@ internal sealed class YarpAttemptSender : IAttemptSender
         var error = _context.Features.Get<IForwarderErrorFeature>();
         CircuitRecorder.Record(_context, _proxyFeature, _route, invalid ? StatusCodes.Status502BadGateway : state.ResponseStatus, invalid ? null : error, _probe, _metrics);
         var failure = error is null ? null : new TransportFailure(TransportErrorClassifier.Classify(error.Error, error.Exception, timedOut: false), error.Error.ToString(), error.Exception?.Message ?? string.Empty);
+
         return new SentAttempt(_context.Response.StatusCode, failure, invalid, destination?.Model.Config.Address);
     }
 

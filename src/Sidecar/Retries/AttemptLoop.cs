@@ -75,6 +75,12 @@ internal sealed partial class AttemptLoop
                 }
 
                 timedOut = timer.IsCancellationRequested && !requestAborted.IsCancellationRequested;
+                if (timedOut && sent.Failure is null && state.Verdict == AttemptVerdict.Pending && !sent.InvalidResponse && !sender.ResponseStarted)
+                {
+                    // Its response arrived as its timer fired and was suppressed (RetryDecider): it timed out.
+                    sent = sent with { Failure = new TransportFailure(TransportErrorKind.PerTryTimeout, "AttemptTimedOut", "the attempt's time ran out as its response arrived") };
+                }
+
                 // One label for the span and for sidecar_upstream_attempts_total, per-try timeouts included.
                 var result = Result(state, sent, timedOut, requestAborted.IsCancellationRequested);
                 var status = state.Verdict == AttemptVerdict.Pending || sent.InvalidResponse ? 0 : state.ResponseStatus;

@@ -45,6 +45,15 @@ internal sealed class RetryDecider
             return default;
         }
 
+        if (state.Hedge is null && state.AttemptTimeout is { IsCancellationRequested: true })
+        {
+            // The attempt's time ran out as its response arrived. Committed, YARP would send the headers and then cut
+            // the body on the cancelled token: a reset for the caller. Suppressed, the loop takes the attempt for a
+            // per-try timeout, which it retries or answers with a 504.
+            state.RecordResponse(status, -1);
+            return new(Suppress: true, ValidationFailed: false);
+        }
+
         var found = await ResponseClassifier.ClassifyAsync(state, response, _conditions, cancellationToken);
         state.RecordResponse(status, found.GrpcStatus);
         if (found.Reason is null)

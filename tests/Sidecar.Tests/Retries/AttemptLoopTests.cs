@@ -162,6 +162,23 @@ public sealed class AttemptLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_ResponseArrivesAsThePerTryTimerFires_NotCommittedButRetriedAsATimeout()
+    {
+        // Committed, YARP would send its headers and then cut its body on the fired timer: the caller saw a reset
+        // (ControlHeaderFuzzTests, a 1 ms deadline, once in 10,000 requests).
+        var sender = Sender(new RespondAtTimeout(200), new Respond(200));
+
+        var run = Run("r", sender);
+        await sender.ArrivedAsync(1);
+        await _harness.Time.AdvanceWhenArmedAsync(PerTry);
+        await _harness.Time.AdvanceWhenArmedAsync(Backoff);
+
+        Assert.Equal(RequestOutcome.SuccessAfterRetry, await run.WaitAsync(Safety));
+        Assert.Equal(2, sender.Sent);
+        Assert.Contains("sidecar_retries_total{reason=\"per_try_timeout\",route=\"r\"} 1", _harness.Metrics.Render(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_RetryAfter_WaitsWhatTheUpstreamAskedInsteadOfTheBackoff()
     {
         var sender = Sender(new Respond(503, ("Retry-After", "2")), new Respond(200));

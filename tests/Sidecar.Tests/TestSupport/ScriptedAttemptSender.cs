@@ -76,6 +76,22 @@ internal sealed class ScriptedAttemptSender : IAttemptSender
                     return new SentAttempt(respond.Status, null, InvalidResponse: false);
                 }
 
+            case RespondAtTimeout late:
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, attemptAborted).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                using (var response = new HttpResponseMessage((HttpStatusCode)late.Status) { Content = new ByteArrayContent([]) })
+                {
+                    var decision = await _decider.DecideResponseAsync(state, response, CancellationToken.None).ConfigureAwait(false);
+                    ResponseStarted = !decision.Suppress;
+                    return new SentAttempt(late.Status, null, InvalidResponse: false);
+                }
+
             case Invalid:
                 return new SentAttempt(StatusCodes.Status502BadGateway, null, InvalidResponse: true);
 
@@ -121,4 +137,7 @@ internal sealed class ScriptedAttemptSender : IAttemptSender
 
     /// <summary>The upstream never answers: the attempt ends when its timer fires or the caller leaves.</summary>
     internal sealed record Hang : Step;
+
+    /// <summary>The upstream's answer arrives just as the attempt's timer fires.</summary>
+    internal sealed record RespondAtTimeout(int Status) : Step;
 }
