@@ -13,10 +13,13 @@ namespace Sidecar.Configuration;
 internal sealed class ConfigReader
 {
     /// <summary>
-    /// Every configured duration is at most a day: timers (<c>CancelAfter</c>, <c>Task.Delay</c>) reject more than
-    /// ~49 days, and nothing a retry proxy waits for sensibly takes longer than a day.
+    /// The longest duration Sidecar accepts anywhere, one day: every configured duration is at most this, and every
+    /// duration read from a header (<c>Retry-After</c>, pushback, the caller's deadline) is capped here, including
+    /// values that would overflow. Timers (<c>CancelAfter</c>, <c>Task.Delay</c>) reject more than ~49 days, nothing a
+    /// retry proxy waits for sensibly takes longer than a day, and a capped header never changes a decision ("wait
+    /// longer than allowed" stays "longer than allowed").
     /// </summary>
-    public static readonly TimeSpan MaxDuration = TimeSpan.FromHours(24);
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
 
     private const string YamlStringTag = "tag:yaml.org,2002:str";
 

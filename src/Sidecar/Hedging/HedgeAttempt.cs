@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Sidecar.Retries;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -8,31 +9,55 @@ namespace Sidecar.Hedging;
 /// One attempt of a hedged request, forwarded on its own <see cref="HttpContext"/> whose response body is a pipe, so
 /// several attempts can be in flight while the caller's response is untouched until one of them wins.
 /// </summary>
-internal sealed class HedgeAttempt : IDisposable
+internal sealed class HedgeAttempt : IHedgedAttempt, IDisposable
 {
-    public HedgeAttempt(int number, HedgeGroup group, HttpContext context, DestinationState destination, CancellationTokenSource cancellation, Pipe body)
+    public HedgeAttempt(int number, HedgeGroup group, RetryState request, DestinationState destination)
     {
         Number = number;
         Group = group;
-        Context = context;
+        Request = request;
         Destination = destination;
-        Cancellation = cancellation;
-        Body = body;
     }
 
     public int Number { get; }
 
     public HedgeGroup Group { get; }
 
-    public HttpContext Context { get; }
+    public RetryState Request { get; }
+
+    /// <summary>The shadow context the attempt is forwarded on (<see cref="Attach"/>).</summary>
+    public HttpContext Context { get; private set; } = null!;
 
     public DestinationState Destination { get; }
 
-    public CancellationTokenSource Cancellation { get; }
+    /// <summary>The attempt's timer: the caller leaving, its per-try timeout or the deadline, or losing the race.</summary>
+    public CancellationTokenSource Cancellation { get; private set; } = null!;
 
-    public Pipe Body { get; }
+    /// <summary>The response body, read by the caller's response if this attempt wins.</summary>
+    public Pipe Body { get; } = new();
 
     public Task<ForwarderError> Forwarding { get; set; } = Task.FromResult(ForwarderError.None);
 
-    public void Dispose() => Cancellation.Dispose();
+    public int Started => Group.Started;
+
+    public int InFlight => Group.InFlight;
+
+    /// <summary>The attempt's context and timer, made once its state exists (the state points back at the attempt).</summary>
+    public void Attach(HttpContext context, CancellationTokenSource cancellation)
+    {
+        Context = context;
+        Cancellation = cancellation;
+    }
+
+    public bool TryReserveNext() => Group.TryReserveNext();
+
+    public void CancelReservation() => Group.CancelReservation();
+
+    public void AdmitReserved(TimeSpan delay) => Group.AdmitReserved(delay);
+
+    public bool TryClaimWin() => Group.TryClaim(this);
+
+    public void StopStarting() => Group.StopStarting();
+
+    public void Dispose() => Cancellation?.Dispose();
 }

@@ -5,16 +5,20 @@ namespace Sidecar.Hedging;
 /// <summary>
 /// The attempts of one hedged request racing each other. The first attempt whose response is acceptable claims the
 /// win (compare-and-swap), and only the winner's response reaches the caller; an attempt that fails (transport error,
-/// or a retryable response while others may still answer) reports itself so the next hedge can start at once.
+/// or a retryable response while others may still answer) reports itself so the next hedge can start at once. A slot
+/// kept for a replacement (<see cref="TryReserveNext"/>) is either given back or admitted, already past the retry
+/// decision, for the race to start; once a limit refuses an extra attempt the race starts no more.
 /// </summary>
 internal sealed class HedgeGroup
 {
     private readonly TaskCompletionSource<HedgeAttempt> _winner = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Channel<HedgeAttempt> _failed = Channel.CreateUnbounded<HedgeAttempt>();
+    private readonly Queue<TimeSpan> _admitted = new();
     private int _claimed;
     private int _inFlight;
     private int _reserved;
     private int _started;
+    private volatile bool _stopped;
 
     public HedgeGroup(int maxAttempts) => MaxAttempts = maxAttempts;
 
@@ -31,8 +35,8 @@ internal sealed class HedgeGroup
 
     public bool HasWinner => Volatile.Read(ref _claimed) != 0;
 
-    /// <summary>Whether another attempt may still be started.</summary>
-    public bool CanStartMore => Started < MaxAttempts;
+    /// <summary>Whether the race may still ask to start another attempt: it was not stopped, and slots remain.</summary>
+    public bool CanStartMore => !_stopped && Started < MaxAttempts;
 
     public void OnStarted()
     {
@@ -48,6 +52,11 @@ internal sealed class HedgeGroup
     public bool TryReserveNext()
     {
         // Counting reservations keeps two attempts failing at once from both counting on the same last slot.
+        if (_stopped)
+        {
+            return false;
+        }
+
         if (Interlocked.Increment(ref _reserved) + Started > MaxAttempts)
         {
             Interlocked.Decrement(ref _reserved);
@@ -56,6 +65,29 @@ internal sealed class HedgeGroup
 
         return true;
     }
+
+    public void CancelReservation() => Interlocked.Decrement(ref _reserved);
+
+    /// <summary>The reserved replacement passed the retry decision: start it after <paramref name="delay"/>.</summary>
+    public void AdmitReserved(TimeSpan delay)
+    {
+        lock (_admitted)
+        {
+            _admitted.Enqueue(delay);
+        }
+    }
+
+    /// <summary>Takes an admitted replacement to start (starting it uses the slot it reserved).</summary>
+    public bool TryTakeAdmitted(out TimeSpan delay)
+    {
+        lock (_admitted)
+        {
+            return _admitted.TryDequeue(out delay);
+        }
+    }
+
+    /// <summary>No further attempt is asked for: a limit or the upstream refused one (asking again each delay would only count refusals).</summary>
+    public void StopStarting() => _stopped = true;
 
     public bool TryClaim(HedgeAttempt attempt)
     {

@@ -237,7 +237,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         {
             // The retry loop sits before load balancing so every attempt picks a destination again and feeds
             // passive health: YARP's load balancing and passive health middleware run once per attempt.
-            proxy.UseMiddleware<RetryMiddleware>();
+            proxy.UseMiddleware<RequestDispatchMiddleware>();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         });

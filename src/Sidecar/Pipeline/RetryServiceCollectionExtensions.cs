@@ -1,17 +1,19 @@
 using Sidecar.BodyReplay;
+using Sidecar.Hedging;
 using Sidecar.Retries;
 
 namespace Sidecar.Pipeline;
 
 internal static class RetryServiceCollectionExtensions
 {
-    /// <summary>Registers the retry engine: decider, transforms, caps on buffered bytes and waiting requests.</summary>
+    /// <summary>Registers the retry engine: decider, attempt loop, hedging, transforms, caps on buffered bytes and waiting requests.</summary>
     public static IServiceCollection AddSidecarRetries(this IServiceCollection services)
     {
         services.AddSingleton<RetryDecider>();
+        services.AddSingleton<AttemptLoop>();
+        services.AddSingleton<SingleAttemptForwarder>();
         services.AddSingleton<BackoffWaitLimiter>();
         services.AddSingleton<BufferedBytesAccount>();
-        services.AddSingleton<ResponseConditionEvaluator>();
         services.AddSingleton<AttemptHeadersTransform>();
         services.AddSingleton<RetryResponseTransform>();
         services.AddSingleton<HedgedForwarder>();

@@ -1,16 +1,8 @@
 namespace Sidecar.Policies;
 
-/// <summary>Fixed limits of the retry logic, with the reason for each.</summary>
+/// <summary>Fixed limits of the retry logic, with the reason for each (the one-day cap on durations is <c>ConfigReader.MaxDuration</c>).</summary>
 internal static class RetryConstants
 {
-    /// <summary>
-    /// The longest duration any header (<c>Retry-After</c>, pushback, caller deadline) is read as; longer
-    /// values, including ones that would overflow, are capped here. A day is far beyond any deadline or
-    /// <c>retry_after.max</c> a policy can sensibly have, so capping never changes a decision ("wait longer
-    /// than allowed" stays "longer than allowed"), and it stays well within <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/>'s range.
-    /// </summary>
-    public static readonly TimeSpan MaxHeaderDuration = TimeSpan.FromDays(1);
-
     /// <summary>
     /// Into how many shares <c>limits.max_waiting_retries</c> is split at most; one cluster holds at most one share
     /// (with fewer clusters, one share each). So a configuration of up to four clusters guarantees each its equal

@@ -1,4 +1,4 @@
-using Sidecar.Policies;
+using Sidecar.Configuration;
 
 namespace Sidecar.Retries;
 
@@ -12,14 +12,14 @@ internal static class DeadlineHeaderParser
     /// Parses <c>x-sidecar-timeout-ms</c>: a positive decimal integer of milliseconds, optional whitespace around it.
     /// </summary>
     /// <param name="value">The header value; <c>null</c> when absent.</param>
-    /// <param name="timeout">The timeout; values above <see cref="RetryConstants.MaxHeaderDuration"/> (or overflowing) are capped there.</param>
+    /// <param name="timeout">The timeout; values above <see cref="ConfigReader.MaxDuration"/> (or overflowing) are capped there.</param>
     /// <returns><c>false</c> for absent, malformed, signed or zero values, which the caller ignores (the policy's timeout applies).
     /// Zero is rejected rather than read as "already expired": Envoy's similar header uses 0 for "no timeout",
     /// so either reading would surprise someone, and ignoring it is the safe one.</returns>
     public static bool TryParseTimeoutMs(string? value, out TimeSpan timeout)
     {
         timeout = TimeSpan.Zero;
-        var maxMilliseconds = (long)RetryConstants.MaxHeaderDuration.TotalMilliseconds;
+        var maxMilliseconds = (long)ConfigReader.MaxDuration.TotalMilliseconds;
         if (!HeaderSyntax.TryParseDigits(HeaderSyntax.TrimOws(value), maxMilliseconds, out var milliseconds) || milliseconds == 0)
         {
             return false;
@@ -35,7 +35,7 @@ internal static class DeadlineHeaderParser
     /// </summary>
     /// <param name="value">The header value; <c>null</c> when absent.</param>
     /// <param name="timeout">The timeout, rounded up to whole ticks (100 ns) so a positive timeout never becomes zero;
-    /// values above <see cref="RetryConstants.MaxHeaderDuration"/> are capped there.</param>
+    /// values above <see cref="ConfigReader.MaxDuration"/> are capped there.</param>
     /// <returns><c>false</c> for absent, malformed (9+ digits, unknown or missing unit, sign) or zero values.</returns>
     public static bool TryParseGrpcTimeout(string? value, out TimeSpan timeout)
     {
@@ -77,7 +77,7 @@ internal static class DeadlineHeaderParser
                 return false;
         }
 
-        timeout = TimeSpan.FromTicks(Math.Min(ticks, RetryConstants.MaxHeaderDuration.Ticks));
+        timeout = TimeSpan.FromTicks(Math.Min(ticks, ConfigReader.MaxDuration.Ticks));
         return true;
     }
 }

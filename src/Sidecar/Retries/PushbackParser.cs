@@ -1,4 +1,4 @@
-using Sidecar.Policies;
+using Sidecar.Configuration;
 
 namespace Sidecar.Retries;
 
@@ -13,7 +13,7 @@ internal static class PushbackParser
     /// Parses an optionally signed decimal integer of milliseconds surrounded by optional whitespace.
     /// </summary>
     /// <param name="value">The header value; <c>null</c> when absent.</param>
-    /// <param name="delay">The delay asked for; longer than <see cref="RetryConstants.MaxHeaderDuration"/> (or overflowing) is capped there. Zero when <paramref name="stop"/>.</param>
+    /// <param name="delay">The delay asked for; longer than <see cref="ConfigReader.MaxDuration"/> (or overflowing) is capped there. Zero when <paramref name="stop"/>.</param>
     /// <param name="stop"><c>true</c> for a negative value: the upstream asks not to be retried.</param>
     /// <returns><c>false</c> for an absent, empty or malformed value (a sign alone, <c>+</c>, fractions, text), which the caller ignores.
     /// Unlike gRPC, which treats an unparseable pushback as "stop", garbage here is ignored: the header is ours
@@ -42,7 +42,7 @@ internal static class PushbackParser
     /// integer is a delay; anything else (negative, empty, malformed, repeated) means "do not retry".
     /// </summary>
     /// <param name="value">The header value; <c>null</c> when absent or repeated.</param>
-    /// <param name="delay">The exact delay asked for, capped at <see cref="RetryConstants.MaxHeaderDuration"/>.</param>
+    /// <param name="delay">The exact delay asked for, capped at <see cref="ConfigReader.MaxDuration"/>.</param>
     /// <returns><c>false</c>: do not retry.</returns>
     public static bool TryParseGrpc(string? value, out TimeSpan delay)
     {
@@ -65,7 +65,7 @@ internal static class PushbackParser
             span = span[1..];
         }
 
-        var maxMilliseconds = (long)RetryConstants.MaxHeaderDuration.TotalMilliseconds;
+        var maxMilliseconds = (long)ConfigReader.MaxDuration.TotalMilliseconds;
         return HeaderSyntax.TryParseDigits(span, maxMilliseconds, out milliseconds);
     }
 }

@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Primitives;
-using Sidecar.Policies;
+using Sidecar.Configuration;
 
 namespace Sidecar.Retries;
 
@@ -31,7 +31,7 @@ internal static class RetryAfterParser
     /// <param name="headerValue">The field value; <c>null</c> when absent. Optional whitespace around it is ignored.</param>
     /// <param name="now">The current time, against which an HTTP-date is measured.</param>
     /// <param name="delay">How long the server asks to wait: the seconds given, or the time until the date given
-    /// (zero for a date in the past). Anything longer than <see cref="RetryConstants.MaxHeaderDuration"/> (one day),
+    /// (zero for a date in the past). Anything longer than <see cref="ConfigReader.MaxDuration"/> (one day),
     /// including values too large for any integer type, is read as exactly that cap.</param>
     /// <returns><c>false</c> for absent, empty or malformed values (signs, fractions, lists, unknown date formats).</returns>
     public static bool TryParse(string? headerValue, DateTimeOffset now, out TimeSpan delay)
@@ -43,7 +43,7 @@ internal static class RetryAfterParser
             return false;
         }
 
-        var cap = RetryConstants.MaxHeaderDuration;
+        var cap = ConfigReader.MaxDuration;
         if (char.IsAsciiDigit(span[0]))
         {
             // Seconds are read here rather than by RetryConditionHeaderValue, which rejects more than int.MaxValue:

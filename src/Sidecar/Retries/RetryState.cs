@@ -1,4 +1,3 @@
-using Sidecar.Hedging;
 using Sidecar.Policies;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
@@ -7,7 +6,9 @@ namespace Sidecar.Retries;
 
 /// <summary>
 /// Per-request retry state, set as an <see cref="HttpContext"/> feature for requests on a route with a policy, so the
-/// request and response transforms of each attempt can read and decide. Requests without a policy never create one.
+/// request and response transforms of each attempt can read it. Requests without a policy never create one. What the
+/// request is (route, limits, body) is set when it starts; what an attempt leaves behind (its response, the verdict
+/// on it) only through <see cref="RetryDecider"/>, and the attempt's timer only through <see cref="AttemptTiming"/>.
 /// </summary>
 internal sealed class RetryState
 {
@@ -54,27 +55,33 @@ internal sealed class RetryState
     public IReplayableBody? Body { get; set; }
 
     /// <summary>A gRPC call (<c>content-type: application/grpc*</c>): gRPC conditions, deadline and attempt headers apply.</summary>
-    public bool IsGrpc { get; set; }
-
-    /// <summary>
-    /// <see cref="TimeProvider.GetTimestamp"/> value at which the current attempt's time runs out (the nearer of its
-    /// per-try timeout and the deadline), or <see cref="long.MaxValue"/> for none: what <c>grpc-timeout</c> tells the upstream.
-    /// </summary>
-    public long AttemptDeadlineTimestamp { get; set; } = long.MaxValue;
-
-    /// <summary>The gRPC status of the current attempt's trailers-only response; -1 when it had none.</summary>
-    public int GrpcStatus { get; set; } = -1;
+    public bool IsGrpc { get; init; }
 
     /// <summary>The body was not buffered because the overload manager had stopped buffering (a retry is skipped as <c>overloaded</c>).</summary>
     public bool BufferingShed { get; set; }
+
+    /// <summary>With hedging: the attempt this state belongs to (each hedged attempt has its own state).</summary>
+    public IHedgedAttempt? Hedge { get; private init; }
 
     /// <summary>1-based number of the attempt in flight.</summary>
     public int Attempt { get; private set; }
 
     public bool IsLastAttempt => Attempt >= MaxAttempts;
 
+    /// <summary>
+    /// <see cref="TimeProvider.GetTimestamp"/> value at which the current attempt's time runs out (the nearer of its
+    /// per-try timeout and the deadline), or <see cref="long.MaxValue"/> for none: what <c>grpc-timeout</c> tells the upstream.
+    /// </summary>
+    public long AttemptDeadlineTimestamp { get; private set; } = long.MaxValue;
+
     /// <summary>The attempt's timer (per-try timeout and deadline); disarmed once the response is committed.</summary>
-    public CancellationTokenSource? AttemptTimeout { get; set; }
+    public CancellationTokenSource? AttemptTimeout { get; private set; }
+
+    /// <summary>Status of the committed or suppressed response of the current attempt; 0 when none arrived.</summary>
+    public int ResponseStatus { get; private set; }
+
+    /// <summary>The gRPC status of the current attempt's trailers-only response; -1 when it had none.</summary>
+    public int GrpcStatus { get; private set; } = -1;
 
     public AttemptVerdict Verdict { get; private set; }
 
@@ -91,32 +98,72 @@ internal sealed class RetryState
     public TimeSpan PreviousDelay { get; private set; }
 
     /// <summary>The request holds one of its plan's <see cref="RetryPlan.RetrySlots"/> until it ends.</summary>
-    public bool HoldsRetrySlot { get; set; }
-
-    /// <summary>Status of the committed or suppressed response of the current attempt; 0 when none arrived.</summary>
-    public int ResponseStatus { get; set; }
-
-    /// <summary>With hedging: the attempt this state belongs to (each hedged attempt has its own state).</summary>
-    public HedgeAttempt? Hedge { get; set; }
+    public bool HoldsRetrySlot { get; private set; }
 
     /// <summary>The state of hedged attempt <paramref name="number"/> of this request.</summary>
-    public RetryState ForHedge(int number, int maxAttempts)
+    public RetryState ForHedge(int number, int maxAttempts, IHedgedAttempt hedge)
     {
-        var state = new RetryState(Route, Plan, maxAttempts, StartTimestamp, DeadlineTimestamp, IsIdempotent) { BodyReplayable = BodyReplayable, BufferingShed = BufferingShed, IsGrpc = IsGrpc };
+        var state = new RetryState(Route, Plan, maxAttempts, StartTimestamp, DeadlineTimestamp, IsIdempotent)
+        {
+            BodyReplayable = BodyReplayable,
+            BufferingShed = BufferingShed,
+            IsGrpc = IsGrpc,
+            Hedge = hedge,
+        };
         state.BeginAttempt(number);
         return state;
     }
 
-    /// <summary>The current attempt ended because its own timer (per-try timeout or deadline) fired.</summary>
-    public bool AttemptTimedOut { get; set; }
-
     public void BeginAttempt(int attempt)
     {
         Attempt = attempt;
-        AttemptTimedOut = false;
         Verdict = AttemptVerdict.Pending;
         ResponseStatus = 0;
         GrpcStatus = -1;
+    }
+
+    /// <summary>The attempt's timer is armed (<see cref="AttemptTiming.Arm"/>).</summary>
+    public void Arm(CancellationTokenSource timer, long attemptDeadlineTimestamp)
+    {
+        AttemptTimeout = timer;
+        AttemptDeadlineTimestamp = attemptDeadlineTimestamp;
+    }
+
+    /// <summary>The attempt is over: its timer belongs to nobody any more.</summary>
+    public void Disarm() => AttemptTimeout = null;
+
+    /// <summary>The response of the current attempt arrived (its status and, for gRPC, a trailers-only status).</summary>
+    public void RecordResponse(int status, int grpcStatus)
+    {
+        ResponseStatus = status;
+        GrpcStatus = grpcStatus;
+    }
+
+    /// <summary>Takes a <c>max_concurrent_retries</c> slot, once per request: later retries of the request keep it.</summary>
+    public bool TryTakeRetrySlot()
+    {
+        if (HoldsRetrySlot)
+        {
+            return true;
+        }
+
+        if (!Plan.RetrySlots.TryEnter())
+        {
+            return false;
+        }
+
+        HoldsRetrySlot = true;
+        return true;
+    }
+
+    /// <summary>The request ended: its retry slot goes back.</summary>
+    public void ReleaseRetrySlot()
+    {
+        if (HoldsRetrySlot)
+        {
+            HoldsRetrySlot = false;
+            Plan.RetrySlots.Exit();
+        }
     }
 
     public void ScheduleRetry(TimeSpan delay, string reason)

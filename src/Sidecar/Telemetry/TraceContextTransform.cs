@@ -22,7 +22,7 @@ internal sealed class TraceContextTransform : RequestTransform
 
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
-        // An attempt span is current while YARP forwards an attempt (RetryMiddleware, HedgedForwarder); nothing else
+        // An attempt span is current while YARP forwards an attempt (AttemptLoop, HedgedForwarder); nothing else
         // starts spans from the Sidecar source on this path. Unsampled attempts are sent too, with their 00 flags.
         if (Activity.Current is { } attempt && ReferenceEquals(attempt.Source, SidecarActivitySource.Source))
         {

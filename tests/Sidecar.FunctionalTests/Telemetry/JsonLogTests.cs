@@ -46,7 +46,7 @@ public sealed class JsonLogTests
         var lines = ParseAll(sidecar.Output);
         var retry = Assert.Single(lines, l => l.GetProperty("EventId").GetInt32() == 200);
         Assert.Equal("Debug", retry.GetProperty("LogLevel").GetString());
-        Assert.Equal("Sidecar.Retries.RetryMiddleware", retry.GetProperty("Category").GetString());
+        Assert.Equal("Sidecar.Retries.AttemptLoop", retry.GetProperty("Category").GetString());
         var state = retry.GetProperty("State");
         Assert.Equal("orders-read", Text(state.GetProperty("Route")));
         Assert.Equal("2", Text(state.GetProperty("Attempt")));

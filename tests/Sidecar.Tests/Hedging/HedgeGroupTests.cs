@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Sidecar.Hedging;
 using Yarp.ReverseProxy.Model;
 
@@ -66,5 +65,5 @@ public sealed class HedgeGroupTests
     }
 
     private static HedgeAttempt Attempt(HedgeGroup group, int number) =>
-        new(number, group, new DefaultHttpContext(), new DestinationState("d" + number), new CancellationTokenSource(), new Pipe());
+        new(number, group, request: null!, new DestinationState("d" + number));
 }

@@ -52,7 +52,7 @@ public sealed class SidecarLoggingTests
     {
         var enabled = Enabled(Configuration(), new SidecarHostOptions());
 
-        Assert.Equal(LogLevel.Information, enabled("Sidecar.Retries.RetryMiddleware"));
+        Assert.Equal(LogLevel.Information, enabled("Sidecar.Retries.AttemptLoop"));
         Assert.Equal(LogLevel.Warning, enabled("Microsoft.AspNetCore.Server.Kestrel"));
         Assert.Equal(LogLevel.Error, enabled("Yarp.ReverseProxy.Forwarder.HttpForwarder"));
         Assert.Equal(LogLevel.None, enabled("Microsoft.AspNetCore.Hosting.Diagnostics"));
@@ -63,7 +63,7 @@ public sealed class SidecarLoggingTests
     {
         var enabled = Enabled(Configuration(("Logging:LogLevel:Default", "Debug")), new SidecarHostOptions());
 
-        Assert.Equal(LogLevel.Debug, enabled("Sidecar.Retries.RetryMiddleware"));
+        Assert.Equal(LogLevel.Debug, enabled("Sidecar.Retries.AttemptLoop"));
         Assert.Equal(LogLevel.Debug, enabled("Microsoft.AspNetCore.Server.Kestrel"));
         Assert.Equal(LogLevel.Error, enabled("Yarp.ReverseProxy.Forwarder.HttpForwarder"));
     }
@@ -79,7 +79,7 @@ public sealed class SidecarLoggingTests
 
         Assert.Equal(LogLevel.Warning, enabled("Yarp.ReverseProxy.Forwarder.HttpForwarder"));
         Assert.Equal(LogLevel.Error, enabled("Sidecar.Logging.RetryLog"));
-        Assert.Equal(LogLevel.Debug, enabled("Sidecar.Retries.RetryMiddleware"));
+        Assert.Equal(LogLevel.Debug, enabled("Sidecar.Retries.AttemptLoop"));
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class SidecarLoggingTests
 
         var enabled = Enabled(configuration, new SidecarHostOptions { LogLevel = LogLevel.Error });
 
-        Assert.Equal(LogLevel.Error, enabled("Sidecar.Retries.RetryMiddleware"));
+        Assert.Equal(LogLevel.Error, enabled("Sidecar.Retries.AttemptLoop"));
         Assert.Equal(LogLevel.Error, enabled("Microsoft.AspNetCore.Server.Kestrel"));
         Assert.Equal(LogLevel.None, enabled("Microsoft.AspNetCore.Hosting.Diagnostics"));
     }
@@ -99,7 +99,7 @@ public sealed class SidecarLoggingTests
     {
         var enabled = Enabled(Configuration(), new SidecarHostOptions { LogLevel = LogLevel.Debug });
 
-        Assert.Equal(LogLevel.Debug, enabled("Sidecar.Retries.RetryMiddleware"));
+        Assert.Equal(LogLevel.Debug, enabled("Sidecar.Retries.AttemptLoop"));
         Assert.Equal(LogLevel.Warning, enabled("Microsoft.AspNetCore.Server.Kestrel"));
     }
 

@@ -36,7 +36,7 @@ public sealed class RetryResponseTransformTests : IDisposable
     private readonly RetryResponseTransform _transform;
 
     public RetryResponseTransformTests() =>
-        _transform = new RetryResponseTransform(_harness.Decider, new ResponseConditionEvaluator(), _harness.Metrics.Metrics);
+        _transform = new RetryResponseTransform(_harness.Decider);
 
     public void Dispose() => _harness.Dispose();
 
@@ -56,7 +56,7 @@ public sealed class RetryResponseTransformTests : IDisposable
     {
         var state = _harness.NewRequest("r");
         using var timer = new CancellationTokenSource(TimeSpan.FromSeconds(1), _harness.Time);
-        state.AttemptTimeout = timer;
+        state.Arm(timer, long.MaxValue);
         var context = Context(state, HttpStatusCode.OK);
 
         await _transform.ApplyAsync(context);

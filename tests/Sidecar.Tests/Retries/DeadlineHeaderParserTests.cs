@@ -1,4 +1,4 @@
-using Sidecar.Policies;
+using Sidecar.Configuration;
 using Sidecar.Retries;
 using Sidecar.Tests.TestSupport;
 
@@ -110,12 +110,12 @@ public sealed class DeadlineHeaderParserTests
         {
             if (DeadlineHeaderParser.TryParseTimeoutMs(value, out var timeout))
             {
-                Assert.InRange(timeout, TimeSpan.FromTicks(1), RetryConstants.MaxHeaderDuration);
+                Assert.InRange(timeout, TimeSpan.FromTicks(1), ConfigReader.MaxDuration);
             }
 
             if (DeadlineHeaderParser.TryParseGrpcTimeout(value, out timeout))
             {
-                Assert.InRange(timeout, TimeSpan.FromTicks(1), RetryConstants.MaxHeaderDuration);
+                Assert.InRange(timeout, TimeSpan.FromTicks(1), ConfigReader.MaxDuration);
             }
         }
     }

@@ -1,4 +1,4 @@
-using Sidecar.Policies;
+using Sidecar.Configuration;
 using Sidecar.Retries;
 using Sidecar.Tests.TestSupport;
 
@@ -70,7 +70,7 @@ public sealed class PushbackParserTests
         foreach (var value in FuzzStrings.Generate(20_000, 2, "250", "-1", "0"))
         {
             var parsed = PushbackParser.TryParse(value, out var delay, out var stop);
-            Assert.InRange(delay, TimeSpan.Zero, RetryConstants.MaxHeaderDuration);
+            Assert.InRange(delay, TimeSpan.Zero, ConfigReader.MaxDuration);
             Assert.True(parsed || (!stop && delay == TimeSpan.Zero));
             Assert.False(stop && delay != TimeSpan.Zero);
         }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Primitives;
-using Sidecar.Policies;
+using Sidecar.Configuration;
 using Sidecar.Retries;
 using Sidecar.Tests.TestSupport;
 
@@ -33,7 +33,7 @@ public sealed class RetryAfterParserTests
     public void TryParse_HugeDeltaSeconds_CapsAtOneDay(string value)
     {
         Assert.True(RetryAfterParser.TryParse(value, Now, out var delay));
-        Assert.Equal(RetryConstants.MaxHeaderDuration, delay);
+        Assert.Equal(ConfigReader.MaxDuration, delay);
         Assert.Equal(TimeSpan.FromDays(1), delay);
     }
 
@@ -219,7 +219,7 @@ public sealed class RetryAfterParserTests
             {
                 if (RetryAfterParser.TryParse(value, now, out var delay))
                 {
-                    Assert.InRange(delay, TimeSpan.Zero, RetryConstants.MaxHeaderDuration);
+                    Assert.InRange(delay, TimeSpan.Zero, ConfigReader.MaxDuration);
                 }
                 else
                 {

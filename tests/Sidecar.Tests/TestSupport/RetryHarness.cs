@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
 using Sidecar.Logging;
 using Sidecar.Policies;
@@ -12,7 +11,7 @@ namespace Sidecar.TestSupport;
 
 /// <summary>
 /// The retry core wired as the host wires it (config store, route table, decider, metrics in a container of their
-/// own), on a <see cref="FakeTimeProvider"/> and a fixed random source, so a test drives time and jitter by hand.
+/// own), on a <see cref="WatchedClock"/> (a FakeTimeProvider) and a fixed random source, so a test drives time and jitter by hand.
 /// </summary>
 internal sealed class RetryHarness : IDisposable
 {
@@ -28,7 +27,8 @@ internal sealed class RetryHarness : IDisposable
         Decider = new RetryDecider(Time, Random, Metrics.Metrics, WaitLimiter, Drain);
     }
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    /// <summary>The fake clock, which also tells when a timer is armed on it.</summary>
+    public WatchedClock Time { get; } = new();
 
     public FixedRandom Random { get; } = new();
 

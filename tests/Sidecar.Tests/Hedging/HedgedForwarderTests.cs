@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Sidecar.Hedging;
 using Sidecar.Pipeline;
 using Sidecar.Retries;
 using Sidecar.Telemetry;
@@ -8,7 +9,7 @@ using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms;
 
-namespace Sidecar.Tests.Pipeline;
+namespace Sidecar.Tests.Hedging;
 
 /// <summary>
 /// <see cref="HedgedForwarder"/> racing scripted attempts on a fake clock: a hedge starts after <c>delay</c> or at once
@@ -27,9 +28,24 @@ public sealed class HedgedForwarderTests : IDisposable
             retry_on: { status: [503] }
             budget: { enabled: false }
             hedge: { delay: 50ms, max_extra: 1 }
+          broke:
+            max_attempts: 3
+            retry_on: { status: [503] }
+            budget: { ratio: 0, min_per_second: 0 }
+            hedge: { delay: 50ms, max_extra: 2 }
+          single:
+            max_attempts: 3
+            retry_on: { status: [503] }
+            budget: { enabled: false }
+            max_concurrent_retries: 1
+            hedge: { delay: 50ms, max_extra: 2 }
         routes:
           - { name: h, match: { path: "/h/{**rest}" }, cluster: app, policy: h }
+          - { name: broke, match: { path: "/b/{**rest}" }, cluster: app, policy: broke }
+          - { name: single, match: { path: "/s/{**rest}" }, cluster: app, policy: single }
         """;
+
+    private static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(50);
 
     private static readonly TimeSpan Safety = TimeSpan.FromSeconds(30);
 
@@ -44,8 +60,8 @@ public sealed class HedgedForwarderTests : IDisposable
     public HedgedForwarderTests()
     {
         _harness.Random.Value = 0;
-        _forwarder = new ScriptedForwarder(new RetryResponseTransform(_harness.Decider, new ResponseConditionEvaluator(), _harness.Metrics.Metrics), _first, _second);
-        _hedger = new HedgedForwarder(_forwarder, _harness.Time, _harness.Random, _harness.Metrics.Metrics);
+        _forwarder = new ScriptedForwarder(new RetryResponseTransform(_harness.Decider), _first, _second);
+        _hedger = new HedgedForwarder(_forwarder, _harness.Decider, _harness.Time, _harness.Random, _harness.Metrics.Metrics);
         _context.Request.Method = HttpMethods.Get;
         _context.Response.Body = new MemoryStream();
         _feature = new ProxyFeature([Destination("d1", _first), Destination("d2", _second)]);
@@ -131,10 +147,134 @@ public sealed class HedgedForwarderTests : IDisposable
         Assert.False(_second.Started.Task.IsCompleted);
     }
 
-    private Task<(RequestOutcome Outcome, int Attempts)> Forward(CancellationToken requestAborted)
+    [Fact]
+    public async Task ForwardAsync_UpstreamSaysDoNotRetry_OneAttemptAndItsResponseReturned()
+    {
+        _first.Headers.Add(("x-sidecar-retry-pushback-ms", "-1"));
+        _first.Headers.Add(("Retry-After", "30"));
+        _first.Answer.SetResult(HttpStatusCode.ServiceUnavailable);
+
+        var (outcome, attempts) = await Forward(CancellationToken.None).WaitAsync(Safety);
+
+        Assert.Equal(RequestOutcome.NotRetryable, outcome);
+        Assert.Equal(1, attempts);
+        Assert.Equal(503, _context.Response.StatusCode);
+        Assert.Equal("one", Body());
+        Assert.False(_second.Started.Task.IsCompleted);
+        Assert.Contains("sidecar_retries_skipped_total{reason=\"pushback\",route=\"h\"} 1", _harness.Metrics.Render(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_LoneRetryableResponseRefusedByTheBudget_ThatResponseReturned()
+    {
+        _first.Answer.SetResult(HttpStatusCode.ServiceUnavailable);
+
+        var (outcome, attempts) = await Forward(CancellationToken.None, "broke").WaitAsync(Safety);
+
+        Assert.Equal(RequestOutcome.BudgetExhausted, outcome);
+        Assert.Equal(1, attempts);
+        Assert.Equal(503, _context.Response.StatusCode);
+        Assert.Equal("one", Body());
+        Assert.False(_second.Started.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_BudgetRefusesTheHedge_AskedOnceAndNoLaterDelayAsksAgain()
+    {
+        var race = Forward(CancellationToken.None, "broke");
+        await _first.Started.Task.WaitAsync(Safety);
+        await _harness.Time.AdvanceWhenArmedAsync(Delay);
+        await SkippedAsync("broke", "budget");
+
+        _harness.Time.Advance(Delay * 4);
+        _first.Answer.SetResult(HttpStatusCode.OK);
+        var (outcome, attempts) = await race.WaitAsync(Safety);
+
+        Assert.Equal(RequestOutcome.Success, outcome);
+        Assert.Equal(1, attempts);
+        Assert.Equal(1, _harness.Time.ArmedCount(Delay));
+        var metrics = _harness.Metrics.Render();
+        Assert.Contains("sidecar_retries_skipped_total{reason=\"budget\",route=\"broke\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("sidecar_retry_budget_exhausted_total{cluster=\"app\"} 1", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("sidecar_retries_total{reason=\"hedge\"", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_ConcurrentRetriesCapTaken_NoHedgeStarts()
+    {
+        var other = _harness.NewRequest("single");
+        Assert.True(other.TryTakeRetrySlot());
+
+        var race = Forward(CancellationToken.None, "single");
+        await _first.Started.Task.WaitAsync(Safety);
+        await _harness.Time.AdvanceWhenArmedAsync(Delay);
+        await SkippedAsync("single", "concurrency");
+        _first.Answer.SetResult(HttpStatusCode.OK);
+        var (outcome, attempts) = await race.WaitAsync(Safety);
+
+        Assert.Equal(RequestOutcome.Success, outcome);
+        Assert.Equal(1, attempts);
+        Assert.False(_second.Started.Task.IsCompleted);
+        Assert.Equal(1, _harness.Time.ArmedCount(Delay));
+        Assert.Equal(1, _harness.Route("single").Retry!.RetrySlots.Current);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_HedgeTakesTheRequestsRetrySlotOnce_AndTheRequestGivesItBack()
+    {
+        var state = _harness.NewRequest("single");
+        var race = Forward(CancellationToken.None, state);
+        await _first.Started.Task.WaitAsync(Safety);
+        await _harness.Time.AdvanceWhenArmedAsync(Delay);
+        await _second.Started.Task.WaitAsync(Safety);
+
+        Assert.True(state.HoldsRetrySlot);
+        Assert.Equal(1, _harness.Route("single").Retry!.RetrySlots.Current);
+        _second.Answer.SetResult(HttpStatusCode.OK);
+        Assert.Equal((RequestOutcome.SuccessAfterRetry, 2), await race.WaitAsync(Safety));
+        state.ReleaseRetrySlot();
+        Assert.Equal(0, _harness.Route("single").Retry!.RetrySlots.Current);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_LoneRetryableResponseWithRetryAfter_NextAttemptWaitsForIt()
+    {
+        _first.Headers.Add(("Retry-After", "1"));
+        _first.Answer.SetResult(HttpStatusCode.ServiceUnavailable);
+        var race = Forward(CancellationToken.None);
+        await _harness.Time.ArmedAsync(TimeSpan.FromSeconds(1)).WaitAsync(Safety);
+
+        _harness.Time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(_second.Started.Task.IsCompleted);
+        _harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await _second.Started.Task.WaitAsync(Safety);
+        _second.Answer.SetResult(HttpStatusCode.OK);
+        var (outcome, attempts) = await race.WaitAsync(Safety);
+
+        Assert.Equal(RequestOutcome.SuccessAfterRetry, outcome);
+        Assert.Equal(2, attempts);
+        Assert.Equal("two", Body());
+        Assert.Equal(0, _harness.Route("h").Retry!.Cluster.WaitingRetries.Current);
+    }
+
+    private Task<(RequestOutcome Outcome, int Attempts)> Forward(CancellationToken requestAborted, string route = "h") =>
+        Forward(requestAborted, _harness.NewRequest(route));
+
+    private Task<(RequestOutcome Outcome, int Attempts)> Forward(CancellationToken requestAborted, RetryState state)
     {
         _context.Features.Set<IReverseProxyFeature>(_feature);
-        return _hedger.ForwardAsync(_context, _feature, _harness.NewRequest("h"), body: null, requestAborted);
+        return _hedger.ForwardAsync(_context, _feature, state, body: null, requestAborted);
+    }
+
+    /// <summary>Waits until the route's retry log has counted a skip for <paramref name="reason"/> (the race loop decides on its own task).</summary>
+    private async Task SkippedAsync(string route, string reason)
+    {
+        var deadline = DateTime.UtcNow + Safety;
+        while (!_harness.Metrics.Render().Contains($"sidecar_retries_skipped_total{{reason=\"{reason}\",route=\"{route}\"}} 1", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"No {reason} skip was counted.");
+            await Task.Yield();
+        }
     }
 
     private string Body() => Encoding.UTF8.GetString(((MemoryStream)_context.Response.Body).ToArray());
@@ -154,6 +294,8 @@ public sealed class HedgedForwarderTests : IDisposable
         public TaskCompletionSource<HttpStatusCode> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool Cancelled { get; set; }
+
+        public List<(string Name, string Value)> Headers { get; } = [];
     }
 
     /// <summary>Stands in for YARP's forwarder: runs the response transform as YARP does, then streams the body unless suppressed.</summary>
@@ -178,6 +320,11 @@ public sealed class HedgedForwarderTests : IDisposable
             }
 
             using var response = new HttpResponseMessage(status) { Content = new StringContent(upstream.Body) };
+            foreach (var (name, value) in upstream.Headers)
+            {
+                response.Headers.TryAddWithoutValidation(name, value);
+            }
+
             // Status first, as YARP does before its response transforms: the transform may make this attempt the
             // winner, and the hedger then relays the status at once (set after, it once relayed the default 200).
             context.Response.StatusCode = (int)status;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.IO.Pipelines;
 using Sidecar.BodyReplay;
 using Sidecar.Forwarding;
-using Sidecar.Hedging;
 using Sidecar.Http;
 using Sidecar.Policies;
 using Sidecar.Retries;
@@ -10,28 +8,32 @@ using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
-namespace Sidecar.Pipeline;
+namespace Sidecar.Hedging;
 
 /// <summary>
 /// Hedging (<c>hedge: {delay, max_extra}</c>) for idempotent requests with a replayable body:
 /// 1. Attempt 1 starts on one destination, on a shadow context (see <see cref="ShadowHttpContext"/>).
 /// 2. When no attempt has won after <c>delay</c>, or an attempt fails, another starts on the next destination, as
-///    long as attempts remain and the cluster's retry budget allows (hedges are retries for the budget).
-/// 3. The first attempt whose response is acceptable wins (<see cref="RetryResponseTransform"/> claims it); the others
-///    are cancelled, and the winner's status, headers and streamed body become the caller's response.
+///    long as attempts remain and it passes the retry decision (<see cref="RetryDecider.TryAdmitExtraAttempt"/>): the
+///    budget, <c>max_concurrent_retries</c>, <c>max_waiting_retries</c>, the deadline and the upstream's pushback
+///    bound hedges as they bound retries. The first refusal stops the race from asking again.
+/// 3. The first attempt whose response is acceptable wins (the response transform claims it through the decider);
+///    the others are cancelled, and the winner's status, headers and streamed body become the caller's response.
 /// Hedged attempts choose their destination here rather than through YARP's load balancer, so they do not feed
 /// passive health checks.
 /// </summary>
 internal sealed class HedgedForwarder
 {
     private readonly IHttpForwarder _forwarder;
+    private readonly RetryDecider _decider;
     private readonly TimeProvider _timeProvider;
     private readonly IRandomSource _random;
     private readonly SidecarMetrics _metrics;
 
-    public HedgedForwarder(IHttpForwarder forwarder, TimeProvider timeProvider, IRandomSource random, SidecarMetrics metrics)
+    public HedgedForwarder(IHttpForwarder forwarder, RetryDecider decider, TimeProvider timeProvider, IRandomSource random, SidecarMetrics metrics)
     {
         _forwarder = forwarder;
+        _decider = decider;
         _timeProvider = timeProvider;
         _random = random;
         _metrics = metrics;
@@ -78,20 +80,34 @@ internal sealed class HedgedForwarder
                     anyFailed = true;
                 }
 
-                if ((anyFailed || delay.IsCompleted) && group.CanStartMore)
+                if (group.TryTakeAdmitted(out var wait))
                 {
-                    if (!plan.Options.Budget.Enabled || plan.Cluster.Budget.TryAcquireRetry(plan.Options.Budget))
+                    // A retryable response made room for its replacement, which passed the decision then: only the
+                    // upstream's Retry-After or pushback may still hold it back.
+                    if (wait > TimeSpan.Zero && !await _decider.WaitAsync(state, wait, requestAborted))
                     {
-                        _metrics.Retried(state.Route.RouteName, RetryReason.Hedge);
-                        state.Route.Log.Retried(RetryReason.Hedge);
-                        var next = destinations[(first + group.Started) % destinations.Count];
-                        Start(context, proxyFeature, state, body, group, attempts, next, requestAborted);
+                        return (RequestOutcome.ClientCancelled, group.Started);
+                    }
+
+                    if (group.Started >= group.MaxAttempts || group.HasWinner)
+                    {
+                        // An extra attempt started after the delay took the slot first (or another attempt won).
                         continue;
                     }
 
-                    _metrics.RetrySkipped(state.Route.RouteName, RetrySkipReason.Budget);
-                    state.Route.Log.Skipped(RetrySkipReason.Budget);
-                    _metrics.RetryBudgetExhausted(plan.Cluster.ClusterName);
+                    Start(context, proxyFeature, state, body, group, attempts, destinations[(first + group.Started) % destinations.Count], requestAborted);
+                    continue;
+                }
+
+                if ((anyFailed || delay.IsCompleted) && group.CanStartMore)
+                {
+                    if (_decider.TryAdmitExtraAttempt(state, group.Started, RetryReason.Hedge, serverDelay: null, out _, out _))
+                    {
+                        Start(context, proxyFeature, state, body, group, attempts, destinations[(first + group.Started) % destinations.Count], requestAborted);
+                        continue;
+                    }
+
+                    group.StopStarting();
                 }
 
                 if (group.InFlight == 0 && !group.HasWinner)
@@ -131,26 +147,25 @@ internal sealed class HedgedForwarder
                 await attempt.Forwarding;
                 attempt.Dispose();
             }
+
+            // An admitted replacement the race never started gives back the wait slot its decision took.
+            while (group.TryTakeAdmitted(out var unused))
+            {
+                if (unused > TimeSpan.Zero)
+                {
+                    _decider.EndWait(state);
+                }
+            }
         }
     }
 
     private void Start(HttpContext context, IReverseProxyFeature proxyFeature, RetryState parent, ReplayableRequestBody? body, HedgeGroup group, List<HedgeAttempt> attempts, DestinationState destination, CancellationToken requestAborted)
     {
         var number = group.Started + 1;
-        var state = parent.ForHedge(number, group.MaxAttempts);
-        var timeout = parent.Plan.Options.PerTryTimeout;
-        if (parent.HasDeadline)
-        {
-            var remaining = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), parent.DeadlineTimestamp);
-            timeout = timeout is { } t && t < remaining ? t : remaining;
-        }
-
-        var cancellation = AttemptCancellationSource.Create(requestAborted, timeout, _timeProvider);
-        state.AttemptTimeout = cancellation;
-        var pipe = new Pipe();
-        var shadow = ShadowHttpContext.Create(context, body, state, pipe, cancellation.Token);
-        var attempt = new HedgeAttempt(number, group, shadow, destination, cancellation, pipe);
-        state.Hedge = attempt;
+        var attempt = new HedgeAttempt(number, group, parent, destination);
+        var state = parent.ForHedge(number, group.MaxAttempts, attempt);
+        var cancellation = AttemptTiming.Arm(_timeProvider, state, _timeProvider.GetTimestamp(), requestAborted);
+        attempt.Attach(ShadowHttpContext.Create(context, body, state, attempt.Body, cancellation.Token), cancellation);
         group.OnStarted();
         attempts.Add(attempt);
         attempt.Forwarding = RunAsync(attempt, proxyFeature, state, requestAborted);

@@ -1,0 +1,67 @@
+using Sidecar.Forwarding;
+using Sidecar.Http;
+using Sidecar.Routing;
+using Sidecar.Telemetry;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Sidecar.Pipeline;
+
+/// <summary>The problem+json answers Sidecar gives the caller itself when the upstream's response cannot be used.</summary>
+internal static class ErrorAnswers
+{
+    public static Task CircuitOpenAsync(HttpContext context, RoutePlan route, int attempts) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Circuit open: every destination of the cluster is failing", route.RouteName, attempts, RequestOutcome.CircuitOpen.Label());
+
+    public static Task InvalidResponseAsync(HttpContext context, string? route, int attempts) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, InvalidUpstreamResponse.ProblemTitle, route, attempts, InvalidUpstreamResponse.ProblemReason);
+
+    public static Task BodyNotReplayableAsync(HttpContext context, string route, int attempts) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "The request body could not be sent again", route, attempts, RetrySkipReasons.Label(RetrySkipReason.BodyNotReplayable));
+
+    public static Task DeadlineBeforeAttemptAsync(HttpContext context, string route, int attempts) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "Deadline exceeded before the upstream answered", route, attempts, RequestOutcome.DeadlineExceeded.Label());
+
+    public static Task TimedOutAsync(HttpContext context, string route, int attempts, RequestOutcome outcome) =>
+        ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, attempts, outcome.Label());
+
+    /// <summary>Kestrel's own request limits (body too large, bad chunking) while buffering: the caller's fault.</summary>
+    public static Task CallerBodyAsync(HttpContext context, string route, BadHttpRequestException exception) =>
+        ProblemResponse.WriteAsync(context, exception.StatusCode, "The request body could not be read", route, 0, "bad_request", exception.Message);
+
+    /// <summary>
+    /// The problem+json for a forwarding error, on routes with and without a policy: 504 when the attempt ran out of
+    /// time (YARP's own timeout answers 504 too), 503 with no healthy destination, 400 when the caller's body broke
+    /// off, else 502. YARP itself would leave a bare status with an empty body.
+    /// </summary>
+    public static Task NoResponseAsync(HttpContext context, string? route, int attempts, RequestOutcome outcome, IForwarderErrorFeature errorFeature, bool timedOut)
+    {
+        var error = errorFeature.Error;
+        var reason = outcome.Label();
+        if (timedOut || context.Response.StatusCode == StatusCodes.Status504GatewayTimeout)
+        {
+            return ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, attempts, reason, error.ToString());
+        }
+
+        return error switch
+        {
+            ForwarderError.NoAvailableDestinations => ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, attempts, reason, error.ToString()),
+            // Kestrel's own limits (a chunked body past MaxRequestBodySize is 413) keep their status.
+            ForwarderError.RequestBodyClient => ProblemResponse.WriteAsync(context, CallerBodyStatus(errorFeature.Exception), "The request body could not be read", route, attempts, "bad_request", error.ToString()),
+            _ => ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, attempts, reason, error.ToString()),
+        };
+    }
+
+    /// <summary>The status Kestrel gives a body it refused (413 past MaxRequestBodySize), else 400.</summary>
+    private static int CallerBodyStatus(Exception? exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is BadHttpRequestException bad)
+            {
+                return bad.StatusCode;
+            }
+        }
+
+        return StatusCodes.Status400BadRequest;
+    }
+}

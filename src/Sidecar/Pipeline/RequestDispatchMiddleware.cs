@@ -1,0 +1,187 @@
+using Sidecar.BodyReplay;
+using Sidecar.Forwarding;
+using Sidecar.Grpc;
+using Sidecar.Hedging;
+using Sidecar.Overload;
+using Sidecar.Policies;
+using Sidecar.Retries;
+using Sidecar.Routing;
+using Sidecar.Telemetry;
+using Yarp.ReverseProxy.Model;
+
+namespace Sidecar.Pipeline;
+
+/// <summary>
+/// The entry point of every proxied request, placed in YARP's proxy pipeline before load balancing. Before it,
+/// Hosting's <c>RequestTargetGuard</c> refused CONNECT and over-limit bodies and YARP matched the route.
+/// 1. Admission (Overload/): while memory is short or <c>limits.max_concurrent_requests</c> are in flight, answer 503.
+/// 2. Hop-by-hop: remove the fields the caller's <c>Connection</c> header names, read the caller's <c>x-sidecar-*</c>
+///    overrides where the policy allows them, and strip those headers (Retries/<see cref="ControlHeaders"/>).
+/// 3. The route's plan comes from the current snapshot (Routing/<see cref="RouteTable"/>). No policy: forward once
+///    (<see cref="SingleAttemptForwarder"/>).
+/// 4. Policy: work out the deadline and attempt limit, and keep a copy of the body for replay as it is forwarded
+///    (BodyReplay/: a stream is never held back) unless the overload manager stopped buffering. An idempotent request
+///    on a policy with <c>hedge</c> reads its whole body, then races its attempts instead (Hedging/<see cref="HedgedForwarder"/>).
+/// 5. Otherwise the attempts run in Retries/<see cref="AttemptLoop"/>, sent through YARP by <see cref="YarpAttemptSender"/>;
+///    each response is decided by Retries/<see cref="RetryDecider"/> from <see cref="RetryResponseTransform"/>.
+/// 6. The request is counted and traced (<see cref="RequestCompletion"/>), retries summarized in the log (Logging/).
+/// </summary>
+internal sealed class RequestDispatchMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly SidecarConfigStore _store;
+    private readonly AttemptLoop _loop;
+    private readonly SingleAttemptForwarder _single;
+    private readonly HedgedForwarder _hedger;
+    private readonly BufferedBytesAccount _bufferedBytes;
+    private readonly RequestAdmission _admission;
+    private readonly SidecarMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
+
+    public RequestDispatchMiddleware(RequestDelegate next, SidecarConfigStore store, AttemptLoop loop, SingleAttemptForwarder single, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider)
+    {
+        _next = next;
+        _store = store;
+        _loop = loop;
+        _single = single;
+        _hedger = hedger;
+        _bufferedBytes = bufferedBytes;
+        _admission = admission;
+        _metrics = metrics;
+        _timeProvider = timeProvider;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.Request.Headers.Connection.Count != 0)
+        {
+            ConnectionOptions.RemoveNamedIn(context.Request.Headers);
+        }
+
+        var proxyFeature = context.GetReverseProxyFeature();
+        var route = _store.RouteTable.Find(proxyFeature.Route.Config.RouteId);
+        if (!_admission.TryEnter(out var shed))
+        {
+            return RejectAsync(context, route, shed);
+        }
+
+        if (route?.Retry is { } plan)
+        {
+            return ForwardWithPolicyAsync(context, proxyFeature, route, plan);
+        }
+
+        if (ControlHeaders.Any(context.Request.Headers))
+        {
+            ControlHeaders.Strip(context.Request.Headers);
+        }
+
+        return _single.ForwardAsync(context, _next, proxyFeature, route);
+    }
+
+    private async Task ForwardWithPolicyAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, RetryPlan plan)
+    {
+        var request = context.Request;
+        var options = plan.Options;
+        var start = _timeProvider.GetTimestamp();
+        var maxAttempts = options.AllowOverrides ? ControlHeaders.MaxAttempts(request.Headers, options.MaxAttempts) : options.MaxAttempts;
+        var deadline = AttemptTiming.Deadline(_timeProvider, start, options.Timeout, ControlHeaders.CallerTimeout(request.Headers, options.AllowOverrides));
+        if (ControlHeaders.Any(request.Headers))
+        {
+            ControlHeaders.Strip(request.Headers);
+        }
+
+        var state = new RetryState(route, plan, maxAttempts, start, deadline, Idempotency.IsIdempotent(request, options.Methods)) { IsGrpc = GrpcProtocol.IsGrpc(request) };
+        context.Features.Set(state);
+        plan.Cluster.Budget.RecordRequest();
+        _metrics.RequestStarted();
+        using var requestActivity = SidecarActivitySource.StartRequest(route.RouteName, request.Method, request.Headers);
+        var requestAborted = context.RequestAborted;
+        ReplayableRequestBody? body = null;
+        var outcome = RequestOutcome.Success;
+        try
+        {
+            var bufferLimit = options.BufferLimit;
+            if (!_admission.BufferingAllowed && HasBodyWithin(request, bufferLimit))
+            {
+                // Memory is short: forward this body once rather than hold a copy of it for a retry.
+                bufferLimit = 0;
+                state.BufferingShed = true;
+                _metrics.OverloadShed(OverloadAction.BodyNotBuffered.Label());
+            }
+
+            if (options.Hedge is not null && state.IsIdempotent && route.Breaker is null && !IsUpgrade(context))
+            {
+                // Hedged attempts read the body at the same time, so it is read whole before the first one.
+                bool replayable;
+                (body, replayable) = await ReplayableRequestBody.TryBufferAsync(request, bufferLimit, _bufferedBytes, requestAborted);
+                state.BodyReplayable = replayable;
+                if (replayable)
+                {
+                    int attempts;
+                    (outcome, attempts) = await _hedger.ForwardAsync(context, proxyFeature, state, body, requestAborted);
+                    state.BeginAttempt(attempts);
+                    return;
+                }
+            }
+            else
+            {
+                // Forwarded as it arrives, a copy kept on the way: a stream is never held back waiting for its end.
+                bool replayable;
+                (body, replayable) = ReplayableRequestBody.Tee(request, bufferLimit, _bufferedBytes);
+                state.BodyReplayable = replayable;
+                state.Body = body;
+            }
+
+            outcome = await _loop.RunAsync(state, new YarpAttemptSender(_next, context, proxyFeature, route, body, _metrics), requestAborted);
+        }
+        catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
+        {
+            // The caller left while its body was being buffered or during a wait: nothing to answer.
+            outcome = RequestOutcome.ClientCancelled;
+        }
+        catch (BadHttpRequestException ex)
+        {
+            outcome = RequestOutcome.NotRetryable;
+            await ErrorAnswers.CallerBodyAsync(context, route.RouteName, ex);
+        }
+        finally
+        {
+            _admission.Exit();
+            body?.Dispose();
+            state.ReleaseRetrySlot();
+            _metrics.RequestEnded();
+            outcome = RequestCompletion.Record(context, route, plan.Name, outcome, state.Attempt, _timeProvider.GetElapsedTime(start), requestActivity, _metrics);
+            if (outcome == RequestOutcome.Exhausted)
+            {
+                route.Log.Exhausted();
+            }
+        }
+    }
+
+    private Task RejectAsync(HttpContext context, RoutePlan? route, OverloadAction action)
+    {
+        if (ControlHeaders.Any(context.Request.Headers))
+        {
+            ControlHeaders.Strip(context.Request.Headers);
+        }
+
+        _metrics.OverloadShed(action.Label());
+        if (route is not null)
+        {
+            _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.Overloaded, Http.StatusClass.Of(StatusCodes.Status503ServiceUnavailable), 0, TimeSpan.Zero);
+        }
+
+        return OverloadResponse.WriteAsync(context, route?.RouteName, action);
+    }
+
+    /// <summary>A body that would have been buffered had memory allowed: there is one, and it may fit the limit.</summary>
+    private static bool HasBodyWithin(HttpRequest request, long limit) =>
+        request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
+        && request.ContentLength is not 0
+        && !(request.ContentLength > limit);
+
+    /// <summary>WebSocket and other upgrades switch protocols on the caller's connection: never hedged.</summary>
+    private static bool IsUpgrade(HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+        || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
+}
