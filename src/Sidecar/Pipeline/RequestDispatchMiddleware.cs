@@ -29,6 +29,7 @@ namespace Sidecar.Pipeline;
 internal sealed class RequestDispatchMiddleware
 {
     private readonly RequestDelegate _next;
+    private readonly TlsFailureLog _tlsLog;
     private readonly SidecarConfigStore _store;
     private readonly AttemptLoop _loop;
     private readonly SingleAttemptForwarder _single;
@@ -38,8 +39,9 @@ internal sealed class RequestDispatchMiddleware
     private readonly SidecarMetrics _metrics;
     private readonly TimeProvider _timeProvider;
 
-    public RequestDispatchMiddleware(RequestDelegate next, SidecarConfigStore store, AttemptLoop loop, SingleAttemptForwarder single, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider)
+    public RequestDispatchMiddleware(RequestDelegate next, SidecarConfigStore store, AttemptLoop loop, SingleAttemptForwarder single, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, TlsFailureLog tlsLog)
     {
+        _tlsLog = tlsLog;
         _next = next;
         _store = store;
         _loop = loop;
@@ -132,7 +134,7 @@ internal sealed class RequestDispatchMiddleware
                 state.Body = body;
             }
 
-            outcome = await _loop.RunAsync(state, new YarpAttemptSender(_next, context, proxyFeature, route, body, _metrics), requestAborted);
+            outcome = await _loop.RunAsync(state, new YarpAttemptSender(_next, context, proxyFeature, route, body, _metrics, _tlsLog), requestAborted);
         }
         catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
         {

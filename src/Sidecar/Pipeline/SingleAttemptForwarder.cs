@@ -20,8 +20,11 @@ internal sealed class SingleAttemptForwarder
     private readonly SidecarMetrics _metrics;
     private readonly TimeProvider _timeProvider;
 
-    public SingleAttemptForwarder(RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider)
+    private readonly TlsFailureLog? _tlsLog;
+
+    public SingleAttemptForwarder(RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, TlsFailureLog? tlsLog = null)
     {
+        _tlsLog = tlsLog;
         _admission = admission;
         _metrics = metrics;
         _timeProvider = timeProvider;
@@ -83,7 +86,7 @@ internal sealed class SingleAttemptForwarder
         }
         else if (error is not null && outcome != RequestOutcome.ClientCancelled)
         {
-            await ErrorAnswers.NoResponseAsync(context, route?.RouteName, 1, outcome, error, timedOut: error.Error == ForwarderError.RequestTimedOut);
+            await ErrorAnswers.NoResponseAsync(context, route?.RouteName, 1, outcome, error, timedOut: error.Error == ForwarderError.RequestTimedOut, _tlsLog);
         }
 
         if (route is not null)
