@@ -40,7 +40,11 @@ public sealed class TlsUpstream : IAsyncDisposable
         set => Volatile.Write(ref _certificate, value);
     }
 
-    public static async Task<TlsUpstream> StartAsync(X509Certificate2 certificate, X509Certificate2? requireClientCertificateFrom = null, bool http2Only = false)
+    /// <param name="certificate">The server certificate (with its key).</param>
+    /// <param name="requireClientCertificateFrom">Require a client certificate issued by this CA.</param>
+    /// <param name="http2Only">Speak HTTP/2 only (negotiated by ALPN).</param>
+    /// <param name="closeEachConnection">Answer with <c>Connection: close</c>, so every request is a new handshake.</param>
+    public static async Task<TlsUpstream> StartAsync(X509Certificate2 certificate, X509Certificate2? requireClientCertificateFrom = null, bool http2Only = false, bool closeEachConnection = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -74,6 +78,11 @@ public sealed class TlsUpstream : IAsyncDisposable
         {
             Interlocked.Increment(ref upstream._count);
             var client = await context.Connection.GetClientCertificateAsync();
+            if (closeEachConnection)
+            {
+                context.Response.Headers.Connection = "close";
+            }
+
             await context.Response.WriteAsync("client=" + (client?.GetNameInfo(X509NameType.SimpleName, false) ?? "none") + ";protocol=" + context.Request.Protocol + ";host=" + context.Request.Host);
         });
         await app.StartAsync();
