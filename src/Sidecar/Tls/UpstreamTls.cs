@@ -38,6 +38,13 @@ internal sealed class UpstreamTls
         ssl.EnabledSslProtocols = Options.MinVersion == TlsMinVersion.Tls13 ? SslProtocols.Tls13 : SslProtocols.Tls12 | SslProtocols.Tls13;
         ssl.RemoteCertificateValidationCallback = ValidateServerCertificate;
         ssl.LocalCertificateSelectionCallback = SelectClientCertificate;
+        if (Options.CertFile is not null)
+        {
+            // A resumed TLS session carries the identity of the handshake that created it: after a rotation the
+            // upstream would keep seeing the old client certificate on new connections. Connections are pooled, so
+            // this costs one full handshake per new connection, not per request.
+            ssl.AllowTlsResume = false;
+        }
     }
 
     /// <summary>

@@ -43,7 +43,7 @@ public sealed class TlsUpstream : IAsyncDisposable
     /// <param name="certificate">The server certificate (with its key).</param>
     /// <param name="requireClientCertificateFrom">Require a client certificate issued by this CA.</param>
     /// <param name="http2Only">Speak HTTP/2 only (negotiated by ALPN).</param>
-    /// <param name="closeEachConnection">Answer with <c>Connection: close</c>, so every request is a new handshake.</param>
+    /// <param name="closeEachConnection">Speak HTTP/1.1 and answer with <c>Connection: close</c>, so every request is a new handshake.</param>
     public static async Task<TlsUpstream> StartAsync(X509Certificate2 certificate, X509Certificate2? requireClientCertificateFrom = null, bool http2Only = false, bool closeEachConnection = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -51,7 +51,10 @@ public sealed class TlsUpstream : IAsyncDisposable
         TlsUpstream? upstream = null;
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, listen =>
         {
-            listen.Protocols = http2Only ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2 : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
+            // Connection: close means nothing to HTTP/2, so an upstream that closes each connection speaks HTTP/1.1 only.
+            listen.Protocols = http2Only ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2
+                : closeEachConnection ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1
+                : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
             listen.UseHttps(new TlsHandshakeCallbackOptions
             {
                 OnConnection = context =>
@@ -60,7 +63,9 @@ public sealed class TlsUpstream : IAsyncDisposable
                     var options = new SslServerAuthenticationOptions
                     {
                         ServerCertificate = upstream.Certificate,
-                        ApplicationProtocols = http2Only ? [SslApplicationProtocol.Http2] : [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+                        ApplicationProtocols = http2Only ? [SslApplicationProtocol.Http2]
+                            : closeEachConnection ? [SslApplicationProtocol.Http11]
+                            : [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
                     };
                     if (requireClientCertificateFrom is { } clientCa)
                     {
