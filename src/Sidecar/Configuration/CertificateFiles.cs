@@ -36,14 +36,27 @@ internal static class CertificateFiles
         [NotNullWhen(true)] out X509Certificate2? certificate,
         [NotNullWhen(true)] out X509Certificate2Collection? chain,
         [NotNullWhen(false)] out string? error)
+        => TryLoadCertificate(certPath, keyPath, now, out certificate, out chain, out error, out _);
+
+    /// <summary>As the overload without <paramref name="faultyFile"/>, which names the file at fault on failure.</summary>
+    public static bool TryLoadCertificate(
+        string certPath,
+        string keyPath,
+        DateTimeOffset now,
+        [NotNullWhen(true)] out X509Certificate2? certificate,
+        [NotNullWhen(true)] out X509Certificate2Collection? chain,
+        [NotNullWhen(false)] out string? error,
+        out string faultyFile)
     {
         certificate = null;
         chain = null;
+        faultyFile = certPath;
         if (!TryRead(certPath, out var certText, out error) || !TryParseCertificates(certPath, certText, out var certificates, out error))
         {
             return false;
         }
 
+        faultyFile = keyPath;
         if (!TryRead(keyPath, out var keyText, out error))
         {
             return false;
@@ -60,7 +73,7 @@ internal static class CertificateFiles
         {
             leaf = X509Certificate2.CreateFromPem(certText, keyText);
         }
-        catch (CryptographicException)
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
             error = $"the key in '{keyPath}' does not match the certificate in '{certPath}' ({certificates[0].Subject})";
             return false;
@@ -68,6 +81,7 @@ internal static class CertificateFiles
 
         if (ValidityError(leaf, now) is { } invalid)
         {
+            faultyFile = certPath;
             leaf.Dispose();
             error = $"the certificate in '{certPath}' {invalid}";
             return false;

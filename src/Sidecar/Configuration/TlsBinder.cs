@@ -132,9 +132,9 @@ internal sealed class TlsBinder
             return (null, null);
         }
 
-        if (!CertificateFiles.TryLoadCertificate(cert, key, _now, out var certificate, out _, out var error))
+        if (!CertificateFiles.TryLoadCertificate(cert, key, _now, out var certificate, out _, out var error, out var faultyFile))
         {
-            FileError(map, error.Contains(key, StringComparison.Ordinal) && !error.Contains(cert, StringComparison.Ordinal) ? keyKey : certKey, error);
+            FileError(map, faultyFile == key ? keyKey : certKey, error);
             return (cert, key);
         }
 
