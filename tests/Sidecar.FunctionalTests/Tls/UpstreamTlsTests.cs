@@ -156,6 +156,43 @@ public sealed class UpstreamTlsTests : IDisposable
         Assert.Contains(";protocol=HTTP/2;", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ConfigReload_AddsTheCa_NewClientTrustsIt()
+    {
+        await using var upstream = await TlsUpstream.StartAsync(_certificates.Server("localhost"));
+        await using var sidecar = await RunningSidecar.StartAsync(Config($"https://localhost:{upstream.Port}", "min_version: \"1.2\""));
+        using (var before = await sidecar.Proxy.GetAsync("/pay"))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, before.StatusCode);
+        }
+
+        var temp = sidecar.ConfigPath + ".tmp";
+        await File.WriteAllTextAsync(temp, sidecar.Yaml.Replace("min_version: \"1.2\"", $"ca_file: {_certificates.CaFile}", StringComparison.Ordinal));
+        File.Move(temp, sidecar.ConfigPath, overwrite: true);
+
+        var status = await Eventually.ReturnsAsync(
+            async () => (await sidecar.Proxy.GetAsync("/pay")).StatusCode,
+            s => s == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(30),
+            "the reloaded cluster trusting the CA");
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
+    public async Task InsecureSkipVerify_AnyCertificateAccepted_WarnedAndShownInConfig()
+    {
+        using var other = TestCertificates.Create("Other Root");
+        await using var upstream = await TlsUpstream.StartAsync(other.Server("elsewhere", withLoopbackIp: false));
+        await using var sidecar = await RunningSidecar.StartAsync(Config($"https://localhost:{upstream.Port}", "insecure_skip_verify: true"));
+
+        using var response = await sidecar.Proxy.GetAsync("/pay");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(sidecar.Logs.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("insecure_skip_verify is true", StringComparison.Ordinal));
+        using var config = JsonDocument.Parse(await sidecar.Admin.GetStringAsync("/config"));
+        Assert.True(config.RootElement.GetProperty("clusters").GetProperty("payments").GetProperty("tls").GetProperty("insecure_skip_verify").GetBoolean());
+    }
+
     internal static string Config(string destination, string? tls, string errors = "[connect-failure, reset]", string protocol = "auto") => $$"""
         clusters:
           payments:
