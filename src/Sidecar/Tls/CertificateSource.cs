@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Sidecar.Configuration;
 
 namespace Sidecar.Tls;
@@ -19,7 +20,7 @@ internal sealed class CertificateSource
     private long _rotations;
     private bool _loaded;
 
-    /// <param name="owner">What the files belong to: <c>cluster</c> or <c>listener</c>.</param>
+    /// <param name="owner">What the files belong to, as the metrics label it: <c>cluster</c> or <c>listener</c> (<c>MetricTags</c>).</param>
     /// <param name="name">The cluster's name, or <c>proxy</c> for the listener.</param>
     /// <param name="caFile">The CA bundle, if any.</param>
     /// <param name="certFile">The certificate chain, if any (with <paramref name="keyFile"/>).</param>
@@ -75,14 +76,14 @@ internal sealed class CertificateSource
             return CertificateReload.Unchanged;
         }
 
-        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? authorities = null;
+        X509Certificate2Collection? authorities = null;
         if (CaFile is not null && !CertificateFiles.TryLoadAuthorities(CaFile, out authorities, out var caError))
         {
             return Fail(caError, fingerprint);
         }
 
-        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
-        System.Security.Cryptography.X509Certificates.X509Certificate2Collection chain = [];
+        X509Certificate2? certificate = null;
+        X509Certificate2Collection chain = [];
         if (CertFile is not null && KeyFile is not null
             && !CertificateFiles.TryLoadCertificate(CertFile, KeyFile, _timeProvider.GetUtcNow(), out certificate, out chain!, out var certError))
         {

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Sidecar.Configuration;
+using Sidecar.Telemetry;
 
 namespace Sidecar.Tls;
 
@@ -12,6 +13,9 @@ namespace Sidecar.Tls;
 /// </summary>
 internal sealed class ListenerTls
 {
+    /// <summary>The listener's name in metrics and logs: <c>listen.proxy</c> is the only one with TLS.</summary>
+    public const string Name = "proxy";
+
     private readonly TimeProvider _timeProvider;
     private CachedContext? _context;
 
@@ -19,7 +23,7 @@ internal sealed class ListenerTls
     {
         Options = options;
         _timeProvider = timeProvider;
-        Source = new CertificateSource("listener", "proxy", options.ClientCaFile, options.CertFile, options.KeyFile, timeProvider);
+        Source = new CertificateSource(MetricTags.Listener, Name, options.ClientCaFile, options.CertFile, options.KeyFile, timeProvider);
     }
 
     public ListenTlsOptions Options { get; }

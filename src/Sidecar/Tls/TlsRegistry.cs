@@ -12,8 +12,6 @@ namespace Sidecar.Tls;
 /// </summary>
 internal sealed partial class TlsRegistry
 {
-    private const string ListenerName = "proxy";
-
     private readonly TimeProvider _timeProvider;
     private readonly SidecarMetrics? _metrics;
     private readonly ILogger _logger;
@@ -67,7 +65,7 @@ internal sealed partial class TlsRegistry
             if (Listener is null && config.Listen.Tls is { } listen)
             {
                 Listener = new ListenerTls(listen, _timeProvider);
-                _metrics?.TlsReloaded(MetricTags.Listener, ListenerName, loaded: null);
+                _metrics?.TlsReloaded(MetricTags.Listener, ListenerTls.Name, loaded: null);
                 Load(Listener.Source);
             }
         }
@@ -96,7 +94,7 @@ internal sealed partial class TlsRegistry
     private void Load(CertificateSource source)
     {
         var reload = source.Reload();
-        var owner = source.Owner == "cluster" ? MetricTags.Cluster : MetricTags.Listener;
+        var owner = source.Owner;
         switch (reload.Result)
         {
             case CertificateReloadResult.Loaded or CertificateReloadResult.Rotated:

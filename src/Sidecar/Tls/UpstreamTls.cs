@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Sidecar.Configuration;
+using Sidecar.Telemetry;
 
 namespace Sidecar.Tls;
 
@@ -20,7 +21,7 @@ internal sealed class UpstreamTls
         Cluster = cluster;
         Options = options ?? new UpstreamTlsOptions();
         _timeProvider = timeProvider;
-        Source = new CertificateSource("cluster", cluster, Options.CaFile, Options.CertFile, Options.KeyFile, timeProvider);
+        Source = new CertificateSource(MetricTags.Cluster, cluster, Options.CaFile, Options.CertFile, Options.KeyFile, timeProvider);
     }
 
     public string Cluster { get; }
