@@ -43,6 +43,8 @@ public sealed class UpstreamTlsTests : IDisposable
         Assert.Equal("1", Assert.Single(response.Headers.GetValues("x-sidecar-attempts")));
         Assert.Equal(0, upstream.Count);
         Assert.Contains(sidecar.Logs.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("is not trusted: issuer CN=Other Root", StringComparison.Ordinal));
+        var metrics = await sidecar.Admin.GetStringAsync("/metrics");
+        Assert.Contains("sidecar_upstream_attempts_total{cluster=\"payments\",result=\"tls\",route=\"r\"} 1", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
