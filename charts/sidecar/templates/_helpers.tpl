@@ -308,10 +308,16 @@ after them, so the application's outbound calls have a proxy for the pod's whole
     # readOnlyRootFilesystem: .NET still wants a writable temp directory.
     - name: sidecar-tmp
       mountPath: /tmp
+    {{- with $v.tls }}{{ if .secretName }}
+    # cert-manager's Secret (tls.crt, tls.key, ca.crt) as a directory: renewals arrive by a ..data swap.
+    - name: sidecar-tls
+      mountPath: {{ .mountPath | default "/etc/sidecar-tls" }}
+      readOnly: true
+    {{- end }}{{ end }}
 {{- end }}
 
 {{/*
-The volumes sidecar.container mounts: its ConfigMap and a small emptyDir for /tmp.
+The volumes sidecar.container mounts: its ConfigMap, a small emptyDir for /tmp and, with tls.secretName, the TLS Secret.
 */}}
 {{- define "sidecar.volume" -}}
 - name: sidecar-config
@@ -321,6 +327,11 @@ The volumes sidecar.container mounts: its ConfigMap and a small emptyDir for /tm
   emptyDir:
     medium: Memory
     sizeLimit: 16Mi
+{{- with .values.tls }}{{ if .secretName }}
+- name: sidecar-tls
+  secret:
+    secretName: {{ .secretName }}
+{{- end }}{{ end }}
 {{- end }}
 
 {{/*

@@ -36,6 +36,19 @@ internal static class EffectiveConfigWriter
         }
 
         json.WriteString(ListenKeys.ProxyProtocol, ConfigSpellings.Name(ConfigSpellings.ProxyProtocols, config.Listen.ProxyProtocol));
+        if (config.Listen.Tls is { } listenTls)
+        {
+            json.WriteStartObject(ListenKeys.Tls);
+            json.WriteString(ListenKeys.TlsKeys.CertFile, listenTls.CertFile);
+            json.WriteString(ListenKeys.TlsKeys.KeyFile, listenTls.KeyFile);
+            if (listenTls.ClientCaFile is { } clientCa)
+            {
+                json.WriteString(ListenKeys.TlsKeys.ClientCaFile, clientCa);
+            }
+
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
 
         json.WriteStartObject(SidecarConfigKeys.Clusters);
@@ -72,6 +85,11 @@ internal static class EffectiveConfigWriter
                 json.WriteString(ClusterKeys.CircuitBreakerKeys.Window, Duration(breaker.Window));
                 json.WriteString(ClusterKeys.CircuitBreakerKeys.BreakDuration, Duration(breaker.BreakDuration));
                 json.WriteEndObject();
+            }
+
+            if (cluster.Tls is { } tls)
+            {
+                WriteTls(json, tls);
             }
 
             json.WriteEndObject();
@@ -298,4 +316,26 @@ internal static class EffectiveConfigWriter
 
     /// <summary>A duration as the YAML writes it (<c>1s</c>, <c>250ms</c>, <c>2m</c>).</summary>
     internal static string Duration(TimeSpan value) => DurationParser.Format(value);
+
+    /// <summary>File paths (absolute, as resolved at load), never their contents; <c>insecure_skip_verify</c> always, so an operator sees it.</summary>
+    private static void WriteTls(Utf8JsonWriter json, UpstreamTlsOptions tls)
+    {
+        json.WriteStartObject(ClusterKeys.Tls);
+        WriteIfSet(json, ClusterKeys.TlsKeys.CaFile, tls.CaFile);
+        WriteIfSet(json, ClusterKeys.TlsKeys.CertFile, tls.CertFile);
+        WriteIfSet(json, ClusterKeys.TlsKeys.KeyFile, tls.KeyFile);
+        WriteIfSet(json, ClusterKeys.TlsKeys.ServerName, tls.ServerName);
+        json.WriteString(ClusterKeys.TlsKeys.MinVersion, ConfigSpellings.Name(ConfigSpellings.TlsVersions, tls.MinVersion));
+        json.WriteBoolean(ClusterKeys.TlsKeys.InsecureSkipVerify, tls.InsecureSkipVerify);
+        json.WriteEndObject();
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter json, string key, string? value)
+    {
+        if (value is not null)
+        {
+            json.WriteString(key, value);
+        }
+    }
+
 }

@@ -2,14 +2,16 @@ using YamlDotNet.RepresentationModel;
 
 namespace Sidecar.Configuration;
 
-/// <summary>Binds one entry of <c>clusters</c>: destinations, load balancing, protocol, <c>health</c> and <c>circuit_breaker</c>.</summary>
+/// <summary>Binds one entry of <c>clusters</c>: destinations, load balancing, protocol, <c>health</c>, <c>circuit_breaker</c> and <c>tls</c>.</summary>
 internal sealed class ClusterBinder
 {
     private readonly ConfigReader _reader;
+    private readonly TlsBinder _tls;
 
-    public ClusterBinder(ConfigReader reader)
+    public ClusterBinder(ConfigReader reader, TlsBinder tls)
     {
         _reader = reader;
+        _tls = tls;
     }
 
     /// <summary>Binds the cluster <paramref name="name"/>; <c>null</c> when its node is not a mapping.</summary>
@@ -92,6 +94,7 @@ internal sealed class ClusterBinder
             Protocol = protocol,
             Health = health,
             CircuitBreaker = breaker,
+            Tls = _tls.BindUpstream(map, destinations),
         };
     }
 

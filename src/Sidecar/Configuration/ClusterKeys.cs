@@ -8,9 +8,24 @@ internal static class ClusterKeys
     public const string Protocol = "protocol";
     public const string Health = "health";
     public const string CircuitBreaker = "circuit_breaker";
+    public const string Tls = "tls";
 
     /// <summary>Every key allowed here; the binder reports any other as unknown, with a "did you mean".</summary>
-    public static IReadOnlyList<string> All { get; } = [Destinations, LoadBalancing, Protocol, Health, CircuitBreaker];
+    public static IReadOnlyList<string> All { get; } = [Destinations, LoadBalancing, Protocol, Health, CircuitBreaker, Tls];
+
+    /// <summary>The keys of <c>clusters.&lt;name&gt;.tls</c>.</summary>
+    internal static class TlsKeys
+    {
+        public const string CaFile = "ca_file";
+        public const string CertFile = "cert_file";
+        public const string KeyFile = "key_file";
+        public const string ServerName = "server_name";
+        public const string MinVersion = "min_version";
+        public const string InsecureSkipVerify = "insecure_skip_verify";
+
+        /// <summary>Every key allowed here; the binder reports any other as unknown, with a "did you mean".</summary>
+        public static IReadOnlyList<string> All { get; } = [CaFile, CertFile, KeyFile, ServerName, MinVersion, InsecureSkipVerify];
+    }
 
     /// <summary>The keys of <c>clusters.&lt;name&gt;.health</c>.</summary>
     internal static class HealthKeys

@@ -20,6 +20,38 @@ internal sealed record ClusterOptions
 
     /// <summary><c>circuit_breaker:</c> per-destination breaker; <c>null</c> when not declared (off).</summary>
     public CircuitBreakerOptions? CircuitBreaker { get; init; }
+
+    /// <summary><c>tls:</c> how https destinations are verified and what Sidecar presents to them; <c>null</c> when not declared (system trust, no client certificate).</summary>
+    public UpstreamTlsOptions? Tls { get; init; }
+}
+
+/// <summary><c>tls:</c> of a cluster. File paths are absolute (a relative path in the file is resolved against the config file's folder).</summary>
+internal sealed record UpstreamTlsOptions
+{
+    /// <summary>PEM bundle of the CAs trusted for this cluster instead of the system's. Default <c>null</c>: system trust.</summary>
+    public string? CaFile { get; init; }
+
+    /// <summary>Client certificate chain (PEM) presented for mTLS; set together with <see cref="KeyFile"/>.</summary>
+    public string? CertFile { get; init; }
+
+    /// <summary>The client certificate's PEM key (PKCS#8 or PKCS#1; RSA or ECDSA).</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>SNI and the name the server certificate must match. Default <c>null</c>: the destination's host.</summary>
+    public string? ServerName { get; init; }
+
+    /// <summary>The lowest TLS version offered. Default 1.2.</summary>
+    public TlsMinVersion MinVersion { get; init; } = ConfigDefaults.TlsMinVersion;
+
+    /// <summary>Accept any server certificate. Default false; Sidecar warns at start and <c>/config</c> shows it.</summary>
+    public bool InsecureSkipVerify { get; init; }
+}
+
+/// <summary>The <c>min_version</c> of a cluster's <c>tls:</c>.</summary>
+internal enum TlsMinVersion
+{
+    Tls12,
+    Tls13,
 }
 
 /// <summary><c>health:</c> of a cluster, mapped onto YARP's health checks.</summary>

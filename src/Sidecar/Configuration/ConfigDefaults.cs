@@ -106,6 +106,15 @@ internal static class ConfigDefaults
     /// <summary>An open circuit waits 5s before one probe: time for a restart, short enough to recover quickly.</summary>
     public static readonly TimeSpan BreakerBreakDuration = TimeSpan.FromSeconds(5);
 
+    /// <summary>TLS 1.2 is what every current server and client speaks; 1.0 and 1.1 are deprecated (RFC 8996).</summary>
+    public const TlsMinVersion TlsMinVersion = Sidecar.Configuration.TlsMinVersion.Tls12;
+
+    /// <summary>
+    /// How often certificate files are read for a rotation: a Kubernetes Secret volume swaps its <c>..data</c> link
+    /// within a minute or so of the Secret changing, and reading a few KiB every 2s costs nothing.
+    /// </summary>
+    public static readonly TimeSpan TlsReloadInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>Kubernetes' default termination grace is 30s; leave a margin for the process to exit.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(25);
 

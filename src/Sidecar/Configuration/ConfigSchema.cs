@@ -96,6 +96,21 @@ internal static class ConfigSchema
             case ListenKeys.ProxyProtocol:
                 OneOf(json, ConfigSpellings.ProxyProtocols);
                 break;
+            case ListenKeys.Tls:
+                Mapping(json, ListenKeys.TlsKeys.All, ListenTls, required: [ListenKeys.TlsKeys.CertFile, ListenKeys.TlsKeys.KeyFile]);
+                break;
+            default:
+                throw NoSchema(key);
+        }
+    }
+
+    private static void ListenTls(Utf8JsonWriter json, string key)
+    {
+        switch (key)
+        {
+            case ListenKeys.TlsKeys.CertFile or ListenKeys.TlsKeys.KeyFile or ListenKeys.TlsKeys.ClientCaFile:
+                Text(json);
+                break;
             default:
                 throw NoSchema(key);
         }
@@ -119,6 +134,27 @@ internal static class ConfigSchema
                 break;
             case ClusterKeys.CircuitBreaker:
                 Mapping(json, ClusterKeys.CircuitBreakerKeys.All, CircuitBreaker);
+                break;
+            case ClusterKeys.Tls:
+                Mapping(json, ClusterKeys.TlsKeys.All, UpstreamTls);
+                break;
+            default:
+                throw NoSchema(key);
+        }
+    }
+
+    private static void UpstreamTls(Utf8JsonWriter json, string key)
+    {
+        switch (key)
+        {
+            case ClusterKeys.TlsKeys.CaFile or ClusterKeys.TlsKeys.CertFile or ClusterKeys.TlsKeys.KeyFile or ClusterKeys.TlsKeys.ServerName:
+                Text(json);
+                break;
+            case ClusterKeys.TlsKeys.MinVersion:
+                OneOf(json, ConfigSpellings.TlsVersions);
+                break;
+            case ClusterKeys.TlsKeys.InsecureSkipVerify:
+                Bool(json);
                 break;
             default:
                 throw NoSchema(key);

@@ -28,6 +28,13 @@ internal static class ConfigSpellings
         ("connect-failure", RetryableErrors.ConnectFailure),
         ("reset", RetryableErrors.Reset),
         ("per-try-timeout", RetryableErrors.PerTryTimeout),
+        ("tls", RetryableErrors.Tls),
+    ];
+
+    public static readonly (string Name, TlsMinVersion Value)[] TlsVersions =
+    [
+        ("1.2", TlsMinVersion.Tls12),
+        ("1.3", TlsMinVersion.Tls13),
     ];
 
     public static readonly (string Name, HeaderMatchMode Value)[] HeaderModes =

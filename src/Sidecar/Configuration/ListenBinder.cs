@@ -6,10 +6,12 @@ namespace Sidecar.Configuration;
 internal sealed class ListenBinder
 {
     private readonly ConfigReader _reader;
+    private readonly TlsBinder _tls;
 
-    public ListenBinder(ConfigReader reader)
+    public ListenBinder(ConfigReader reader, TlsBinder tls)
     {
         _reader = reader;
+        _tls = tls;
     }
 
     /// <summary>Binds <c>listen</c> at <paramref name="path"/>; the defaults when it is not a mapping.</summary>
@@ -24,6 +26,11 @@ internal sealed class ListenBinder
         var proxy = ListenAddress(map, ListenKeys.Proxy, ConfigDefaults.ProxyAddress);
         var admin = ListenAddress(map, ListenKeys.Admin, ConfigDefaults.AdminAddress);
         var metrics = ListenAddress(map, ListenKeys.Metrics, fallback: null);
+        PlainOnly(map, ListenKeys.Admin, admin);
+        if (metrics is not null)
+        {
+            PlainOnly(map, ListenKeys.Metrics, metrics);
+        }
 
         CheckApart(map, (ListenKeys.Proxy, proxy), (ListenKeys.Admin, admin));
         if (metrics is not null)
@@ -38,7 +45,24 @@ internal sealed class ListenBinder
             ProxyProtocol.Http1,
             (YamlNode n, string p, out ProxyProtocol v) => _reader.TryReadEnum(n, p, "proxy protocol", ConfigSpellings.ProxyProtocols, out v));
 
-        return new ListenOptions { Proxy = proxy, Admin = admin, Metrics = metrics, ProxyProtocol = proxyProtocol };
+        var tls = _tls.BindListen(map, proxy);
+        if (tls is not null && proxyProtocol == ProxyProtocol.H2c)
+        {
+            map.TryGet(ListenKeys.ProxyProtocol, out var protocolNode);
+            _reader.Error(protocolNode!, map.PathOf(ListenKeys.ProxyProtocol), "h2c is cleartext HTTP/2; over https:// callers negotiate HTTP/2 or HTTP/1.1 by ALPN, so remove proxy_protocol");
+        }
+
+        return new ListenOptions { Proxy = proxy, Admin = admin, Metrics = metrics, ProxyProtocol = proxyProtocol, Tls = tls };
+    }
+
+    /// <summary>The admin and metrics ports serve loopback probes and scrapes in cleartext: an https:// address there would be a downgrade.</summary>
+    private void PlainOnly(ConfigMapping map, string key, string address)
+    {
+        if (address.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            map.TryGet(key, out var node);
+            _reader.Error(node!, map.PathOf(key), $"the {key} address must be http:// (only the proxy listener serves TLS, with listen.tls), got '{UrlRedaction.Redact(address)}'");
+        }
     }
 
     /// <summary>Reports <paramref name="second"/> when it would bind a port <paramref name="first"/> already binds.</summary>

@@ -21,4 +21,23 @@ internal sealed record ListenOptions
     /// cleartext gRPC clients use. Kestrel cannot offer both on one plain-text port (there is no TLS to negotiate).
     /// </summary>
     public ProxyProtocol ProxyProtocol { get; init; } = ProxyProtocol.Http1;
+
+    /// <summary>
+    /// <c>tls:</c> the proxy listener's certificate, required by (and only allowed with) an <c>https://</c> proxy
+    /// address: a config that says https never serves cleartext. <c>null</c> for an <c>http://</c> proxy address.
+    /// </summary>
+    public ListenTlsOptions? Tls { get; init; }
+}
+
+/// <summary><c>listen.tls:</c> paths are absolute (a relative path in the file is resolved against the config file's folder).</summary>
+internal sealed record ListenTlsOptions
+{
+    /// <summary>The listener's certificate chain (PEM).</summary>
+    public required string CertFile { get; init; }
+
+    /// <summary>Its PEM key (PKCS#8 or PKCS#1; RSA or ECDSA).</summary>
+    public required string KeyFile { get; init; }
+
+    /// <summary>PEM bundle of the CAs a caller's certificate must chain to; set, callers without one are refused. Default <c>null</c>: no client certificates asked for.</summary>
+    public string? ClientCaFile { get; init; }
 }

@@ -99,7 +99,7 @@ internal sealed record RetryOnOptions
     /// <summary>Status codes and classes; default 429 and 503 (502/504 are opt-in: the upstream may have done the work).</summary>
     public IReadOnlyList<StatusMatcher> Status { get; init; } = ConfigDefaults.RetryStatuses;
 
-    /// <summary>Failures without a response that are retried. Default all three.</summary>
+    /// <summary>Failures without a response that are retried. Default connect failures, resets and per-try timeouts; <c>tls</c> is opt-in.</summary>
     public RetryableErrors Errors { get; init; } = RetryableErrors.All;
 
     /// <summary>Response header matchers: a response carrying a matching header is retried.</summary>
@@ -127,6 +127,11 @@ internal enum RetryableErrors
     ConnectFailure = 1,
     Reset = 2,
     PerTryTimeout = 4,
+
+    /// <summary>A TLS handshake refused on a certificate: opt-in only, it fails again until someone changes a certificate.</summary>
+    Tls = 8,
+
+    /// <summary>The default: every error a retry can cure (not <see cref="Tls"/>).</summary>
     All = ConnectFailure | Reset | PerTryTimeout,
 }
 

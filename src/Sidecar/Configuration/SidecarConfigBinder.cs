@@ -33,11 +33,12 @@ internal sealed class SidecarConfigBinder
     {
         _reader = reader;
         var http = new HttpValueBinder(reader);
-        _listen = new ListenBinder(reader);
+        var tls = new TlsBinder(reader, DateTimeOffset.UtcNow);
+        _listen = new ListenBinder(reader, tls);
         _limits = new LimitsBinder(reader, memory);
         _telemetry = new TelemetryBinder(reader);
         _logs = new LogsBinder(reader);
-        _cluster = new ClusterBinder(reader);
+        _cluster = new ClusterBinder(reader, tls);
         _policy = new PolicyBinder(reader, http);
         _route = new RouteBinder(reader, http);
     }

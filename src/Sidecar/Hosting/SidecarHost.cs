@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using Sidecar.Admin;
 using Sidecar.Configuration;
@@ -12,7 +13,9 @@ using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
+using Sidecar.Tls;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Sidecar.Hosting;
 
@@ -188,13 +191,19 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             // What a connection may hold unread is what limits.max_pending_connections multiplies (MemoryBudget).
             kestrel.Limits.MaxRequestBufferSize = MemoryBudget.ConnectionBufferBytes;
-            // A plain-text port serves one protocol: Kestrel cannot negotiate HTTP/2 without TLS.
-            var protocols = config.Listen.ProxyProtocol == ProxyProtocol.H2c
-                ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2
+            // A plain-text port serves one protocol: Kestrel cannot negotiate HTTP/2 without TLS. Over TLS, ALPN offers both.
+            var protocols = config.Listen.Tls is not null ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2
+                : config.Listen.ProxyProtocol == ProxyProtocol.H2c ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2
                 : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
+            var tls = config.Listen.Tls is null ? null : kestrel.ApplicationServices.GetRequiredService<TlsRegistry>();
             ListenAddress.Bind(kestrel, config.Listen.Proxy, listen =>
             {
                 listen.Protocols = protocols;
+                if (tls is not null)
+                {
+                    ListenerHttps.Use(listen, tls);
+                }
+
                 // Tells pending connections that have sent nothing (which may be closed at max_pending_connections)
                 // from those that have (which may not).
                 listen.Use(next => new FirstBytesGate(next, kestrel.Limits.KeepAliveTimeout, listen.ApplicationServices.GetRequiredService<TimeProvider>()).OnConnectionAsync);
@@ -207,13 +216,17 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         services.AddSingleton<ReadinessState>();
         services.AddSingleton<DrainSignal>();
         services.AddSidecarTelemetry(builder.Configuration, config.Telemetry);
+        services.AddSingleton<TlsRegistry>();
+        services.AddHostedService(sp => new CertificateReloader(sp.GetRequiredService<TlsRegistry>(), sp.GetRequiredService<TimeProvider>(), options.CertificateReloadInterval));
+        services.TryAddSingleton<IForwarderHttpClientFactory, UpstreamHttpClientFactory>();
         services.AddSingleton<ClusterRetryStateRegistry>();
         services.AddSingleton<CircuitBreakerRegistry>();
         services.AddSidecarLogSummaries(options.LogSummaryInterval);
-        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<CircuitBreakerRegistry>(), sp.GetRequiredService<RetryLog>(), sp.GetRequiredService<SidecarMetrics>()));
+        services.AddSingleton(sp => new SidecarConfigStore(config, sp.GetRequiredService<ClusterRetryStateRegistry>(), sp.GetRequiredService<CircuitBreakerRegistry>(), sp.GetRequiredService<RetryLog>(), sp.GetRequiredService<SidecarMetrics>(), sp.GetRequiredService<TlsRegistry>()));
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<SidecarConfigStore>());
         services.AddSidecarRetries();
         services.AddSingleton<RequestTargetTransform>();
+        services.AddSingleton<ServerNameTransform>();
         services.AddSingleton<UpstreamResponseTransform>();
         services.AddSidecarOverload();
         services.AddReverseProxy().AddTransforms<SidecarTransformProvider>();

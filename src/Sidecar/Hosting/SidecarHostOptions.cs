@@ -15,6 +15,9 @@ internal sealed record SidecarHostOptions
     /// </summary>
     public TimeSpan ReloadInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How often certificate files (<c>tls</c> of clusters, <c>listen.tls</c>) are read for a rotation. Default 2s.</summary>
+    public TimeSpan CertificateReloadInterval { get; init; } = Sidecar.Configuration.ConfigDefaults.TlsReloadInterval;
+
     /// <summary>
     /// How long new content written into the config file in place (the same file, not a new one renamed over it) must
     /// stay unchanged before it is applied. Default 2s: a writer that pauses for less between two parts of a write is

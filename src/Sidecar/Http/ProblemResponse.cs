@@ -16,13 +16,13 @@ internal static class ProblemResponse
     /// Answers with <paramref name="status"/> as problem+json, or for a gRPC caller as a trailers-only gRPC status:
     /// <paramref name="grpcStatus"/> when given (not negative), else the one <paramref name="status"/> maps to.
     /// With <paramref name="closeConnection"/>, an HTTP/1.x answer carries <c>Connection: close</c> and Kestrel closes
-    /// the connection after it.
+    /// the connection after it. A gRPC caller's <c>grpc-message</c> is <paramref name="grpcMessage"/> when given, else <paramref name="title"/>.
     /// </summary>
-    public static Task WriteAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail = null, int retryAfterSeconds = 0, int grpcStatus = -1, bool closeConnection = false)
+    public static Task WriteAsync(HttpContext context, int status, string title, string? route, int attempts, string reason, string? detail = null, int retryAfterSeconds = 0, int grpcStatus = -1, bool closeConnection = false, string? grpcMessage = null)
     {
         if (GrpcProtocol.IsGrpc(context.Request))
         {
-            return GrpcResponse.WriteAsync(context, grpcStatus >= 0 ? grpcStatus : GrpcResponse.StatusFor(status), title, attempts);
+            return GrpcResponse.WriteAsync(context, grpcStatus >= 0 ? grpcStatus : GrpcResponse.StatusFor(status), grpcMessage ?? title, attempts);
         }
 
         return WriteProblemAsync(context, status, title, route, attempts, reason, detail, retryAfterSeconds, closeConnection);

@@ -1,5 +1,6 @@
 using Sidecar.Forwarding;
 using Sidecar.Http;
+using Sidecar.Retries;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Forwarder;
@@ -33,13 +34,25 @@ internal static class ErrorAnswers
     /// time (YARP's own timeout answers 504 too), 503 with no healthy destination, 400 when the caller's body broke
     /// off, else 502. YARP itself would leave a bare status with an empty body.
     /// </summary>
-    public static Task NoResponseAsync(HttpContext context, string? route, int attempts, RequestOutcome outcome, IForwarderErrorFeature errorFeature, bool timedOut)
+    /// <remarks>
+    /// A TLS handshake refused on a certificate is a 502 whose detail names the cause and the destination (for a gRPC
+    /// caller, UNAVAILABLE with that message), logged at Warning through <paramref name="tlsLog"/>.
+    /// </remarks>
+    public static Task NoResponseAsync(HttpContext context, string? route, int attempts, RequestOutcome outcome, IForwarderErrorFeature errorFeature, bool timedOut, TlsFailureLog? tlsLog = null)
     {
         var error = errorFeature.Error;
         var reason = outcome.Label();
+        var kind = TransportErrorClassifier.Classify(error, errorFeature.Exception, timedOut);
         if (timedOut || context.Response.StatusCode == StatusCodes.Status504GatewayTimeout)
         {
-            return ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, attempts, reason, error.ToString());
+            return ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, attempts, reason, NoResponseDetail.Describe(context, errorFeature, TransportErrorKind.PerTryTimeout));
+        }
+
+        if (kind == TransportErrorKind.Tls)
+        {
+            var detail = NoResponseDetail.Describe(context, errorFeature, kind);
+            tlsLog?.Failed(route, detail);
+            return ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "TLS handshake with the upstream failed", route, attempts, reason, detail, grpcMessage: detail);
         }
 
         return error switch
@@ -47,7 +60,7 @@ internal static class ErrorAnswers
             ForwarderError.NoAvailableDestinations => ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, attempts, reason, error.ToString()),
             // Kestrel's own limits (a chunked body past MaxRequestBodySize is 413) keep their status.
             ForwarderError.RequestBodyClient => ProblemResponse.WriteAsync(context, CallerBodyStatus(errorFeature.Exception), "The request body could not be read", route, attempts, "bad_request", error.ToString()),
-            _ => ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, attempts, reason, error.ToString()),
+            _ => ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, attempts, reason, NoResponseDetail.Describe(context, errorFeature, kind)),
         };
     }
 

@@ -39,6 +39,7 @@ internal sealed class RequestDispatchMiddleware
     internal static readonly TimeSpan MaxQueueWaitWithoutDeadline = TimeSpan.FromSeconds(10);
 
     private readonly RequestDelegate _next;
+    private readonly TlsFailureLog _tlsLog;
     private readonly SidecarConfigStore _store;
     private readonly AttemptLoop _loop;
     private readonly SingleAttemptForwarder _single;
@@ -49,9 +50,10 @@ internal sealed class RequestDispatchMiddleware
     private readonly TimeProvider _timeProvider;
     private readonly AccessLogRecorder _accessLog;
 
-    public RequestDispatchMiddleware(RequestDelegate next, SidecarConfigStore store, AttemptLoop loop, SingleAttemptForwarder single, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, AccessLogRecorder accessLog)
+    public RequestDispatchMiddleware(RequestDelegate next, SidecarConfigStore store, AttemptLoop loop, SingleAttemptForwarder single, HedgedForwarder hedger, BufferedBytesAccount bufferedBytes, RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, AccessLogRecorder accessLog, TlsFailureLog tlsLog)
     {
         _accessLog = accessLog;
+        _tlsLog = tlsLog;
         _next = next;
         _store = store;
         _loop = loop;
@@ -181,7 +183,7 @@ internal sealed class RequestDispatchMiddleware
                 state.Body = body;
             }
 
-            outcome = await _loop.RunAsync(state, new YarpAttemptSender(_next, context, proxyFeature, route, body, _metrics), requestAborted);
+            outcome = await _loop.RunAsync(state, new YarpAttemptSender(_next, context, proxyFeature, route, body, _metrics, _tlsLog), requestAborted);
         }
         catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
         {

@@ -13,6 +13,7 @@ internal static class RetryServiceCollectionExtensions
         services.AddSingleton<RetryDecider>();
         services.AddSingleton<AttemptLoop>();
         services.AddSingleton<SingleAttemptForwarder>();
+        services.AddSingleton<TlsFailureLog>();
         services.AddSingleton<BackoffWaitLimiter>();
         services.AddSingleton<BufferedBytesAccount>();
         services.AddSingleton<AttemptHeadersTransform>();

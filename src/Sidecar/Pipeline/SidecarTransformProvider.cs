@@ -6,7 +6,8 @@ namespace Sidecar.Pipeline;
 
 /// <summary>
 /// Adds Sidecar's transforms to YARP's routes: on every route the raw request target and the checks and clean-up of
-/// upstream responses (<see cref="UpstreamResponseTransform"/> first, so the retry transform sees a clean response);
+/// upstream responses (<see cref="UpstreamResponseTransform"/> first, so the retry transform sees a clean response),
+/// and a cluster's <c>tls.server_name</c> as Host (<see cref="ServerNameTransform"/>);
 /// on routes that declare a policy, the attempt headers and the retry-or-commit decision.
 /// </summary>
 internal sealed class SidecarTransformProvider : ITransformProvider
@@ -15,9 +16,11 @@ internal sealed class SidecarTransformProvider : ITransformProvider
     private readonly UpstreamResponseTransform _upstreamResponse;
     private readonly AttemptHeadersTransform _attemptHeaders;
     private readonly RetryResponseTransform _retryResponse;
+    private readonly ServerNameTransform _serverName;
 
-    public SidecarTransformProvider(RequestTargetTransform requestTarget, UpstreamResponseTransform upstreamResponse, AttemptHeadersTransform attemptHeaders, RetryResponseTransform retryResponse)
+    public SidecarTransformProvider(RequestTargetTransform requestTarget, UpstreamResponseTransform upstreamResponse, AttemptHeadersTransform attemptHeaders, RetryResponseTransform retryResponse, ServerNameTransform serverName)
     {
+        _serverName = serverName;
         _requestTarget = requestTarget;
         _upstreamResponse = upstreamResponse;
         _attemptHeaders = attemptHeaders;
@@ -35,6 +38,7 @@ internal sealed class SidecarTransformProvider : ITransformProvider
     public void Apply(TransformBuilderContext context)
     {
         context.RequestTransforms.Add(_requestTarget);
+        context.RequestTransforms.Add(_serverName);
         context.ResponseTransforms.Add(_upstreamResponse);
         if (context.Route.Metadata?.ContainsKey(YarpConfigMapper.PolicyMetadataKey) == true)
         {

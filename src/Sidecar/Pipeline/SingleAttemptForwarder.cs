@@ -22,9 +22,12 @@ internal sealed class SingleAttemptForwarder
     private readonly TimeProvider _timeProvider;
     private readonly AccessLogRecorder _accessLog;
 
-    public SingleAttemptForwarder(RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, AccessLogRecorder accessLog)
+    private readonly TlsFailureLog? _tlsLog;
+
+    public SingleAttemptForwarder(RequestAdmission admission, SidecarMetrics metrics, TimeProvider timeProvider, AccessLogRecorder accessLog, TlsFailureLog? tlsLog = null)
     {
         _accessLog = accessLog;
+        _tlsLog = tlsLog;
         _admission = admission;
         _metrics = metrics;
         _timeProvider = timeProvider;
@@ -87,7 +90,7 @@ internal sealed class SingleAttemptForwarder
         }
         else if (error is not null && outcome != RequestOutcome.ClientCancelled)
         {
-            await ErrorAnswers.NoResponseAsync(context, route?.RouteName, 1, outcome, error, timedOut: error.Error == ForwarderError.RequestTimedOut);
+            await ErrorAnswers.NoResponseAsync(context, route?.RouteName, 1, outcome, error, timedOut: error.Error == ForwarderError.RequestTimedOut, _tlsLog);
         }
 
         if (route is not null)

@@ -21,11 +21,13 @@ internal sealed class YarpAttemptSender : IAttemptSender
     private readonly RoutePlan _route;
     private readonly ReplayableRequestBody? _body;
     private readonly SidecarMetrics _metrics;
+    private readonly TlsFailureLog? _tlsLog;
     private UntriedDestinations _destinations;
     private DestinationState? _probe;
 
-    public YarpAttemptSender(RequestDelegate next, HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, ReplayableRequestBody? body, SidecarMetrics metrics)
+    public YarpAttemptSender(RequestDelegate next, HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, ReplayableRequestBody? body, SidecarMetrics metrics, TlsFailureLog? tlsLog = null)
     {
+        _tlsLog = tlsLog;
         _next = next;
         _context = context;
         _proxyFeature = proxyFeature;
@@ -99,7 +101,7 @@ internal sealed class YarpAttemptSender : IAttemptSender
             LoopAnswer.TimedOutAfterCommit => ErrorAnswers.TimedOutAsync(_context, route, attempts, outcome),
             LoopAnswer.InvalidResponse => ErrorAnswers.InvalidResponseAsync(_context, route, attempts),
             _ => _context.Features.Get<IForwarderErrorFeature>() is { } error
-                ? ErrorAnswers.NoResponseAsync(_context, route, attempts, outcome, error, timedOut)
+                ? ErrorAnswers.NoResponseAsync(_context, route, attempts, outcome, error, timedOut, _tlsLog)
                 : Task.CompletedTask,
         };
     }

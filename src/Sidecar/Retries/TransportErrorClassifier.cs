@@ -1,3 +1,4 @@
+using Sidecar.Tls;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Sidecar.Retries;
@@ -23,6 +24,7 @@ internal static class TransportErrorClassifier
 
         return error switch
         {
+            ForwarderError.Request when TlsFailure.IsCertificateFailure(exception) => TransportErrorKind.Tls,
             ForwarderError.Request when IsConnectFailure(exception) => TransportErrorKind.ConnectFailure,
             ForwarderError.Request or ForwarderError.ResponseHeaders or ForwarderError.RequestBodyDestination => TransportErrorKind.Reset,
             _ => TransportErrorKind.Other,

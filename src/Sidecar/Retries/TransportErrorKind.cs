@@ -17,6 +17,13 @@ internal sealed class TransportErrorKind
     /// <summary>The connection or stream broke after the request was sent.</summary>
     public static readonly TransportErrorKind Reset = new(RetryableErrors.Reset, RetryReason.Reset, AttemptResult.Reset, mayHaveReachedUpstream: true);
 
+    /// <summary>
+    /// The TLS handshake failed on a certificate (not trusted, wrong name, expired, the client's refused): the request
+    /// never reached the upstream, and trying again fails the same way until a certificate changes, so only an
+    /// explicit <c>retry_on.errors: [tls]</c> retries it.
+    /// </summary>
+    public static readonly TransportErrorKind Tls = new(RetryableErrors.Tls, RetryReason.Tls, AttemptResult.Tls, mayHaveReachedUpstream: false);
+
     /// <summary>The attempt's own timer (per-try timeout or the deadline) ended it.</summary>
     public static readonly TransportErrorKind PerTryTimeout = new(RetryableErrors.PerTryTimeout, RetryReason.PerTryTimeout, AttemptResult.PerTryTimeout, mayHaveReachedUpstream: true);
 

@@ -4,6 +4,7 @@ using Sidecar.Logging;
 using Sidecar.Policies;
 using Sidecar.Resilience;
 using Sidecar.Telemetry;
+using Sidecar.Tls;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Sidecar.Routing;
@@ -18,14 +19,18 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
     private readonly CircuitBreakerRegistry _breakers;
     private readonly RetryLog _log;
     private readonly SidecarMetrics? _metrics;
+    private readonly TlsRegistry? _tls;
     private Snapshot _current;
 
-    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, RetryLog log, SidecarMetrics? metrics = null)
+    public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, RetryLog log, SidecarMetrics? metrics = null, TlsRegistry? tls = null)
     {
         _clusterStates = clusterStates;
         _breakers = breakers;
         _log = log;
         _metrics = metrics;
+        _tls = tls;
+        // Before YARP sees the clusters: it builds their clients from the registry's entries.
+        tls?.Apply(initial);
         _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates, breakers, log));
         PublishZeroSeries(initial);
     }
@@ -39,6 +44,7 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
 
     public void Apply(SidecarConfig config)
     {
+        _tls?.Apply(config);
         var next = new Snapshot(config, RouteTable.Build(config, _clusterStates, _breakers, _log));
         var previous = Interlocked.Exchange(ref _current, next);
         previous.SignalChange();

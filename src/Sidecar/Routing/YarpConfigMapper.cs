@@ -9,6 +9,9 @@ internal static class YarpConfigMapper
     /// <summary>Route metadata key carrying the policy name; transforms are only added to routes that have one.</summary>
     public const string PolicyMetadataKey = "sidecar.policy";
 
+    /// <summary>Cluster metadata key carrying the cluster's <c>tls</c> as text (the record's printout of every field).</summary>
+    public const string TlsMetadataKey = "sidecar.tls";
+
     public static IReadOnlyList<RouteConfig> MapRoutes(SidecarConfig config)
     {
         var routes = new List<RouteConfig>(config.Routes.Count);
@@ -52,6 +55,8 @@ internal static class YarpConfigMapper
                 LoadBalancingPolicy = cluster.LoadBalancing,
                 Destinations = destinations,
                 HealthCheck = MapHealth(cluster.Health),
+                // A changed tls is a changed cluster: YARP then builds the cluster a new client (Forwarding/UpstreamHttpClientFactory).
+                Metadata = cluster.Tls is null ? null : new Dictionary<string, string> { [TlsMetadataKey] = cluster.Tls.ToString() },
                 HttpRequest = cluster.Protocol == UpstreamProtocol.Http2
                     ? new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig
                     {

@@ -42,4 +42,7 @@ internal enum AttemptResult
 
     /// <summary>The caller left, or the attempt lost a hedging race and was cancelled.</summary>
     Cancelled,
+
+    /// <summary>The TLS handshake failed on a certificate (untrusted, wrong name, expired, client certificate refused).</summary>
+    Tls,
 }

@@ -7,7 +7,7 @@ internal static class AttemptResults
 {
     // The status classes are StatusClass's labels, in its order; the failures share the retry reasons' spellings.
     private static readonly string[] Labels =
-        [.. StatusClass.All, RetryReason.ConnectFailure, RetryReason.Reset, RetryReason.PerTryTimeout, "invalid_response", "error", "cancelled"];
+        [.. StatusClass.All, RetryReason.ConnectFailure, RetryReason.Reset, RetryReason.PerTryTimeout, "invalid_response", "error", "cancelled", RetryReason.Tls];
 
     /// <summary>Every label, in the order of <see cref="AttemptResult"/>.</summary>
     public static IReadOnlyList<string> All => Labels;

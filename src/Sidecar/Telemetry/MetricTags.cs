@@ -17,6 +17,12 @@ internal static class MetricTags
     public const string Reason = "reason";
     public const string Action = "action";
 
+    /// <summary>The listener a certificate belongs to (<c>proxy</c>); a cluster's certificates carry <see cref="Cluster"/> instead.</summary>
+    public const string Listener = "listener";
+
+    /// <summary>Which certificate of a TLS endpoint: <c>certificate</c> (its own) or <c>ca</c> (the earliest-expiring CA it trusts).</summary>
+    public const string Kind = "kind";
+
     /// <summary>A gRPC call's final status, one of 17 names (<c>ok</c>, <c>unavailable</c>, ...); only on gRPC calls.</summary>
     public const string GrpcStatus = "grpc_status";
 }

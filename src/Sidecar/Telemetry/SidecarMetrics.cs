@@ -49,6 +49,8 @@ internal sealed class SidecarMetrics
     private readonly Gauge<int> _overloadState;
     private readonly Counter<long> _overloadShed;
     private readonly Counter<long> _accessLogDropped;
+    private readonly Gauge<double> _tlsCertificateExpiry;
+    private readonly Counter<long> _tlsReloads;
 
     public SidecarMetrics(IMeterFactory meterFactory)
     {
@@ -96,6 +98,10 @@ internal sealed class SidecarMetrics
             "sidecar.overload.shed", "{event}", "What overload protection gave up, by action.");
         _accessLogDropped = meter.CreateCounter<long>(
             "sidecar.access_log.dropped", "{line}", "Access log lines dropped because stdout could not keep up (the queue was full).");
+        _tlsCertificateExpiry = meter.CreateGauge<double>(
+            "sidecar.tls.certificate.expiry_timestamp", "s", "When a certificate in use expires (Unix time), by cluster or listener and kind (certificate, ca).");
+        _tlsReloads = meter.CreateCounter<long>(
+            "sidecar.tls.reloads", "{reload}", "Certificate files read again after they changed, by cluster or listener and result; a failure keeps the last good material.");
 
         // Istio/Envoy users complain that retry metrics are missing (or read 0 by default) until the
         // first event, so an alert such as `increase(sidecar_config_reloads_total{result="failure"}[5m]) > 0`
@@ -341,4 +347,36 @@ internal sealed class SidecarMetrics
             _circuitOpen.Add(0, tags);
         }
     }
+
+    /// <summary>Sets the expiry of a certificate in use.</summary>
+    /// <param name="owner"><see cref="MetricTags.Cluster"/> or <see cref="MetricTags.Listener"/>.</param>
+    /// <param name="name">The cluster's or listener's name.</param>
+    /// <param name="kind"><c>certificate</c> or <c>ca</c>.</param>
+    /// <param name="notAfter">Its expiry.</param>
+    public void TlsCertificateExpiry(string owner, string name, string kind, DateTimeOffset notAfter)
+    {
+        if (_tlsCertificateExpiry.Enabled)
+        {
+            _tlsCertificateExpiry.Record(notAfter.ToUnixTimeSeconds(), new TagList { { owner, name }, { MetricTags.Kind, kind } });
+        }
+    }
+
+    /// <summary>Counts a rotation of certificate files; with <paramref name="loaded"/> at 0, publishes both series at 0.</summary>
+    public void TlsReloaded(string owner, string name, bool? loaded)
+    {
+        if (!_tlsReloads.Enabled)
+        {
+            return;
+        }
+
+        if (loaded is { } success)
+        {
+            _tlsReloads.Add(1, new TagList { { owner, name }, { MetricTags.Result, success ? MetricValues.Success : MetricValues.Failure } });
+            return;
+        }
+
+        _tlsReloads.Add(0, new TagList { { owner, name }, { MetricTags.Result, MetricValues.Success } });
+        _tlsReloads.Add(0, new TagList { { owner, name }, { MetricTags.Result, MetricValues.Failure } });
+    }
+
 }

@@ -6,7 +6,6 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Sidecar.Configuration;
-using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Sidecar.Telemetry;
@@ -78,7 +77,6 @@ internal static class TelemetryServiceCollectionExtensions
             openTelemetry.UseOtlpExporter();
         }
 
-        services.TryAddSingleton<IForwarderHttpClientFactory, UpstreamHttpClientFactory>();
         services.TryAddSingleton(static sp =>
         {
             // The host starts its metrics subscriptions (and with them the MeterProvider) in its startup validation,

@@ -27,12 +27,20 @@ public sealed class GrpcUpstream : IAsyncDisposable
 
     internal Func<int, ServerCallContext, Task> Script { get; }
 
-    public static async Task<GrpcUpstream> StartAsync(Func<int, ServerCallContext, Task>? script = null)
+    /// <param name="script">What call n does before it answers.</param>
+    /// <param name="certificate">Serve gRPC over TLS with this certificate (HTTP/2 by ALPN); cleartext h2c without.</param>
+    public static async Task<GrpcUpstream> StartAsync(Func<int, ServerCallContext, Task>? script = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, o =>
-            o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+        {
+            o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
+            if (certificate is not null)
+            {
+                o.UseHttps(certificate);
+            }
+        }));
         var upstream = new GrpcUpstream(script ?? ((_, _) => Task.CompletedTask));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(upstream);

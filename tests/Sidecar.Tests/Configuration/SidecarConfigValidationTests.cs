@@ -298,8 +298,8 @@ public sealed class SidecarConfigValidationTests
     [InlineData("retry_on: { status: [6xx] }", "6:26 policies.p.retry_on.status[0]: invalid status '6xx': use a code from 100 to 599 or a class such as '5xx'")]
     [InlineData("retry_on: { status: [503, 503] }", "6:31 policies.p.retry_on.status[1]: duplicate status '503'")]
     [InlineData("retry_on: { status: 503 }", "6:25 policies.p.retry_on.status: expected a list, got '503'")]
-    [InlineData("retry_on: { errors: [timeout] }", "6:26 policies.p.retry_on.errors[0]: unknown error 'timeout'; allowed: connect-failure, reset, per-try-timeout")]
-    [InlineData("retry_on: { errors: [connect_failure] }", "6:26 policies.p.retry_on.errors[0]: unknown error 'connect_failure' (did you mean 'connect-failure'?); allowed: connect-failure, reset, per-try-timeout")]
+    [InlineData("retry_on: { errors: [timeout] }", "6:26 policies.p.retry_on.errors[0]: unknown error 'timeout'; allowed: connect-failure, reset, per-try-timeout, tls")]
+    [InlineData("retry_on: { errors: [connect_failure] }", "6:26 policies.p.retry_on.errors[0]: unknown error 'connect_failure' (did you mean 'connect-failure'?); allowed: connect-failure, reset, per-try-timeout, tls")]
     [InlineData("retry_on: { headers: [{ values: [x] }] }", "6:27 policies.p.retry_on.headers[0].name: missing required key 'name'")]
     [InlineData("retry_on: { grpc: [unavailible] }", "6:24 policies.p.retry_on.grpc[0]: unknown gRPC status 'unavailible' (did you mean 'unavailable'?); use a number from 0 to 16 or one of: ok, cancelled, unknown, invalid-argument, deadline-exceeded, not-found, already-exists, permission-denied, resource-exhausted, failed-precondition, aborted, out-of-range, unimplemented, internal, unavailable, data-loss, unauthenticated")]
     [InlineData("retry_on: { grpc: [resource_exhausted] }", "6:24 policies.p.retry_on.grpc[0]: unknown gRPC status 'resource_exhausted' (did you mean 'resource-exhausted'?); use a number from 0 to 16 or one of: ok, cancelled, unknown, invalid-argument, deadline-exceeded, not-found, already-exists, permission-denied, resource-exhausted, failed-precondition, aborted, out-of-range, unimplemented, internal, unavailable, data-loss, unauthenticated")]
@@ -426,7 +426,7 @@ public sealed class SidecarConfigValidationTests
         string[] expected =
         [
             "config/sidecar.yaml:2:10 listen.proxy: listen address 'http://127.0.0.1' needs an explicit port; expected http(s)://host:port, e.g. 'http://127.0.0.1:8080'",
-            "config/sidecar.yaml:6:5 clusters.orders.load_balancer: unknown key 'load_balancer' (did you mean 'load_balancing'?); allowed keys: destinations, load_balancing, protocol, health, circuit_breaker",
+            "config/sidecar.yaml:6:5 clusters.orders.load_balancer: unknown key 'load_balancer' (did you mean 'load_balancing'?); allowed keys: destinations, load_balancing, protocol, health, circuit_breaker, tls",
             "config/sidecar.yaml:9:19 policies.default.max_attempts: must be at least 1, got 0",
             "config/sidecar.yaml:10:34 policies.default.backoff.max: backoff.max (100ms) must be at least backoff.base (500ms)",
             "config/sidecar.yaml:11:36 policies.default.retry_on.status[2]: invalid status '700': use a code from 100 to 599 or a class such as '5xx'",

@@ -37,7 +37,9 @@ public sealed class ConfigFuzzTests(ITestOutputHelper output)
     public void Parse_MutatedShippedConfig_ReturnsResultWithLocatedErrors(string file)
     {
         var original = RepositoryRoot.ReadAllText(file);
-        Assert.True(SidecarConfigLoader.Parse(original, file).Succeeded, "the unmutated file must load");
+        // Named by its full path, as the loader is given it: files a config names (tls) are relative to its folder.
+        var source = Path.Combine(RepositoryRoot.Path, file);
+        Assert.True(SidecarConfigLoader.Parse(original, source).Succeeded, "the unmutated file must load");
         // string.GetHashCode is randomised per process; the seed must not be.
         var random = new Random(Seed + StableHash(file));
         var failures = 0;
@@ -47,7 +49,7 @@ public sealed class ConfigFuzzTests(ITestOutputHelper output)
             ConfigLoadResult result;
             try
             {
-                result = SidecarConfigLoader.Parse(mutated, file);
+                result = SidecarConfigLoader.Parse(mutated, source);
             }
             catch (Exception ex)
             {

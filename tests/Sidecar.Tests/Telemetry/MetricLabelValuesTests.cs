@@ -20,6 +20,8 @@ public sealed partial class MetricLabelValuesTests
         { "sidecar_retries_total", "reason", Constants(typeof(RetryReason)) },
         { "sidecar_retries_skipped_total", "reason", [.. RetrySkipReasons.All] },
         { "sidecar_config_reloads_total", "result", Constants(typeof(MetricValues)) },
+        { "sidecar_tls_reloads_total", "result", Constants(typeof(MetricValues)) },
+        { "sidecar_tls_certificate_expiry_timestamp_seconds", "kind", [.. CertificateKinds.All] },
         { "sidecar_overload_shed_total", "action", [.. Sidecar.Overload.OverloadActions.All] },
     };
 

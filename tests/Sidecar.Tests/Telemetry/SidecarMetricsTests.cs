@@ -23,6 +23,8 @@ public sealed partial class SidecarMetricsTests
     [InlineData("sidecar_inflight_requests", "gauge")]
     [InlineData("sidecar_buffered_bytes", "gauge")]
     [InlineData("sidecar_circuit_open_total", "counter")]
+    [InlineData("sidecar_tls_certificate_expiry_timestamp_seconds", "gauge")]
+    [InlineData("sidecar_tls_reloads_total", "counter")]
     public void EveryMethod_ExportsSpecName(string name, string type)
     {
         using var context = new MetricsTestContext();
@@ -39,7 +41,7 @@ public sealed partial class SidecarMetricsTests
         RecordEveryInstrument(context.Metrics);
         var text = context.Render();
 
-        Assert.Equal(18, rows.Count);
+        Assert.Equal(20, rows.Count);
         foreach (var (name, type) in rows)
         {
             Assert.Contains($"# TYPE {name} {type}\n", text, StringComparison.Ordinal);
@@ -146,6 +148,8 @@ public sealed partial class SidecarMetricsTests
         metrics.OverloadStateChanged(1);
         metrics.OverloadShed("request_rejected");
         metrics.AccessLogDropped();
+        metrics.TlsCertificateExpiry(MetricTags.Cluster, "c", CertificateKinds.Certificate, DateTimeOffset.UnixEpoch.AddDays(1));
+        metrics.TlsReloaded(MetricTags.Cluster, "c", loaded: false);
     }
 
     /// <summary>The rows of README's metric table: <c>| `name` | type (notes) | labels | meaning |</c>.</summary>
