@@ -179,6 +179,24 @@ public sealed class AttemptLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_ResponseArrivesAsThePerTryTimerFiresOnAPost_AnsweredAsATimeout()
+    {
+        // Not retried (the upstream may have acted on it) and not sent half: the caller gets Sidecar's 504.
+        var sender = Sender(new RespondAtTimeout(200));
+
+        var run = Run("r", sender, isIdempotent: false);
+        await sender.ArrivedAsync(1);
+        await _harness.Time.AdvanceWhenArmedAsync(PerTry);
+        var outcome = await run.WaitAsync(Safety);
+
+        Assert.False(sender.ResponseStarted);
+        var answer = Assert.Single(sender.Answers);
+        Assert.Equal(LoopAnswer.NoResponse, answer.Answer);
+        Assert.True(answer.TimedOut);
+        Assert.Equal(outcome, answer.Outcome);
+    }
+
+    [Fact]
     public async Task RunAsync_RetryAfter_WaitsWhatTheUpstreamAskedInsteadOfTheBackoff()
     {
         var sender = Sender(new Respond(503, ("Retry-After", "2")), new Respond(200));
