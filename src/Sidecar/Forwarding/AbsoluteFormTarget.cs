@@ -65,7 +65,7 @@ internal static class AbsoluteFormTarget
         var bytes = new List<byte>(rawPath.Length);
         for (var i = 0; i < rawPath.Length; i++)
         {
-            if (rawPath[i] == '%' && i + 2 < rawPath.Length && IsHex(rawPath[i + 1]) && IsHex(rawPath[i + 2]))
+            if (rawPath[i] == '%' && i + 2 < rawPath.Length && char.IsAsciiHexDigit(rawPath[i + 1]) && char.IsAsciiHexDigit(rawPath[i + 2]))
             {
                 var value = (byte)Convert.ToInt32(rawPath.Substring(i + 1, 2), 16);
                 if (value == (byte)'/')
@@ -82,7 +82,8 @@ internal static class AbsoluteFormTarget
             }
             else
             {
-                bytes.AddRange(Encoding.UTF8.GetBytes(rawPath[i].ToString()));
+                // A request target is ASCII (Kestrel refuses anything else on the request line).
+                bytes.Add((byte)rawPath[i]);
             }
         }
 
@@ -124,6 +125,4 @@ internal static class AbsoluteFormTarget
 
         return "/" + string.Join('/', segments);
     }
-
-    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
 }

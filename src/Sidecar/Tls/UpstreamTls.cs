@@ -74,18 +74,7 @@ internal sealed class UpstreamTls
         var authorities = Source.Current.Authorities;
         if (authorities is not null)
         {
-            using var custom = new X509Chain();
-            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            custom.ChainPolicy.CustomTrustStore.AddRange(authorities);
-            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            custom.ChainPolicy.VerificationTime = _timeProvider.GetUtcNow().UtcDateTime;
-            if (chain is not null)
-            {
-                foreach (var element in chain.ChainElements)
-                {
-                    custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
-            }
+            using var custom = CustomTrustChain.Create(authorities, chain, _timeProvider.GetUtcNow().UtcDateTime);
 
             if (!custom.Build(leaf))
             {
