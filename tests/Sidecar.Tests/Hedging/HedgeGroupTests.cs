@@ -1,5 +1,4 @@
 using Sidecar.Hedging;
-using Yarp.ReverseProxy.Model;
 
 namespace Sidecar.Tests.Hedging;
 
@@ -65,5 +64,5 @@ public sealed class HedgeGroupTests
     }
 
     private static HedgeAttempt Attempt(HedgeGroup group, int number) =>
-        new(number, group, request: null!, new DestinationState("d" + number));
+        new(number, group, request: null!, destination: number - 1);
 }
