@@ -35,6 +35,9 @@ internal sealed class HedgeAttempt : IHedgedAttempt, IDisposable
     /// <summary>The attempt as sent (<see cref="IHedgeSender.SendAsync"/>), completed when it is over.</summary>
     public Task<SentAttempt> Ended { get; set; } = Task.FromResult(default(SentAttempt));
 
+    /// <summary>What the attempt left behind, set before it reports itself finished (<see cref="HedgeGroup.OnFinished"/>).</summary>
+    public SentAttempt Sent { get; set; }
+
     public int Started => Group.Started;
 
     public int InFlight => Group.InFlight;

@@ -196,6 +196,7 @@ internal sealed partial class HedgeRace
             var duration = _timeProvider.GetElapsedTime(start);
             _metrics.AttemptCompleted(state.Route.RouteName, state.Route.ClusterName, result, duration);
             attempt.Request.Trail?.Completed(new AttemptRecord(attempt.Number, sent.Destination, responded ? state.ResponseStatus : 0, result, duration, GrpcStatus: responded ? state.GrpcStatus : -1));
+            attempt.Sent = sent;
             attempt.Group.OnFinished(attempt);
         }
     }
@@ -216,7 +217,7 @@ internal sealed partial class HedgeRace
     {
         foreach (var attempt in attempts)
         {
-            if (attempt.Ended.IsCompletedSuccessfully && attempt.Ended.Result.InvalidResponse)
+            if (attempt.Sent.InvalidResponse)
             {
                 return AnswerAsync(state, sender, LoopAnswer.InvalidResponse, started, RequestOutcome.NotRetryable, timedOut: false);
             }
