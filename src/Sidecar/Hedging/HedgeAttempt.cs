@@ -57,6 +57,8 @@ internal sealed class HedgeAttempt : IHedgedAttempt, IDisposable
 
     public bool TryClaimWin() => Group.TryClaim(this);
 
+    public void Committed() => Group.OnWinnerCommitted();
+
     public void StopStarting() => Group.StopStarting();
 
     public void Dispose() => Cancellation?.Dispose();

@@ -53,22 +53,20 @@ internal sealed partial class HedgeRace
         var group = new HedgeGroup(Math.Min(state.MaxAttempts, 1 + hedge.MaxExtra));
         var attempts = new List<HedgeAttempt>(group.MaxAttempts);
         var first = Math.Min((int)(_random.NextDouble() * destinations), destinations - 1);
-        // Waits of the race hang off this token, cancelled when the race ends, so none outlives the request.
-        using var raceEnded = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        using var callerLeft = requestAborted.Register(static g => ((HedgeGroup)g!).Signal(), group);
         try
         {
             Start(sender, state, group, attempts, first, requestAborted);
-            while (!group.HasWinner)
+            // Woken by the claim alone, the race could read the winner's outcome before the decider set it.
+            while (!group.WinnerCommitted)
             {
-                var delay = group.CanStartMore ? Task.Delay(hedge.Delay, _timeProvider, raceEnded.Token) : Task.Delay(Timeout.Infinite, raceEnded.Token);
-                var failed = group.Failed.WaitToReadAsync(raceEnded.Token).AsTask();
-                await Task.WhenAny(group.Winner, failed, delay);
+                await group.NextEventAsync();
                 if (requestAborted.IsCancellationRequested)
                 {
                     return (RequestOutcome.ClientCancelled, group.Started);
                 }
 
-                if (group.HasWinner)
+                if (group.WinnerCommitted)
                 {
                     break;
                 }
@@ -79,6 +77,7 @@ internal sealed partial class HedgeRace
                     anyFailed = true;
                 }
 
+                var delayElapsed = group.TakeDelayElapsed();
                 if (group.TryTakeAdmitted(out var wait))
                 {
                     // A retryable response made room for its replacement, which passed the decision then: only the
@@ -94,10 +93,12 @@ internal sealed partial class HedgeRace
                     }
 
                     // Otherwise an extra attempt started after the delay took the slot first (or another attempt won).
+                    // Another round reads what else came meanwhile (a second admitted replacement has no event of its own).
+                    group.Signal();
                     continue;
                 }
 
-                if ((anyFailed || delay.IsCompleted) && group.CanStartMore)
+                if ((anyFailed || delayElapsed) && group.CanStartMore)
                 {
                     if (_decider.TryAdmitExtraAttempt(state, group.Started, RetryReason.Hedge, serverDelay: null, out _, out _))
                     {
@@ -119,7 +120,8 @@ internal sealed partial class HedgeRace
             {
                 if (!ReferenceEquals(attempt, winner))
                 {
-                    await attempt.Cancellation.CancelAsync();
+                    // Cancelled inline, not with CancelAsync: its callbacks stay on this thread (a simulation's loop).
+                    attempt.Cancellation.Cancel();
                 }
             }
 
@@ -130,10 +132,10 @@ internal sealed partial class HedgeRace
         }
         finally
         {
-            await raceEnded.CancelAsync();
+            group.Dispose();
             foreach (var attempt in attempts)
             {
-                await attempt.Cancellation.CancelAsync();
+                attempt.Cancellation.Cancel();
             }
 
             foreach (var attempt in attempts)
@@ -161,6 +163,7 @@ internal sealed partial class HedgeRace
         var now = _timeProvider.GetTimestamp();
         attempt.Attach(state, AttemptTiming.Arm(_timeProvider, state, now, requestAborted));
         group.OnStarted();
+        group.ArmDelay(_timeProvider, request.Plan.Options.Hedge!.Delay);
         attempts.Add(attempt);
         if (number > 1)
         {

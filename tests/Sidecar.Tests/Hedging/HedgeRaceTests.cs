@@ -348,6 +348,28 @@ public sealed class HedgeRaceTests : IDisposable
         Assert.Equal((LoopAnswer.NoResponse, 0, RequestOutcome.NotRetryable, false), Assert.Single(sender.Answers));
     }
 
+    [Fact]
+    public async Task RunAsync_OnASingleThreadedLoop_EachStepDoneWhenTheLoopIsIdle()
+    {
+        // As a simulation drives it: one thread, continuations queued to it, the clock moved only when nothing is left
+        // to run. A completion that hopped through the thread pool would leave the race behind the clock.
+        var loop = new SingleThreadedLoop();
+        var sender = Sender(new Respond(200, Ms(200)), new Respond(200, Ms(10)));
+        Task<(RequestOutcome Outcome, int Attempts)> run = null!;
+
+        loop.Run(() => run = _race.RunAsync(_harness.NewRequest("h"), sender, CancellationToken.None));
+        Assert.Single(sender.Sent);
+        loop.Run(() => _harness.Time.Advance(Delay));
+        Assert.Equal(2, sender.Sent.Length);
+        Assert.False(run.IsCompleted);
+        loop.Run(() => _harness.Time.Advance(Ms(10)));
+
+        Assert.True(run.IsCompletedSuccessfully);
+        Assert.Equal((RequestOutcome.SuccessAfterRetry, 2), await run);
+        Assert.Equal([1], sender.Cancelled);
+        Assert.Equal([loop.ThreadId], sender.Threads.Distinct());
+    }
+
     private static TimeSpan Ms(int milliseconds) => TimeSpan.FromMilliseconds(milliseconds);
 
     private ScriptedHedgeSender Sender(params Step[] steps) => new(_harness.Decider, _harness.Time, destinations: 3, steps);
@@ -360,6 +382,52 @@ public sealed class HedgeRaceTests : IDisposable
         {
             Assert.True(DateTime.UtcNow < deadline, $"No {reason} skip was counted.");
             await Task.Yield();
+        }
+    }
+
+    /// <summary>Runs an action and then every continuation posted to it, on the calling thread, until none is left.</summary>
+    private sealed class SingleThreadedLoop : SynchronizationContext
+    {
+        private readonly Queue<(SendOrPostCallback Callback, object? State)> _ready = new();
+
+        public int ThreadId { get; } = Environment.CurrentManagedThreadId;
+
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+            lock (_ready)
+            {
+                _ready.Enqueue((d, state));
+            }
+        }
+
+        public override void Send(SendOrPostCallback d, object? state) => d(state);
+
+        public override SynchronizationContext CreateCopy() => this;
+
+        public void Run(Action action)
+        {
+            var previous = Current;
+            SetSynchronizationContext(this);
+            try
+            {
+                action();
+                while (TryTake(out var next))
+                {
+                    next.Callback(next.State);
+                }
+            }
+            finally
+            {
+                SetSynchronizationContext(previous);
+            }
+        }
+
+        private bool TryTake(out (SendOrPostCallback Callback, object? State) next)
+        {
+            lock (_ready)
+            {
+                return _ready.TryDequeue(out next);
+            }
         }
     }
 }

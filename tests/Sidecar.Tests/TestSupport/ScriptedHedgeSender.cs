@@ -12,7 +12,8 @@ namespace Sidecar.TestSupport;
 /// clock (a response, decided by the real <see cref="RetryDecider"/> as the proxy's response transform would, a
 /// transport error, or a response HTTP does not allow), or never, until the attempt's timer, losing the race or the
 /// caller leaving ends it. It records what the race did: each attempt sent (when, to which destination), each one
-/// cancelled, the winner relayed and the errors answered.
+/// cancelled, the winner relayed and the errors answered. It never leaves the caller's synchronization context, so a
+/// single-threaded loop can drive it.
 /// </summary>
 internal sealed class ScriptedHedgeSender : IHedgeSender
 {
@@ -46,6 +47,9 @@ internal sealed class ScriptedHedgeSender : IHedgeSender
         }
     }
 
+    /// <summary>The threads the attempts and the relay ran on (a single-threaded loop must keep them all).</summary>
+    public ConcurrentBag<int> Threads { get; } = [];
+
     /// <summary>Attempts ended by their cancellation (lost the race, timed out, or the caller left).</summary>
     public ConcurrentBag<int> Cancelled { get; } = [];
 
@@ -69,11 +73,13 @@ internal sealed class ScriptedHedgeSender : IHedgeSender
         }
 
         Arrival(number).TrySetResult();
+        Threads.Add(Environment.CurrentManagedThreadId);
         var step = _steps[number - 1];
         var address = Destination(destination);
         try
         {
-            await Task.Delay(step.Latency, _time, attemptAborted).ConfigureAwait(false);
+            await Task.Delay(step.Latency, _time, attemptAborted);
+            Threads.Add(Environment.CurrentManagedThreadId);
         }
         catch (OperationCanceledException)
         {
@@ -91,7 +97,7 @@ internal sealed class ScriptedHedgeSender : IHedgeSender
                         response.Headers.TryAddWithoutValidation(name, value);
                     }
 
-                    await _decider.DecideResponseAsync(attempt, response, attemptAborted).ConfigureAwait(false);
+                    await _decider.DecideResponseAsync(attempt, response, attemptAborted);
                     return new SentAttempt(respond.Status, null, InvalidResponse: false, address);
                 }
 
@@ -109,7 +115,8 @@ internal sealed class ScriptedHedgeSender : IHedgeSender
     public async Task<bool> RelayAsync(RetryState winner, Task<SentAttempt> ended, int attempts, CancellationToken requestAborted)
     {
         Relayed = (winner.Attempt, winner.ResponseStatus, attempts);
-        await ended.ConfigureAwait(false);
+        Threads.Add(Environment.CurrentManagedThreadId);
+        await ended;
         return !requestAborted.IsCancellationRequested;
     }
 
