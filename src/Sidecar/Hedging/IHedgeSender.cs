@@ -20,6 +20,9 @@ namespace Sidecar.Hedging;
 /// records the error answer.</item>
 /// </list>
 /// Several attempts are in flight at once: <see cref="SendAsync"/> is called concurrently, each call on its own task.
+/// The race itself never blocks a thread or leaves the caller's <see cref="SynchronizationContext"/> (no thread-pool
+/// hops, cancellations fired inline, timers only from the injected <see cref="TimeProvider"/>), so a simulation can
+/// run it on a single-threaded loop that moves its virtual clock only when no continuation is left to run.
 /// </summary>
 internal interface IHedgeSender
 {
