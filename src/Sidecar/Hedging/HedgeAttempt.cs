@@ -1,17 +1,15 @@
-using System.IO.Pipelines;
 using Sidecar.Retries;
-using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.Model;
 
 namespace Sidecar.Hedging;
 
 /// <summary>
-/// One attempt of a hedged request, forwarded on its own <see cref="HttpContext"/> whose response body is a pipe, so
-/// several attempts can be in flight while the caller's response is untouched until one of them wins.
+/// One attempt of a hedged request, as the race keeps it: its number, destination, own <see cref="RetryState"/>
+/// (on which its response is decided), its timer, and the task that ends with it. Several are in flight at once; the
+/// caller's response is untouched until one of them wins (<see cref="IHedgeSender.RelayAsync"/>).
 /// </summary>
 internal sealed class HedgeAttempt : IHedgedAttempt, IDisposable
 {
-    public HedgeAttempt(int number, HedgeGroup group, RetryState request, DestinationState destination)
+    public HedgeAttempt(int number, HedgeGroup group, RetryState request, int destination)
     {
         Number = number;
         Group = group;
@@ -25,27 +23,29 @@ internal sealed class HedgeAttempt : IHedgedAttempt, IDisposable
 
     public RetryState Request { get; }
 
-    /// <summary>The shadow context the attempt is forwarded on (<see cref="Attach"/>).</summary>
-    public HttpContext Context { get; private set; } = null!;
+    /// <summary>Index of the destination (<see cref="IHedgeSender.DestinationCount"/>).</summary>
+    public int Destination { get; }
 
-    public DestinationState Destination { get; }
+    /// <summary>The attempt's own state (<see cref="Attach"/>).</summary>
+    public RetryState State { get; private set; } = null!;
 
     /// <summary>The attempt's timer: the caller leaving, its per-try timeout or the deadline, or losing the race.</summary>
     public CancellationTokenSource Cancellation { get; private set; } = null!;
 
-    /// <summary>The response body, read by the caller's response if this attempt wins.</summary>
-    public Pipe Body { get; } = new();
+    /// <summary>The attempt as sent (<see cref="IHedgeSender.SendAsync"/>), completed when it is over.</summary>
+    public Task<SentAttempt> Ended { get; set; } = Task.FromResult(default(SentAttempt));
 
-    public Task<ForwarderError> Forwarding { get; set; } = Task.FromResult(ForwarderError.None);
+    /// <summary>What the attempt left behind, set before it reports itself finished (<see cref="HedgeGroup.OnFinished"/>).</summary>
+    public SentAttempt Sent { get; set; }
 
     public int Started => Group.Started;
 
     public int InFlight => Group.InFlight;
 
-    /// <summary>The attempt's context and timer, made once its state exists (the state points back at the attempt).</summary>
-    public void Attach(HttpContext context, CancellationTokenSource cancellation)
+    /// <summary>The attempt's state and timer, made once the attempt exists (its state points back at it).</summary>
+    public void Attach(RetryState state, CancellationTokenSource cancellation)
     {
-        Context = context;
+        State = state;
         Cancellation = cancellation;
     }
 
@@ -56,6 +56,8 @@ internal sealed class HedgeAttempt : IHedgedAttempt, IDisposable
     public void AdmitReserved(TimeSpan delay) => Group.AdmitReserved(delay);
 
     public bool TryClaimWin() => Group.TryClaim(this);
+
+    public void Committed() => Group.OnWinnerCommitted();
 
     public void StopStarting() => Group.StopStarting();
 

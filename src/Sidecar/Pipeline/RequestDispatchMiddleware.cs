@@ -23,7 +23,7 @@ namespace Sidecar.Pipeline;
 ///    (<see cref="SingleAttemptForwarder"/>).
 /// 4. Policy: work out the deadline and attempt limit, and keep a copy of the body for replay as it is forwarded
 ///    (BodyReplay/: a stream is never held back) unless the overload manager stopped buffering. An idempotent request
-///    on a policy with <c>hedge</c> reads its whole body, then races its attempts instead (Hedging/<see cref="HedgedForwarder"/>).
+///    on a policy with <c>hedge</c> reads its whole body, then races its attempts instead (Hedging/<see cref="HedgeRace"/>, through YARP by <see cref="HedgedForwarder"/>).
 /// 5. Otherwise the attempts run in Retries/<see cref="AttemptLoop"/>, sent through YARP by <see cref="YarpAttemptSender"/>;
 ///    each response is decided by Retries/<see cref="RetryDecider"/> from <see cref="RetryResponseTransform"/>.
 /// 6. The request is counted and traced (<see cref="RequestCompletion"/>), retries summarized in the log (Logging/),

@@ -18,6 +18,7 @@ internal static class RetryServiceCollectionExtensions
         services.AddSingleton<BufferedBytesAccount>();
         services.AddSingleton<AttemptHeadersTransform>();
         services.AddSingleton<RetryResponseTransform>();
+        services.AddSingleton<HedgeRace>();
         services.AddSingleton<HedgedForwarder>();
         // stdout, raw: the access log's lines are JSON whatever the text logger's format is.
         services.AddSingleton(sp => new AccessLogWriter(Console.OpenStandardOutput(), sp.GetRequiredService<Telemetry.SidecarMetrics>()));

@@ -33,6 +33,9 @@ internal interface IHedgedAttempt
     /// <summary>Makes this attempt the winner; false when another won first.</summary>
     bool TryClaimWin();
 
+    /// <summary>The winner's response is committed (<see cref="RetryState.Commit"/>, its outcome set): the race may relay it.</summary>
+    void Committed();
+
     /// <summary>No further attempt starts: a limit or the upstream refused one.</summary>
     void StopStarting();
 }

@@ -189,6 +189,7 @@ internal sealed class RetryState
         Verdict = AttemptVerdict.Commit;
         Outcome = outcome;
         AttemptTimeout?.CancelAfter(Timeout.InfiniteTimeSpan);
+        Hedge?.Committed();
     }
 }
 

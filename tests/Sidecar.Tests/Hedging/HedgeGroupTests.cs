@@ -1,5 +1,4 @@
 using Sidecar.Hedging;
-using Yarp.ReverseProxy.Model;
 
 namespace Sidecar.Tests.Hedging;
 
@@ -9,7 +8,7 @@ public sealed class HedgeGroupTests
     [Fact]
     public async Task TryClaim_TwoAttempts_OnlyTheFirstWins()
     {
-        var group = new HedgeGroup(2);
+        using var group = new HedgeGroup(2);
         using var first = Attempt(group, 1);
         using var second = Attempt(group, 2);
 
@@ -23,7 +22,7 @@ public sealed class HedgeGroupTests
     [Fact]
     public void OnFinished_Loser_IsReportedAsFailedAndTheWinnerIsNot()
     {
-        var group = new HedgeGroup(2);
+        using var group = new HedgeGroup(2);
         using var first = Attempt(group, 1);
         using var second = Attempt(group, 2);
         group.OnStarted();
@@ -42,7 +41,7 @@ public sealed class HedgeGroupTests
     [Fact]
     public void TryReserveNext_TwoFailuresForTheLastSlot_OnlyOneReserves()
     {
-        var group = new HedgeGroup(2);
+        using var group = new HedgeGroup(2);
         group.OnStarted();
 
         Assert.True(group.TryReserveNext());
@@ -53,7 +52,7 @@ public sealed class HedgeGroupTests
     [Fact]
     public void OnStarted_ConsumesAReservation_NoSlotLeftAfterTheLimit()
     {
-        var group = new HedgeGroup(2);
+        using var group = new HedgeGroup(2);
         group.OnStarted();
         Assert.True(group.TryReserveNext());
 
@@ -64,6 +63,51 @@ public sealed class HedgeGroupTests
         Assert.False(group.TryReserveNext());
     }
 
+    [Fact]
+    public async Task NextEventAsync_SignalBeforeTheWait_CompletesAtOnceAndOnlyOnce()
+    {
+        using var group = new HedgeGroup(2);
+
+        group.Signal();
+
+        await group.NextEventAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var next = group.NextEventAsync();
+        Assert.False(next.IsCompleted);
+        group.Signal();
+        await next.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public void ArmDelay_ReplacedBeforeItFires_OnlyTheNewDelayCounts()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var group = new HedgeGroup(3);
+        group.OnStarted();
+        group.ArmDelay(time, TimeSpan.FromMilliseconds(50));
+        time.Advance(TimeSpan.FromMilliseconds(30));
+        group.OnStarted();
+        group.ArmDelay(time, TimeSpan.FromMilliseconds(50));
+
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.False(group.TakeDelayElapsed());
+        time.Advance(TimeSpan.FromMilliseconds(30));
+        Assert.True(group.TakeDelayElapsed());
+        Assert.False(group.TakeDelayElapsed());
+    }
+
+    [Fact]
+    public void ArmDelay_NoAttemptLeftToStart_NoTimer()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var group = new HedgeGroup(1);
+        group.OnStarted();
+
+        group.ArmDelay(time, TimeSpan.FromMilliseconds(50));
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.False(group.TakeDelayElapsed());
+    }
+
     private static HedgeAttempt Attempt(HedgeGroup group, int number) =>
-        new(number, group, request: null!, new DestinationState("d" + number));
+        new(number, group, request: null!, destination: number - 1);
 }

@@ -4,7 +4,7 @@ using Sidecar.BodyReplay;
 using Sidecar.Retries;
 using Yarp.ReverseProxy.Model;
 
-namespace Sidecar.Hedging;
+namespace Sidecar.Pipeline;
 
 /// <summary>
 /// A copy of the caller's request on a fresh <see cref="HttpContext"/>, for a hedged attempt: YARP's forwarder and the

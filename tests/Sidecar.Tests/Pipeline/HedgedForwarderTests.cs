@@ -9,11 +9,11 @@ using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms;
 
-namespace Sidecar.Tests.Hedging;
+namespace Sidecar.Tests.Pipeline;
 
 /// <summary>
-/// <see cref="HedgedForwarder"/> racing scripted attempts on a fake clock: a hedge starts after <c>delay</c> or at once
-/// when an attempt fails, the first acceptable response wins and the others are cancelled, and the caller leaving
+/// <see cref="HedgedForwarder"/> (the race run through YARP's forwarder on shadow contexts) racing scripted attempts
+/// on a fake clock: a hedge starts after <c>delay</c> or at once when an attempt fails, the first acceptable response wins and the others are cancelled, and the caller leaving
 /// cancels everything. Each scripted upstream answers only when the test says so, and the real
 /// <see cref="RetryResponseTransform"/> decides each response.
 /// </summary>
@@ -61,7 +61,7 @@ public sealed class HedgedForwarderTests : IDisposable
     {
         _harness.Random.Value = 0;
         _forwarder = new ScriptedForwarder(new RetryResponseTransform(_harness.Decider), _first, _second);
-        _hedger = new HedgedForwarder(_forwarder, _harness.Decider, _harness.Time, _harness.Random, _harness.Metrics.Metrics);
+        _hedger = new HedgedForwarder(_forwarder, new HedgeRace(_harness.Decider, _harness.Time, _harness.Random, _harness.Metrics.Metrics, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         _context.Request.Method = HttpMethods.Get;
         _context.Response.Body = new MemoryStream();
         _feature = new ProxyFeature([Destination("d1", _first), Destination("d2", _second)]);
