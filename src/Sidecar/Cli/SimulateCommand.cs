@@ -25,7 +25,16 @@ internal static class SimulateCommand
         var rate = new Option<double?>("--rate") { Description = "Open loop instead: calls per second arriving whatever the answers, e.g. 500/s.", CustomParser = ParseRate };
         var failureRate = new Option<double>("--failure-rate") { Description = "Share of upstream answers that fail with --failure-status, 0 to 1. Default 0.3, as the demo.", DefaultValueFactory = _ => model.FailureRate };
         var failureStatus = new Option<int>("--failure-status") { Description = "The failures' status. Default 503.", DefaultValueFactory = _ => model.FailureStatus };
-        var retryAfter = new Option<RetryAfterModel?>("--retry-after") { Description = "Retry-After on failures: none, whole seconds (2s), or a range (1s..5s). Default 0s, as the demo.", CustomParser = ParseRetryAfter, DefaultValueFactory = _ => model.RetryAfter };
+        // Text, checked by a validator: a custom parser cannot return null for "none".
+        var retryAfter = new Option<string>("--retry-after") { Description = "Retry-After on failures: none, whole seconds (2s), or a range (1s..5s). Default 0s, as the demo.", DefaultValueFactory = _ => "0s" };
+        retryAfter.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string>();
+            if (!RetryAfterModel.TryParse(text, out _, out var error))
+            {
+                result.AddError($"--retry-after '{text}': {error}.");
+            }
+        });
         var latency = new Option<LatencyModel>("--latency") { Description = "Upstream answer time: fixed (20ms) or log-normal (p50=20ms,p99=300ms). Default 1ms.", CustomParser = ParseLatency, DefaultValueFactory = _ => model.Latency };
         var slowRate = new Option<double>("--slow-rate") { Description = "Share of answers that come after --slow-delay. Default 0.05, as the demo.", DefaultValueFactory = _ => model.SlowRate };
         var slowDelay = DurationOption("--slow-delay", "How late a slow answer is. Default 1.5s, as the demo.", model.SlowDelay);
@@ -82,7 +91,7 @@ internal static class SimulateCommand
                 {
                     FailureRate = parse.GetValue(failureRate),
                     FailureStatus = parse.GetValue(failureStatus),
-                    RetryAfter = parse.GetValue(retryAfter),
+                    RetryAfter = RetryAfterModel.TryParse(parse.GetValue(retryAfter)!, out var parsed, out _) ? parsed : null,
                     Latency = parse.GetValue(latency)!,
                     SlowRate = parse.GetValue(slowRate),
                     SlowDelay = parse.GetValue(slowDelay),
@@ -131,18 +140,6 @@ internal static class SimulateCommand
         }
 
         result.AddError($"--rate '{text}': expected calls per second above 0, e.g. 500/s.");
-        return null;
-    }
-
-    private static RetryAfterModel? ParseRetryAfter(ArgumentResult result)
-    {
-        var text = result.Tokens[0].Value;
-        if (RetryAfterModel.TryParse(text, out var model, out var error))
-        {
-            return model;
-        }
-
-        result.AddError($"--retry-after '{text}': {error}.");
         return null;
     }
 

@@ -34,6 +34,9 @@ internal sealed record DemoOptions
     /// </summary>
     public TimeSpan CallerInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Print the result as JSON (<c>--json</c>), in the shape <c>sidecar simulate --json</c> prints.</summary>
+    public bool Json { get; init; }
+
     /// <summary>Seed of the upstream's random source, so runs are comparable.</summary>
     public int Seed { get; init; } = 42;
 }

@@ -36,6 +36,9 @@ internal sealed class RouteStats
     /// <summary>Calls whose retry the budget refused.</summary>
     public long BudgetRefused { get; private set; }
 
+    /// <summary>Calls whose retry something else refused: <c>max_concurrent_retries</c>, <c>max_waiting_retries</c>, the deadline...</summary>
+    public long OtherRefused { get; private set; }
+
     public LatencySketch Latency { get; } = new();
 
     /// <summary>Calls by attempts made: index 0 holds the calls answered on their first attempt.</summary>
@@ -63,6 +66,10 @@ internal sealed class RouteStats
         if (skipped == RetrySkipReason.Budget)
         {
             BudgetRefused++;
+        }
+        else if (skipped is not null)
+        {
+            OtherRefused++;
         }
 
         var bucket = Bucket(now);

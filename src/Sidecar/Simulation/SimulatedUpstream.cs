@@ -94,16 +94,18 @@ internal sealed class SimulatedUpstream
     {
         var call = (UpstreamCall)state!;
         _busy--;
+        // The next in the queue takes the place before the answer goes out, so a caller that comes straight back
+        // joins the end of the queue.
+        if (_queue.TryDequeue(out var next))
+        {
+            Serve(next.Call, next.Service);
+        }
+
         // An abandoned attempt was served all the same (the upstream does not know its caller left), but its answer
         // reached nobody, so it is not a success.
         if (call.Answer(call.Drawn) && call.Drawn.Status is >= 200 and < 300)
         {
             Successes++;
-        }
-
-        if (_queue.TryDequeue(out var next))
-        {
-            Serve(next.Call, next.Service);
         }
     }
 }

@@ -10,8 +10,8 @@ namespace Sidecar.Simulation;
 /// </summary>
 internal static class SimulationReport
 {
-    private const int LabelWidth = 28;
-    private const int ColumnWidth = 14;
+    private const int LabelWidth = 27;
+    private const int ColumnWidth = 17;
     private const int BarWidth = 16;
 
     public static void Render(SimulationOptions options, IReadOnlyList<IReadOnlyList<RouteRun>> routes, TextWriter output)
@@ -40,15 +40,18 @@ internal static class SimulationReport
         var first = runs[0];
         var real = TimeSpan.FromTicks(runs.Sum(r => r.Real.Ticks));
         var calls = runs.Sum(r => r.Stats.Calls);
-        output.WriteLine(Invariant($"route {first.Route}: {Count(calls)} calls simulated in {real.TotalSeconds:0.00} s"));
-        Row(output, string.Empty, runs.Select(r => r.Policy == "none" ? "no retries" : "policy " + r.Policy));
+        var simulated = first.Stats.TimelineInterval * first.Stats.Timeline.Count * runs.Count;
+        var speed = real > TimeSpan.Zero ? Invariant($", {simulated / real:0}x real time") : string.Empty;
+        output.WriteLine(Invariant($"route {first.Route}: {Count(calls)} calls simulated in {real.TotalSeconds:0.00} s{speed}"));
+        Row(output, "policy", runs.Select(r => r.Policy == "none" ? "no retries" : r.Policy));
         Row(output, "caller success (2xx)", runs.Select(r => Ratio(r.Stats.Successes, r.Stats.Calls)));
         Row(output, "calls", runs.Select(r => Count(r.Stats.Calls)));
         Row(output, "upstream requests per call", runs.Select(r => PerCall(r.Stats)));
         Row(output, "latency p50", runs.Select(r => Latency(r.Stats.Latency.Percentile(50))));
         Row(output, "latency p99", runs.Select(r => Latency(r.Stats.Latency.Percentile(99))));
         Row(output, "retries used", runs.Select(r => Count(r.Stats.Retries)));
-        Row(output, "refused by the budget", runs.Select(r => r.Budget is null ? "-" : Count(r.Stats.BudgetRefused)));
+        Row(output, "retries refused: budget", runs.Select(r => r.Budget is null ? "-" : Count(r.Stats.BudgetRefused)));
+        Row(output, "  other limits, deadline", runs.Select(r => r.Budget is null ? "-" : Count(r.Stats.OtherRefused)));
         if (runs.Any(r => r.Unfinished > 0))
         {
             Row(output, "unfinished (cut off)", runs.Select(r => Count(r.Unfinished)));

@@ -6,6 +6,15 @@ namespace Sidecar.Simulation;
 /// </summary>
 internal sealed class UpstreamCall : TaskCompletionSource<UpstreamAnswer>
 {
+    /// <summary>
+    /// Continuations are posted to the loop, never run inside the upstream's or the timer's callback: the model's
+    /// state is consistent whenever the proxy's code runs.
+    /// </summary>
+    public UpstreamCall()
+        : base(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+    }
+
     private CancellationTokenRegistration _abandoned;
 
     /// <summary>Makes the call end as <see cref="UpstreamAnswerKind.Abandoned"/> when <paramref name="attemptAborted"/> fires.</summary>
