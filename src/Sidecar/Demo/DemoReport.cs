@@ -84,7 +84,8 @@ internal static class DemoReport
         var summaries = new Dictionary<string, RouteSummary>(StringComparer.Ordinal)
         {
             [DemoPolicy.WithRetriesRoute] = Summary(result.WithRetries),
-            [DemoPolicy.WithoutRetriesRoute] = Summary(result.WithoutRetries),
+            // No policy, no budget: the column's count of 503s answered before the attempt limit is no refusal there.
+            [DemoPolicy.WithoutRetriesRoute] = Summary(result.WithoutRetries) with { BudgetRefused = 0 },
         };
         return JsonSerializer.Serialize(summaries, RouteSummaryJsonContext.Default.DictionaryStringRouteSummary);
     }
