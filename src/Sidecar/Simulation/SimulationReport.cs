@@ -18,7 +18,9 @@ internal static class SimulationReport
     {
         var model = options.Upstream;
         output.WriteLine(Invariant($"Sidecar simulate: {Seconds(options.Duration)} of virtual time, seed {options.Seed}"));
-        output.WriteLine(Invariant($"  upstream  {Share(model.FailureRate)} {model.FailureStatus}{RetryAfter(model)}, {Share(model.SlowRate)} slow ({Seconds(model.SlowDelay)}), {Share(model.ResetRate)} reset"));
+        var slow = model.SlowRate > 0 ? Invariant($", {Share(model.SlowRate)} slow ({Seconds(model.SlowDelay)})") : string.Empty;
+        var reset = model.ResetRate > 0 ? Invariant($", {Share(model.ResetRate)} reset") : string.Empty;
+        output.WriteLine(Invariant($"  upstream  {Share(model.FailureRate)} {model.FailureStatus}{RetryAfter(model)}{slow}{reset}"));
         output.WriteLine(Invariant($"            latency {Latency(model.Latency)}, capacity {(model.Capacity == 0 ? "unlimited" : Count(model.Capacity) + " at once, the rest queued")}"));
         if (model.Outage is { } outage)
         {

@@ -12,7 +12,7 @@ namespace Sidecar.FunctionalTests.Simulation;
 /// route alone, so it gets 16 callers at the demo's interval: the same load per route, the same budget pressure.
 /// </summary>
 [Trait("Category", SidecarProcess.Category)]
-public sealed class SimulateFaithfulnessTests
+public sealed class SimulateFaithfulnessTests(ITestOutputHelper output)
 {
     private const string DemoCallers = "32";
     private const string SimulatedCallers = "16";
@@ -29,6 +29,7 @@ public sealed class SimulateFaithfulnessTests
         var latency = Ms(demo, "without-retries", "latency_p50_ms");
 
         var simulated = await SimulateAsync("--failure-rate", "0.3", "--latency", Invariant($"{latency:0.###}ms"));
+        output.WriteLine($"real demo:\n{demo}\nsimulated:\n{simulated}");
 
         foreach (var route in new[] { DemoPolicy.WithRetriesRoute, DemoPolicy.WithoutRetriesRoute })
         {
@@ -47,6 +48,7 @@ public sealed class SimulateFaithfulnessTests
         // (ratio 0.2 of upstream requests) holds retries to 0.25 per call.
         var demo = await DemoAsync("--failure-rate", "0.9");
         var simulated = await SimulateAsync("--failure-rate", "1");
+        output.WriteLine($"real demo (failure rate 0.9):\n{demo}\nsimulated (failure rate 1):\n{simulated}");
 
         var real = Value(demo, DemoPolicy.WithRetriesRoute, "upstream_requests_per_call");
         var model = Value(simulated, DemoPolicy.WithRetriesRoute, "upstream_requests_per_call");
