@@ -13,6 +13,9 @@ public sealed class RouteSimulationTests
     private const string Yaml = """
         clusters:
           app: { destinations: ["http://127.0.0.1:1"] }
+          guarded:
+            destinations: ["http://127.0.0.1:2"]
+            circuit_breaker: { failure_ratio: 0.5, minimum_requests: 20, window: 10s, break_duration: 5s }
         policies:
           budgeted:
             max_attempts: 3
@@ -35,6 +38,7 @@ public sealed class RouteSimulationTests
           - { name: r, match: { path: "/{**rest}" }, cluster: app, policy: budgeted }
           - { name: plain, match: { path: "/plain/{**rest}" }, cluster: app }
           - { name: h, match: { path: "/h/{**rest}" }, cluster: app, policy: hedged }
+          - { name: g, match: { path: "/g/{**rest}" }, cluster: guarded, policy: budgeted }
         """;
 
     private static readonly SidecarConfig Config = Load();
@@ -153,6 +157,28 @@ public sealed class RouteSimulationTests
         Assert.InRange((double)budgeted.Stats.UpstreamRequests / budgeted.Stats.Calls, 1.2, 1.26);
         Assert.True(storm.Stats.Latency.Percentile(50) > TimeSpan.FromMilliseconds(500));
         Assert.True(budgeted.Stats.Latency.Percentile(50) < TimeSpan.FromMilliseconds(150));
+    }
+
+    [Fact]
+    public void Run_OutageBehindACircuitBreaker_TheOpenCircuitSparesTheUpstreamAndClosesAfterIt()
+    {
+        var options = new SimulationOptions
+        {
+            Duration = TimeSpan.FromSeconds(40),
+            TimelineRows = 8,
+            Rate = 100,
+            Upstream = Healthy with { Outage = new OutageWindow(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)) },
+        };
+
+        var guarded = RouteSimulation.Run(Config, "g", options);
+        var unguarded = RouteSimulation.Run(Config, "r", options);
+
+        // Open, the circuit answers 503 without an attempt: the outage's calls cost the upstream far less.
+        var during = guarded.Stats.Timeline.Skip(2).Take(2).Sum(b => b.Attempts);
+        var duringUnguarded = unguarded.Stats.Timeline.Skip(2).Take(2).Sum(b => b.Attempts);
+        Assert.True(during < duringUnguarded / 2, $"{during} attempts with the breaker, {duringUnguarded} without");
+        // A probe after the break closes it again once the upstream is back.
+        Assert.Equal(1.0, guarded.Stats.Timeline[^1].Success);
     }
 
     [Fact]
