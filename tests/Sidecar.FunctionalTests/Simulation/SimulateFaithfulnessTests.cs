@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Sidecar.Demo;
 using Sidecar.FunctionalTests.TestSupport;
+using Xunit.Abstractions;
 
 namespace Sidecar.FunctionalTests.Simulation;
 
