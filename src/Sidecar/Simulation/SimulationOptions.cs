@@ -11,13 +11,22 @@ internal sealed record SimulationOptions
     /// <summary>Longest run accepted: a day of virtual time.</summary>
     public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
 
+    /// <summary>The demo's callers.</summary>
+    public const int DemoConcurrency = 8;
+
+    /// <summary>
+    /// The demo's caller interval: 8 callers at one request per 200ms each stay inside the default retry budget, so
+    /// the demo shows retries, not the budget.
+    /// </summary>
+    public static readonly TimeSpan DemoInterval = TimeSpan.FromMilliseconds(200);
+
     public UpstreamModel Upstream { get; init; } = new();
 
     /// <summary>Closed-loop callers. Default 8, as the demo.</summary>
-    public int Concurrency { get; init; } = 8;
+    public int Concurrency { get; init; } = DemoConcurrency;
 
     /// <summary>Each closed-loop caller starts at most one call per interval. Default 200ms, as the demo.</summary>
-    public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan Interval { get; init; } = DemoInterval;
 
     /// <summary>Open-loop arrivals per second; null for the closed loop.</summary>
     public double? Rate { get; init; }

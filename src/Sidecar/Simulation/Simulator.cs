@@ -41,7 +41,8 @@ internal static class Simulator
             var runs = new List<RouteRun>();
             foreach (var policy in Policies(route, compare))
             {
-                if (policy is not null && config.Policies[policy].Hedge is not null)
+                // As the proxy's dispatch: a cluster with a circuit breaker runs a hedged policy's attempts one at a time.
+                if (policy is not null && config.Policies[policy].Hedge is not null && config.Clusters[route.Cluster].CircuitBreaker is null)
                 {
                     error.WriteLine($"sidecar simulate: route '{name}' with policy '{policy}' is not simulated: hedging is not simulated yet.");
                     continue;

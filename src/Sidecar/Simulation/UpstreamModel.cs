@@ -8,8 +8,17 @@ namespace Sidecar.Simulation;
 /// </summary>
 internal sealed record UpstreamModel
 {
+    /// <summary>The demo's share of failures (its built-in upstream, <c>sidecar demo --failure-rate</c>'s default).</summary>
+    public const double DemoFailureRate = 0.3;
+
+    /// <summary>The demo's share of slow answers.</summary>
+    public const double DemoSlowRate = 0.05;
+
+    /// <summary>How late the demo's slow answers are: longer than the demo policy's per-try timeout, so retries abandon them.</summary>
+    public static readonly TimeSpan DemoSlowDelay = TimeSpan.FromMilliseconds(1500);
+
     /// <summary>Share of answers that are <see cref="FailureStatus"/>. Default 0.3, as the demo.</summary>
-    public double FailureRate { get; init; } = 0.3;
+    public double FailureRate { get; init; } = DemoFailureRate;
 
     /// <summary>The failure's status. Default 503.</summary>
     public int FailureStatus { get; init; } = StatusCodes.Status503ServiceUnavailable;
@@ -21,10 +30,10 @@ internal sealed record UpstreamModel
     public LatencyModel Latency { get; init; } = LatencyModel.Fixed(TimeSpan.FromMilliseconds(1));
 
     /// <summary>Share of answers (after failures) that arrive after <see cref="SlowDelay"/>. Default 0.05, as the demo.</summary>
-    public double SlowRate { get; init; } = 0.05;
+    public double SlowRate { get; init; } = DemoSlowRate;
 
     /// <summary>How late a slow answer is. Default 1.5s, as the demo.</summary>
-    public TimeSpan SlowDelay { get; init; } = TimeSpan.FromMilliseconds(1500);
+    public TimeSpan SlowDelay { get; init; } = DemoSlowDelay;
 
     /// <summary>Share of attempts the upstream resets (after its latency) instead of answering. Default 0.</summary>
     public double ResetRate { get; init; }
