@@ -30,6 +30,12 @@ public sealed class RouteSimulationTests
             per_try_timeout: 200ms
             max_concurrent_retries: 100000
             budget: { enabled: false }
+          polite:
+            max_attempts: 2
+            backoff: { algorithm: constant, base: 10ms, jitter: none }
+            retry_on: { status: [429] }
+            retry_after: { honor: true, max: 5s }
+            budget: { enabled: false }
           hedged:
             max_attempts: 2
             retry_on: { status: [503] }
@@ -179,6 +185,19 @@ public sealed class RouteSimulationTests
         Assert.True(during < duringUnguarded / 2, $"{during} attempts with the breaker, {duringUnguarded} without");
         // A probe after the break closes it again once the upstream is back.
         Assert.Equal(1.0, guarded.Stats.Timeline[^1].Success);
+    }
+
+    [Fact]
+    public void Run_RetryAfter_TheDecidersWaitReplacesTheBackoff()
+    {
+        var model = Healthy with { FailureRate = 1, FailureStatus = 429, RetryAfter = RetryAfterModel.Fixed(2) };
+        var options = new SimulationOptions { Duration = TimeSpan.FromSeconds(10), Concurrency = 1, Upstream = model };
+
+        var run = RouteSimulation.Run(With("r", "polite"), "r", options);
+
+        // Two attempts of 10ms each, 2s apart as the upstream asked: the policy's 10ms backoff is not used.
+        Assert.Equal(TimeSpan.FromMilliseconds(2020), run.Stats.Latency.Percentile(50));
+        Assert.Equal([0, run.Stats.Calls], run.Stats.Attempts);
     }
 
     [Fact]
