@@ -6,7 +6,7 @@ using Sidecar.Logging;
 namespace Sidecar.Cli;
 
 /// <summary>
-/// <c>sidecar [run] [--config F] [--json-logs] [--log-level L]</c>, <c>sidecar validate [--config F]</c>, <c>sidecar health [--config F]</c>, <c>sidecar demo</c>, <c>sidecar schema</c>.
+/// <c>sidecar [run] [--config F] [--json-logs] [--log-level L]</c>, <c>sidecar validate [--config F]</c>, <c>sidecar health [--config F]</c>, <c>sidecar demo</c>, <c>sidecar simulate</c>, <c>sidecar schema</c>.
 /// <c>run</c> is also the root command's action, so plain <c>sidecar</c> starts the proxy.
 /// </summary>
 internal static class SidecarCommandLine
@@ -47,6 +47,7 @@ internal static class SidecarCommandLine
         health.SetAction((parse, cancellationToken) => HealthCommand.RunAsync(parse.GetValue(healthConfig), Console.Out, Console.Error, cancellationToken));
         root.Subcommands.Add(health);
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create(ConfigOption()));
 
         var schema = new Command("schema", "Print the JSON Schema (draft-07) of the config file, for editors and Helm's values.schema.json.");
         schema.SetAction(_ => SchemaCommand.Run(Console.Out));

@@ -55,6 +55,11 @@ internal static class DemoCommand
             }
         });
 
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print the two routes' results as JSON (the shape `sidecar simulate --json` prints) instead of the screen.",
+        };
+
         var command = new Command(
             "demo",
             "Start Sidecar in front of a built-in flaky upstream, send traffic through a route with retries and one without, " +
@@ -62,6 +67,7 @@ internal static class DemoCommand
         command.Options.Add(duration);
         command.Options.Add(concurrency);
         command.Options.Add(failureRate);
+        command.Options.Add(json);
         command.SetAction((parse, cancellationToken) =>
         {
             var options = new DemoOptions
@@ -69,6 +75,7 @@ internal static class DemoCommand
                 Duration = parse.GetValue(duration),
                 Concurrency = parse.GetValue(concurrency),
                 FailureRate = parse.GetValue(failureRate),
+                Json = parse.GetValue(json),
             };
             var configuration = parse.InvocationConfiguration;
             var interactive = ReferenceEquals(configuration.Error, Console.Error) && !Console.IsErrorRedirected;
@@ -158,8 +165,16 @@ internal static class DemoCommand
                 DemoColumn.From(samples.Where(s => !s.WithRetries), upstream.WithoutRetries.Requests, upstream.WithoutRetries.Successes, DemoPolicy.MaxAttempts)
                     with { MetricAnswered = withoutAnswered, MetricFailed = withoutFailed },
                 Interrupted: cancellationToken.IsCancellationRequested);
-            await output.WriteLineAsync();
-            DemoReport.Render(result, output);
+            if (options.Json)
+            {
+                await output.WriteLineAsync(DemoReport.Json(result));
+            }
+            else
+            {
+                await output.WriteLineAsync();
+                DemoReport.Render(result, output);
+            }
+
             await output.FlushAsync(CancellationToken.None);
             return 0;
         }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using Sidecar.Simulation;
 
 namespace Sidecar.Demo;
 
@@ -73,6 +75,21 @@ internal static class DemoReport
         output.WriteLine(Invariant($"  Retries: caller success {Ratio(without.Successes, without.Requests)} -> {Ratio(with.Successes, with.Requests)} for {PerCall(with)} upstream requests per call."));
     }
 
+    /// <summary>
+    /// The two routes as JSON, keyed by route name, in the shape of <c>sidecar simulate --json</c>
+    /// (<see cref="RouteSummary"/>), so a real run and a simulated one can be set side by side.
+    /// </summary>
+    public static string Json(DemoResult result)
+    {
+        var summaries = new Dictionary<string, RouteSummary>(StringComparer.Ordinal)
+        {
+            [DemoPolicy.WithRetriesRoute] = Summary(result.WithRetries),
+            // No policy, no budget: the column's count of 503s answered before the attempt limit is no refusal there.
+            [DemoPolicy.WithoutRetriesRoute] = Summary(result.WithoutRetries) with { BudgetRefused = 0 },
+        };
+        return JsonSerializer.Serialize(summaries, RouteSummaryJsonContext.Default.DictionaryStringRouteSummary);
+    }
+
     /// <summary>A bar of <see cref="BarWidth"/> characters ('#' for the share, '.' for the rest), the share, the count.</summary>
     public static string Bar(int count, int total)
     {
@@ -95,6 +112,9 @@ internal static class DemoReport
     };
 
     public static string Ratio(int part, int whole) => whole == 0 ? "-" : Percent((double)part / whole);
+
+    private static RouteSummary Summary(DemoColumn column) =>
+        RouteSummary.From(column.Requests, column.Successes, column.UpstreamRequests, column.P50, column.P99, column.Attempts.Select(a => (long)a).ToList(), column.RefusedRetries);
 
     private static string Bucket(DemoColumn column, int index)
     {
