@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sidecar.Configuration;
+using Sidecar.Hedging;
 using Sidecar.Logging;
 using Sidecar.Policies;
 using Sidecar.Resilience;
@@ -17,8 +18,8 @@ namespace Sidecar.Simulation;
 /// 1. Builds the proxy's retry core from the config as the host does (config store and route table, budgets and
 ///    limiters, <see cref="RetryDecider"/>, <see cref="AttemptLoop"/>), on a <see cref="VirtualClock"/> and seeded jitter.
 /// 2. Starts the callers (closed or open loop) on a <see cref="SimulationLoop"/>; each call runs the route's attempts
-///    through the real <see cref="AttemptLoop"/> with a <see cref="SimulatedAttemptSender"/> against a
-///    <see cref="SimulatedUpstream"/>, or, without a policy, sends once.
+///    through the real <see cref="AttemptLoop"/> (or, on a hedged policy, the real <see cref="HedgeRace"/>) with a
+///    <see cref="SimulatedAttemptSender"/> against a <see cref="SimulatedUpstream"/>, or, without a policy, sends once.
 /// 3. Runs until the last call started before the end of <see cref="SimulationOptions.Duration"/> has ended, and
 ///    returns what the callers saw (<see cref="RouteStats"/>).
 /// </summary>
@@ -35,6 +36,7 @@ internal sealed class RouteSimulation
     private readonly RouteStats _stats;
     private readonly RoutePlan _route;
     private readonly AttemptLoop _attemptLoop;
+    private readonly HedgeRace _hedgeRace;
     private readonly RetryDecider _decider;
     private readonly DestinationCircuit? _circuit;
     private readonly long _end;
@@ -55,6 +57,7 @@ internal sealed class RouteSimulation
         var store = new SidecarConfigStore(config, new ClusterRetryStateRegistry(_clock), breakers, log, metrics);
         _decider = new RetryDecider(_clock, new SeededRandomSource(unchecked(options.Seed * 17 + 3)), metrics, new BackoffWaitLimiter(store), new DrainSignal());
         _attemptLoop = new AttemptLoop(_decider, metrics, _clock, NullLoggerFactory.Instance);
+        _hedgeRace = new HedgeRace(_decider, _clock, new SeededRandomSource(unchecked(options.Seed * 13 + 5)), metrics, NullLoggerFactory.Instance);
         _route = store.RouteTable.Find(routeName) ?? throw new ArgumentException($"No route '{routeName}'.", nameof(routeName));
         // The simulated upstream is one destination: the breaker's circuit for it.
         _circuit = _route.Breaker is { } breaker ? new DestinationCircuit(breaker.Options, _clock) : null;
@@ -150,7 +153,16 @@ internal sealed class RouteSimulation
                 plan.Cluster.Budget.RecordRequest();
                 try
                 {
-                    await _attemptLoop.RunAsync(state, sender, CancellationToken.None);
+                    if (options.Hedge is not null && state.IsIdempotent && _route.Breaker is null)
+                    {
+                        // As the proxy's dispatch: an idempotent request on a hedged policy races its attempts.
+                        var (_, attempts) = await _hedgeRace.RunAsync(state, sender, CancellationToken.None);
+                        state.BeginAttempt(attempts);
+                    }
+                    else
+                    {
+                        await _attemptLoop.RunAsync(state, sender, CancellationToken.None);
+                    }
                 }
                 finally
                 {

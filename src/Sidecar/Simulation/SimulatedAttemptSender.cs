@@ -1,4 +1,5 @@
 using System.Net;
+using Sidecar.Hedging;
 using Sidecar.Resilience;
 using Sidecar.Retries;
 using Sidecar.Telemetry;
@@ -6,13 +7,14 @@ using Sidecar.Telemetry;
 namespace Sidecar.Simulation;
 
 /// <summary>
-/// <see cref="IAttemptSender"/> of a simulated request, in place of the proxy's YARP sender: each attempt goes to the
+/// The sender of a simulated request, in place of the proxy's YARP senders: for the attempt loop
+/// (<see cref="IAttemptSender"/>) and for the hedging race (<see cref="IHedgeSender"/>). Each attempt goes to the
 /// <see cref="SimulatedUpstream"/>, and a response is decided by the real <see cref="RetryDecider"/>, as the proxy's
 /// response transform does, before anything would reach the caller. A per-try timeout or the deadline ends a pending
-/// attempt as YARP reports a cancelled one. One per request; each attempt is independent of the others, so a hedge
-/// race can send through it too.
+/// attempt as YARP reports a cancelled one. One per request; its attempts are independent of each other, so hedged
+/// attempts run side by side through it.
 /// </summary>
-internal sealed class SimulatedAttemptSender : IAttemptSender
+internal sealed class SimulatedAttemptSender : IAttemptSender, IHedgeSender
 {
     /// <summary>The destination attempts are reported to have gone to.</summary>
     public const string Destination = "http://simulated-upstream";
@@ -57,12 +59,7 @@ internal sealed class SimulatedAttemptSender : IAttemptSender
         SentAttempt sent;
         if (answer.Kind == UpstreamAnswerKind.Response)
         {
-            using var response = new HttpResponseMessage((HttpStatusCode)answer.Status) { Content = new ByteArrayContent([]) };
-            if (answer.RetryAfter is { } retryAfter)
-            {
-                response.Headers.TryAddWithoutValidation("Retry-After", retryAfter);
-            }
-
+            using var response = Response(answer);
             var decision = await _decider.DecideResponseAsync(state, response, attemptAborted);
             ResponseStarted = !decision.Suppress;
             if (ResponseStarted)
@@ -82,6 +79,31 @@ internal sealed class SimulatedAttemptSender : IAttemptSender
         return sent;
     }
 
+    /// <summary>The simulated upstream is one destination.</summary>
+    public int DestinationCount => 1;
+
+    /// <summary>A hedged attempt: decided on its own state, which claims the win or drops its response; only the
+    /// race's relay makes a response the caller's.</summary>
+    public async ValueTask<SentAttempt> SendAsync(RetryState attempt, int destination, CancellationToken attemptAborted)
+    {
+        var answer = await CallAsync(attemptAborted);
+        if (answer.Kind != UpstreamAnswerKind.Response)
+        {
+            return new SentAttempt(StatusCodes.Status502BadGateway, Failure(answer.Kind), InvalidResponse: false, Destination);
+        }
+
+        using var response = Response(answer);
+        await _decider.DecideResponseAsync(attempt, response, attemptAborted);
+        return new SentAttempt(answer.Status, null, InvalidResponse: false, Destination);
+    }
+
+    public Task<bool> RelayAsync(RetryState winner, Task<SentAttempt> ended, int attempts, CancellationToken requestAborted)
+    {
+        // The simulated body has no bytes to stream: the winner's status is what the caller got.
+        CallerStatus = winner.ResponseStatus;
+        return Task.FromResult(true);
+    }
+
     /// <summary>A request on a route without a policy: forwarded once, its answer passed to the caller as it is.</summary>
     public async Task SendOnceAsync()
     {
@@ -91,9 +113,10 @@ internal sealed class SimulatedAttemptSender : IAttemptSender
 
     public Task AnswerAsync(LoopAnswer answer, int attempts, RequestOutcome outcome, bool timedOut)
     {
-        // The statuses ErrorAnswers writes for each answer.
+        // The statuses ErrorAnswers writes for each answer (a race with no destination: 503).
         CallerStatus = answer switch
         {
+            LoopAnswer.NoResponse when attempts == 0 && !timedOut => StatusCodes.Status503ServiceUnavailable,
             LoopAnswer.CircuitOpen => StatusCodes.Status503ServiceUnavailable,
             LoopAnswer.DeadlineBeforeAttempt or LoopAnswer.TimedOutAfterCommit => StatusCodes.Status504GatewayTimeout,
             LoopAnswer.NoResponse when timedOut => StatusCodes.Status504GatewayTimeout,
@@ -110,6 +133,17 @@ internal sealed class SimulatedAttemptSender : IAttemptSender
         call.AbandonOn(attemptAborted);
         _upstream.Arrive(call);
         return await call.Task;
+    }
+
+    private static HttpResponseMessage Response(UpstreamAnswer answer)
+    {
+        var response = new HttpResponseMessage((HttpStatusCode)answer.Status) { Content = new ByteArrayContent([]) };
+        if (answer.RetryAfter is { } retryAfter)
+        {
+            response.Headers.TryAddWithoutValidation("Retry-After", retryAfter);
+        }
+
+        return response;
     }
 
     private static TransportFailure Failure(UpstreamAnswerKind kind) => kind switch

@@ -11,7 +11,7 @@ namespace Sidecar.Simulation;
 ///    so one run's load never reaches another's upstream.
 /// 3. Prints the screen (<see cref="SimulationReport"/>), or with <c>--json</c> the route summaries
 ///    (<see cref="RouteSummary"/>), keyed by route name, and with <c>--compare</c> by <c>route:policy</c> after the first.
-/// A policy with <c>hedge</c> is not simulated yet: its run is skipped with a message naming the route.
+/// A policy with <c>hedge</c> runs the proxy's hedging race (<see cref="Hedging.HedgeRace"/>) on the same simulated upstream.
 /// </summary>
 internal static class Simulator
 {
@@ -41,13 +41,6 @@ internal static class Simulator
             var runs = new List<RouteRun>();
             foreach (var policy in Policies(route, compare))
             {
-                // As the proxy's dispatch: a cluster with a circuit breaker runs a hedged policy's attempts one at a time.
-                if (policy is not null && config.Policies[policy].Hedge is not null && config.Clusters[route.Cluster].CircuitBreaker is null)
-                {
-                    error.WriteLine($"sidecar simulate: route '{name}' with policy '{policy}' is not simulated: hedging is not simulated yet.");
-                    continue;
-                }
-
                 var variant = ReferenceEquals(policy, route.Policy) ? config : With(config, name, policy);
                 runs.Add(RouteSimulation.Run(variant, name, options));
             }

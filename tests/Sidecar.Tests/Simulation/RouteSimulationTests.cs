@@ -201,17 +201,46 @@ public sealed class RouteSimulationTests
     }
 
     [Fact]
-    public void Run_HedgedPolicy_SaysHedgingIsNotSimulatedAndNamesTheRoute()
+    public void Run_HedgedPolicy_RacesASlowAnswerAndTheHedgeWins()
     {
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
+        // One answer in twenty takes a second; the policy hedges after 50ms, and the hedge (10ms) answers first unless
+        // it is slow too (one call in 400, under the 99th percentile).
+        var options = new SimulationOptions
+        {
+            Upstream = Healthy with { SlowRate = 0.05, SlowDelay = TimeSpan.FromSeconds(1) },
+            Concurrency = 8,
+            Interval = TimeSpan.FromMilliseconds(100),
+            Duration = TimeSpan.FromSeconds(30),
+        };
 
-        var code = Simulator.Run(Config, ["h", "plain"], compare: null, new SimulationOptions { Duration = TimeSpan.FromSeconds(2) }, json: true, output, error);
+        var hedged = RouteSimulation.Run(Config, "h", options);
+        var plain = RouteSimulation.Run(Config, "plain", options);
 
-        Assert.Equal(0, code);
-        Assert.Contains("route 'h' with policy 'hedged' is not simulated: hedging is not simulated yet", error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("\"plain\"", output.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("\"h\"", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(hedged.Stats.Calls, hedged.Stats.Successes);
+        Assert.Equal(TimeSpan.FromSeconds(1), plain.Stats.Latency.Percentile(99));
+        Assert.Equal(TimeSpan.FromMilliseconds(60), hedged.Stats.Latency.Percentile(99));
+        // Calls with a slow first answer made two attempts; the others one.
+        Assert.InRange(hedged.Stats.Attempts[1], hedged.Stats.Calls / 40, hedged.Stats.Calls / 10);
+        Assert.Equal(hedged.Stats.Calls, hedged.Stats.Attempts[0] + hedged.Stats.Attempts[1]);
+        Assert.Equal(hedged.Stats.Calls + hedged.Stats.Attempts[1], hedged.Stats.UpstreamRequests);
+    }
+
+    [Fact]
+    public void Run_HedgedPolicy_TheBudgetBoundsHedgesAsItBoundsRetries()
+    {
+        // Every answer is slow: without a bound every call would hedge; the budget (20%) lets about one in five.
+        var options = new SimulationOptions
+        {
+            Upstream = Healthy with { SlowRate = 1, SlowDelay = TimeSpan.FromMilliseconds(200) },
+            Rate = 200,
+            Duration = TimeSpan.FromSeconds(60),
+        };
+
+        var run = RouteSimulation.Run(Config, "h", options);
+
+        var perCall = (double)run.Stats.UpstreamRequests / run.Stats.Calls;
+        Assert.InRange(perCall, 1.15, 1.26);
+        Assert.True(run.Stats.BudgetRefused > run.Stats.Calls / 2, $"budget refused {run.Stats.BudgetRefused} of {run.Stats.Calls}");
     }
 
     [Fact]
