@@ -134,6 +134,66 @@ public sealed class StreamingBodyTests
     }
 
     [Fact]
+    public async Task Upload_PastBufferLimitAttemptTimesOutWhileTheCallerIsStillSending_NoErrorLogPerRequest()
+    {
+        await using var upstream = await TestUpstream.StartStreamingAsync(async (context, _) =>
+        {
+            // Waits for a body the caller has not finished: the per-try timeout ends the attempt.
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync(context.RequestAborted);
+            await context.Response.WriteAsync("got " + body, context.RequestAborted);
+        });
+        await using var sidecar = await RunningSidecar.StartAsync($$"""
+            clusters:
+              app: { destinations: [{{upstream.Url}}] }
+            policies:
+              p:
+                max_attempts: 2
+                per_try_timeout: 300ms
+                retry_on: { errors: [per-try-timeout] }
+                buffer_limit: 16B
+                timeout: 30s
+                budget: off
+            routes:
+              - { name: upload, match: { path: "/{**rest}" }, cluster: app, policy: p }
+            """);
+        using var timeout = new CancellationTokenSource(HangGuard);
+        const int Requests = 3;
+        var statuses = new List<(int First, int Next)>();
+        for (var i = 0; i < Requests; i++)
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
+            var stream = client.GetStream();
+
+            // A Content-Length body over buffer_limit (forwarded once, not kept), a tenth of it sent.
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"), timeout.Token);
+            var first = await RawHttp.ReadResponseAsync(stream, timeout.Token);
+            // The rest of the body, then a second request: its answer means Kestrel has finished with the first one.
+            var next = 0;
+            try
+            {
+                await stream.WriteAsync(new byte[90], timeout.Token);
+                await stream.WriteAsync("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), timeout.Token);
+                next = (await RawHttp.ReadResponseAsync(stream, timeout.Token)).Status;
+            }
+            catch (IOException)
+            {
+                // Kestrel closed the connection after the first request.
+            }
+
+            statuses.Add((first.Status, next));
+        }
+
+        // Before: each request logged Kestrel's "automatic draining of the request body failed" at Error (YARP's
+        // cancelled read of the caller's body was still "in progress") and closed the caller's connection: a log line
+        // per request that any caller could produce.
+        var errors = sidecar.Logs.GetSnapshot().Where(r => r.Level >= LogLevel.Error).ToList();
+        Assert.True(errors.Count == 0, string.Join('\n', errors.Select(e => $"{e.Category}: {e.Message}")));
+        Assert.All(statuses, s => Assert.Equal((504, 200), s));
+    }
+
+    [Fact]
     public async Task Upload_ChunkedBodyPastBufferLimit_ForwardedWholeOnceAndNotRetried()
     {
         await using var upstream = await TestUpstream.StartAsync((context, _) =>

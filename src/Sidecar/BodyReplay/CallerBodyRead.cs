@@ -1,0 +1,45 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Sidecar.BodyReplay;
+
+/// <summary>
+/// Reads the caller's body through its <see cref="PipeReader"/>, stopped by <see cref="PipeReader.CancelPendingRead"/>
+/// when the token fires rather than by the token itself: a Kestrel body read cancelled by its token stays "in
+/// progress", so Kestrel's drain at the end of the request fails ("automatic draining of the request body failed
+/// because the body reader is in an invalid state", logged at Error for each request) and closes the connection, and
+/// the caller's next request on it gets no answer. YARP cancels its body copy whenever an upstream answers before
+/// reading all of it, or an attempt times out (found by Faults/ControlHeaderFuzzTests and Retries/StreamingBodyTests).
+/// </summary>
+internal static class CallerBodyRead
+{
+    /// <summary>Reads into <paramref name="destination"/>; 0 at the body's end.</summary>
+    public static async ValueTask<int> ReadAsync(PipeReader reader, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ReadResult result;
+            using (cancellationToken.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader))
+            {
+                result = await reader.ReadAsync(CancellationToken.None);
+            }
+
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                // Consumed nothing; the loop throws if the token fired (a cancel meant for an earlier read just reads again).
+                reader.AdvanceTo(buffer.Start);
+                continue;
+            }
+
+            var count = (int)Math.Min(buffer.Length, destination.Length);
+            buffer.Slice(0, count).CopyTo(destination.Span);
+            reader.AdvanceTo(buffer.GetPosition(count));
+            if (count > 0 || result.IsCompleted)
+            {
+                return count;
+            }
+        }
+    }
+}
