@@ -13,6 +13,21 @@ namespace Sidecar.BodyReplay;
 /// </summary>
 internal static class CallerBodyRead
 {
+    /// <summary>
+    /// Whether the caller is still sending: Kestrel has not received the end of the body yet. Takes nothing from the
+    /// body; call it only while no read is under way (between attempts).
+    /// </summary>
+    public static bool IsStillArriving(PipeReader reader)
+    {
+        if (!reader.TryRead(out var result))
+        {
+            return true;
+        }
+
+        reader.AdvanceTo(result.Buffer.Start);
+        return !result.IsCompleted;
+    }
+
     /// <summary>Reads into <paramref name="destination"/>; 0 at the body's end.</summary>
     public static async ValueTask<int> ReadAsync(PipeReader reader, Memory<byte> destination, CancellationToken cancellationToken)
     {

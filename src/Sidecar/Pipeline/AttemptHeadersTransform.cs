@@ -10,7 +10,8 @@ namespace Sidecar.Pipeline;
 /// final one, and <c>x-sidecar-deadline-ms</c>, the milliseconds left, so it can give up on work nobody will wait for.
 /// A gRPC call also gets gRPC's own: <c>grpc-timeout</c> replaced by the time this attempt really has (the caller's
 /// value would promise the upstream time that the deadline, the per-try timeout or the backoff already took), and
-/// <c>grpc-previous-rpc-attempts</c> on retries (gRFC A6).
+/// <c>grpc-previous-rpc-attempts</c> on retries (gRFC A6). An attempt that starts while the caller is still uploading
+/// asks for <c>100 Continue</c> (<see cref="RetryState.ExpectContinue"/>).
 /// </summary>
 internal sealed class AttemptHeadersTransform : RequestTransform
 {
@@ -38,6 +39,14 @@ internal sealed class AttemptHeadersTransform : RequestTransform
             var remaining = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), state.DeadlineTimestamp);
             var milliseconds = Math.Max(0, (long)remaining.TotalMilliseconds);
             headers.TryAddWithoutValidation(SidecarHeaders.DeadlineMs, milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (state.ExpectContinue && context.ProxyRequest.Version.Major < 2 && context.ProxyRequest.Headers.ExpectContinue != true)
+        {
+            // The caller is still uploading. HTTP/1.1's client sends the whole body before it hands over a response,
+            // so an upstream that answers before reading (a 503 at the door) would wait for the caller's last byte;
+            // asked to confirm first, it answers at once and the body is not sent (RFC 9110 10.1.1).
+            context.ProxyRequest.Headers.ExpectContinue = true;
         }
 
         if (state.IsGrpc)

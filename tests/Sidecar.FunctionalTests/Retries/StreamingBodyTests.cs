@@ -193,6 +193,36 @@ public sealed class StreamingBodyTests
         Assert.All(statuses, s => Assert.Equal((504, 200), s));
     }
 
+    [Theory]
+    [InlineData("1MiB", "2")]
+    [InlineData("16KiB", "1")]
+    public async Task Upload_UpstreamAnswers503BeforeReading_CallerGetsItBeforeFinishingTheUpload(string bufferLimit, string attempts)
+    {
+        await using var upstream = await TestUpstream.StartStreamingAsync((context, _) =>
+        {
+            // At the door: answers without reading a byte of the body.
+            context.Response.StatusCode = 503;
+            return context.Response.WriteAsync("busy", context.RequestAborted);
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, bufferLimit));
+        using var timeout = new CancellationTokenSource(HangGuard);
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
+        var stream = client.GetStream();
+
+        // A 100,000-byte upload of which only the first 10 bytes are sent until the answer is in.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789"), timeout.Token);
+        var response = await RawHttp.ReadResponseAsync(stream, timeout.Token);
+
+        // Before: the upstream's 503 was held until the caller's last byte (the HTTP/1.1 client finishes sending before
+        // it returns a response), so this read waited out the hang guard. Now it arrives at once: retried while the body
+        // can be replayed (the retry meets the same answer), passed on as it is when it cannot.
+        Assert.Equal(503, response.Status);
+        Assert.Equal("busy", response.Body);
+        Assert.Equal(attempts, response.Header("x-sidecar-attempts"));
+        sidecar.Logs.AssertNoBugs();
+    }
+
     [Fact]
     public async Task Upload_ChunkedBodyPastBufferLimit_ForwardedWholeOnceAndNotRetried()
     {
