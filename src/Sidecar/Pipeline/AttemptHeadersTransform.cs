@@ -11,7 +11,7 @@ namespace Sidecar.Pipeline;
 /// A gRPC call also gets gRPC's own: <c>grpc-timeout</c> replaced by the time this attempt really has (the caller's
 /// value would promise the upstream time that the deadline, the per-try timeout or the backoff already took), and
 /// <c>grpc-previous-rpc-attempts</c> on retries (gRFC A6). An attempt that starts while the caller is still uploading
-/// asks for <c>100 Continue</c> (<see cref="RetryState.ExpectContinue"/>).
+/// asks for <c>100 Continue</c> (<see cref="RetryState.ExpectContinue"/>, <see cref="EarlyAnswerTransform"/>).
 /// </summary>
 internal sealed class AttemptHeadersTransform : RequestTransform
 {
@@ -41,12 +41,9 @@ internal sealed class AttemptHeadersTransform : RequestTransform
             headers.TryAddWithoutValidation(SidecarHeaders.DeadlineMs, milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        if (state.ExpectContinue && context.ProxyRequest.Version.Major < 2 && context.ProxyRequest.Headers.ExpectContinue != true)
+        if (state.ExpectContinue)
         {
-            // The caller is still uploading. HTTP/1.1's client sends the whole body before it hands over a response,
-            // so an upstream that answers before reading (a 503 at the door) would wait for the caller's last byte;
-            // asked to confirm first, it answers at once and the body is not sent (RFC 9110 10.1.1).
-            context.ProxyRequest.Headers.ExpectContinue = true;
+            EarlyAnswerTransform.AskToContinue(context.ProxyRequest);
         }
 
         if (state.IsGrpc)
