@@ -15,13 +15,23 @@ internal static class CallerBodyRead
 {
     /// <summary>
     /// Whether the caller is still sending: Kestrel has not received the end of the body yet. Takes nothing from the
-    /// body; call it only while no read is under way (between attempts).
+    /// body; call it only while no read is under way (between attempts). False for a body that cannot be read.
     /// </summary>
     public static bool IsStillArriving(PipeReader reader)
     {
-        if (!reader.TryRead(out var result))
+        ReadResult result;
+        try
         {
-            return true;
+            if (!reader.TryRead(out result))
+            {
+                return true;
+            }
+        }
+        catch (IOException)
+        {
+            // A malformed body (Kestrel's BadHttpRequestException) or a caller gone: the forwarding read meets the same
+            // error and answers it; there is nothing to wait for.
+            return false;
         }
 
         reader.AdvanceTo(result.Buffer.Start);
@@ -51,7 +61,8 @@ internal static class CallerBodyRead
             var count = (int)Math.Min(buffer.Length, destination.Length);
             buffer.Slice(0, count).CopyTo(destination.Span);
             reader.AdvanceTo(buffer.GetPosition(count));
-            if (count > 0 || result.IsCompleted)
+            // A zero-byte read (YARP's copier waits with one before it rents a buffer) ends once data is there.
+            if (count > 0 || result.IsCompleted || destination.IsEmpty)
             {
                 return count;
             }

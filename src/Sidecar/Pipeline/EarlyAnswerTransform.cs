@@ -20,9 +20,10 @@ internal sealed class EarlyAnswerTransform : RequestTransform
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         var request = context.HttpContext.Request;
-        if (context.ProxyRequest.Content is not null && !GrpcProtocol.IsGrpc(request) && CallerBodyRead.IsStillArriving(request.BodyReader))
+        var proxyRequest = context.ProxyRequest;
+        if (proxyRequest.Content is not null && CanAsk(proxyRequest) && !GrpcProtocol.IsGrpc(request) && CallerBodyRead.IsStillArriving(request.BodyReader))
         {
-            AskToContinue(context.ProxyRequest);
+            proxyRequest.Headers.ExpectContinue = true;
         }
 
         return ValueTask.CompletedTask;
@@ -31,9 +32,13 @@ internal sealed class EarlyAnswerTransform : RequestTransform
     /// <summary>Adds <c>Expect: 100-continue</c> to an HTTP/1.x upstream request (HTTP/2 answers early by itself).</summary>
     public static void AskToContinue(HttpRequestMessage proxyRequest)
     {
-        if (proxyRequest.Version.Major < 2 && proxyRequest.Headers.ExpectContinue != true)
+        if (CanAsk(proxyRequest))
         {
             proxyRequest.Headers.ExpectContinue = true;
         }
     }
+
+    /// <summary>HTTP/1.x, and not already asked (the caller's own <c>Expect</c> is forwarded as it is).</summary>
+    private static bool CanAsk(HttpRequestMessage proxyRequest) =>
+        proxyRequest.Version.Major < 2 && proxyRequest.Headers.ExpectContinue != true;
 }

@@ -30,6 +30,20 @@ public sealed class CallerBodyReadTests
     }
 
     [Fact]
+    public async Task ReadAsync_ZeroBytes_EndsOnceDataIsThereAndTakesNothing()
+    {
+        var pipe = new Pipe();
+        var waiting = CallerBodyRead.ReadAsync(pipe.Reader, Memory<byte>.Empty, CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+
+        await pipe.Writer.WriteAsync("ab"u8.ToArray());
+
+        Assert.Equal(0, await waiting);
+        var destination = new byte[8];
+        Assert.Equal(2, await CallerBodyRead.ReadAsync(pipe.Reader, destination, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ReadAsync_CancelledWhileWaiting_ThrowsAndTheReaderCanReadAgain()
     {
         var pipe = new Pipe();
