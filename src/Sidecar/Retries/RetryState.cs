@@ -191,6 +191,25 @@ internal sealed class RetryState
         RetryReason = reason;
     }
 
+    /// <summary>
+    /// Commits unless the attempt's timer has fired: the timer is stopped first and checked after, so a response
+    /// committed here is not cut by it. False (nothing changed) when time ran out while the response was decided.
+    /// </summary>
+    public bool TryCommit(RequestOutcome outcome)
+    {
+        if (AttemptTimeout is { } timer)
+        {
+            timer.CancelAfter(Timeout.InfiniteTimeSpan);
+            if (timer.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+
+        Commit(outcome);
+        return true;
+    }
+
     /// <summary>The response goes to the caller: the per-try timer is disarmed so a long streaming body is not cut.</summary>
     public void Commit(RequestOutcome outcome)
     {
