@@ -56,7 +56,8 @@ public sealed class CallerInputTests
             sidecar.ProxyAddress,
             $"PUT {path} HTTP/1.1\r\nHost: sidecar\r\nTransfer-Encoding: chunked\r\nIdempotency-Key: k\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
 
-        // Before: the detail was the forwarder's enum name, "RequestBodyClient"; now it is Kestrel's reason.
+        // Before: where the body is forwarded as it arrives (/p, /n) the detail was the forwarder's enum name,
+        // "RequestBodyClient"; now it is Kestrel's reason, as it already was where the body is read first (/h).
         Assert.Equal(400, response.Status);
         Assert.Equal("application/problem+json", response.Header("Content-Type"));
         var problem = System.Text.Json.JsonDocument.Parse(response.Body).RootElement;
