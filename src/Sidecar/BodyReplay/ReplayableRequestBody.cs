@@ -51,7 +51,8 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
     /// <summary>
     /// Makes <paramref name="request"/>'s body forward as it arrives while a copy is kept for replay:
     /// 1. No body: nothing kept, replayable.
-    /// 2. A declared length over the limit (or no limit at all): the body is left alone, not replayable.
+    /// 2. A declared length over the limit (or no limit at all): not replayable, nothing kept; the body is read through
+    ///    <see cref="CallerBodyStream"/> so an attempt cancelled mid-upload leaves Kestrel able to drain it.
     /// 3. Otherwise <see cref="HttpRequest.Body"/> becomes a stream that copies each chunk it reads, charged to the
     ///    account first. A chunk that would pass the limit (chunked bodies) or that the account refuses is still
     ///    forwarded, but the copy is released and the body is no longer replayable.
@@ -67,6 +68,7 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
         var declared = request.ContentLength;
         if (declared > limit || limit <= 0)
         {
+            request.Body = new CallerBodyStream(request.Body, request.BodyReader);
             return (null, false);
         }
 
@@ -79,7 +81,7 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
     /// Buffers the body of <paramref name="request"/> when it fits <paramref name="limit"/> and the global cap, reading
     /// it as it arrives:
     /// 1. No body: no buffer, replayable.
-    /// 2. A declared length over the limit: nothing read, not replayable.
+    /// 2. A declared length over the limit: nothing read, not replayable (read on through <see cref="CallerBodyStream"/>).
     /// 3. Otherwise each chunk Kestrel has received is charged to the account, then copied. The whole body in: the
     ///    result is replayable and <see cref="HttpRequest.Body"/> reads the copy.
     /// 4. A chunk that would pass the limit (chunked bodies) or that the account refuses: not replayable. What was
@@ -97,6 +99,7 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
         var declared = request.ContentLength;
         if (declared > limit || limit <= 0)
         {
+            request.Body = new CallerBodyStream(request.Body, request.BodyReader);
             return (null, false);
         }
 
@@ -115,10 +118,8 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
                     {
                         // Nothing of this chunk is consumed: the original body stream yields it after the copied part.
                         reader.AdvanceTo(received.Start);
-                        if (body._length > 0)
-                        {
-                            request.Body = new PrefixedStream(body._buffer.AsMemory(0, body._length), request.Body);
-                        }
+                        var rest = new CallerBodyStream(request.Body, reader);
+                        request.Body = body._length > 0 ? new PrefixedStream(body._buffer.AsMemory(0, body._length), rest) : rest;
 
                         return (body, false);
                     }
@@ -172,44 +173,6 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
 
     private static bool HasBody(HttpRequest request) =>
         (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true) && request.ContentLength != 0;
-
-    /// <summary>
-    /// Reads the caller's body into <paramref name="destination"/> (0 at its end) through its <see cref="PipeReader"/>,
-    /// stopped by <see cref="PipeReader.CancelPendingRead"/> when <paramref name="cancellationToken"/> fires rather than
-    /// by the token itself: a Kestrel body read cancelled by its token stays "in progress", so Kestrel's drain at the
-    /// end of the request fails ("the body reader is in an invalid state") and closes the connection, and the caller's
-    /// next request on it gets no answer. YARP cancels its body copy whenever an upstream answers before reading all
-    /// of it, or an attempt times out (found by Faults/ControlHeaderFuzzTests).
-    /// </summary>
-    private async ValueTask<int> ReadCallerAsync(Memory<byte> destination, CancellationToken cancellationToken)
-    {
-        var reader = _sourceReader!;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            ReadResult result;
-            using (cancellationToken.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader))
-            {
-                result = await reader.ReadAsync(CancellationToken.None);
-            }
-
-            var buffer = result.Buffer;
-            if (result.IsCanceled)
-            {
-                // Consumed nothing; the loop throws if the token fired (a cancel meant for an earlier read just reads again).
-                reader.AdvanceTo(buffer.Start);
-                continue;
-            }
-
-            var count = (int)Math.Min(buffer.Length, destination.Length);
-            buffer.Slice(0, count).CopyTo(destination.Span);
-            reader.AdvanceTo(buffer.GetPosition(count));
-            if (count > 0 || result.IsCompleted)
-            {
-                return count;
-            }
-        }
-    }
 
     /// <summary>Copies <paramref name="received"/> after the bytes kept so far; false (and the copy let go) when it cannot be kept.</summary>
     private bool TryKeep(ReadOnlySpan<byte> received)
@@ -287,7 +250,7 @@ internal sealed class ReplayableRequestBody : IReplayableBody, IDisposable
         private async ValueTask<int> ReadSourceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
         {
             buffer = buffer[..Room(buffer.Length)];
-            var read = await _body.ReadCallerAsync(buffer, cancellationToken);
+            var read = await CallerBodyRead.ReadAsync(_body._sourceReader!, buffer, cancellationToken);
             return Kept(buffer.Span, read);
         }
 

@@ -18,6 +18,9 @@ internal static class GrpcProtocol
     /// <summary>A6: sent on every retry, the number of attempts made before this one.</summary>
     public const string PreviousRpcAttempts = "grpc-previous-rpc-attempts";
 
+    /// <summary>HTTP's OWS (RFC 9110 5.6.3), which may surround a field value.</summary>
+    internal const string OptionalWhitespace = " \t";
+
     private const string ContentTypePrefix = "application/grpc";
 
     // "TimeoutValue → {positive integer as ASCII string of at most 8 digits}".
@@ -28,6 +31,20 @@ internal static class GrpcProtocol
 
     public static bool IsGrpcContentType(string? contentType) =>
         contentType is { } type && type.StartsWith(ContentTypePrefix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Removes the spaces (or tabs) around a <c>grpc-status</c> value in <paramref name="headers"/>. gRPC's grammar is
+    /// digits only: Sidecar reads <c>"14 "</c> as 14, and strict clients (grpc-go) refuse it, so the caller gets the
+    /// status Sidecar acted on.
+    /// </summary>
+    public static void TrimStatus(IHeaderDictionary headers)
+    {
+        var values = headers[Status];
+        if (values.Count == 1 && values[0] is { Length: > 0 } text && (IsSpace(text[0]) || IsSpace(text[^1])))
+        {
+            headers[Status] = text.Trim(' ', '\t');
+        }
+    }
 
     /// <summary>
     /// Writes <paramref name="timeout"/> as a <c>grpc-timeout</c> value: milliseconds (<c>1500m</c>), or microseconds
@@ -56,6 +73,8 @@ internal static class GrpcProtocol
 
         return Format(Math.Min(ticks / TimeSpan.TicksPerHour, MaxTimeoutValue), 'H');
     }
+
+    private static bool IsSpace(char c) => c is ' ' or '\t';
 
     private static string Format(long value, char unit) =>
         string.Create(CultureInfo.InvariantCulture, $"{value}{unit}");

@@ -82,7 +82,7 @@ internal static class GrpcStatus
     public static bool TryParseHeader(ReadOnlySpan<char> value, out int code)
     {
         code = Unknown;
-        value = value.Trim(' ');
+        value = value.Trim(GrpcProtocol.OptionalWhitespace);
         if (value.IsEmpty || value.Length > 9)
         {
             return false;

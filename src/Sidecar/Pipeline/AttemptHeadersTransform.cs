@@ -10,7 +10,8 @@ namespace Sidecar.Pipeline;
 /// final one, and <c>x-sidecar-deadline-ms</c>, the milliseconds left, so it can give up on work nobody will wait for.
 /// A gRPC call also gets gRPC's own: <c>grpc-timeout</c> replaced by the time this attempt really has (the caller's
 /// value would promise the upstream time that the deadline, the per-try timeout or the backoff already took), and
-/// <c>grpc-previous-rpc-attempts</c> on retries (gRFC A6).
+/// <c>grpc-previous-rpc-attempts</c> on retries (gRFC A6). An attempt that starts while the caller is still uploading
+/// asks for <c>100 Continue</c> (<see cref="RetryState.ExpectContinue"/>, <see cref="EarlyAnswerTransform"/>).
 /// </summary>
 internal sealed class AttemptHeadersTransform : RequestTransform
 {
@@ -38,6 +39,11 @@ internal sealed class AttemptHeadersTransform : RequestTransform
             var remaining = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), state.DeadlineTimestamp);
             var milliseconds = Math.Max(0, (long)remaining.TotalMilliseconds);
             headers.TryAddWithoutValidation(SidecarHeaders.DeadlineMs, milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (state.ExpectContinue)
+        {
+            EarlyAnswerTransform.AskToContinue(context.ProxyRequest);
         }
 
         if (state.IsGrpc)

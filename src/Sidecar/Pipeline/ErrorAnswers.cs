@@ -10,6 +10,8 @@ namespace Sidecar.Pipeline;
 /// <summary>The problem+json answers Sidecar gives the caller itself when the upstream's response cannot be used.</summary>
 internal static class ErrorAnswers
 {
+    private const string CallerBodyTitle = "The request body could not be read";
+
     public static Task CircuitOpenAsync(HttpContext context, RoutePlan route, int attempts) =>
         ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Circuit open: every destination of the cluster is failing", route.RouteName, attempts, RequestOutcome.CircuitOpen.Label());
 
@@ -27,7 +29,7 @@ internal static class ErrorAnswers
 
     /// <summary>Kestrel's own request limits (body too large, bad chunking) while buffering: the caller's fault.</summary>
     public static Task CallerBodyAsync(HttpContext context, string route, BadHttpRequestException exception) =>
-        ProblemResponse.WriteAsync(context, exception.StatusCode, "The request body could not be read", route, 0, "bad_request", exception.Message);
+        ProblemResponse.WriteAsync(context, exception.StatusCode, CallerBodyTitle, route, 0, "bad_request", exception.Message);
 
     /// <summary>
     /// The problem+json for a forwarding error, on routes with and without a policy: 504 when the attempt ran out of
@@ -59,22 +61,25 @@ internal static class ErrorAnswers
         {
             ForwarderError.NoAvailableDestinations => ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, attempts, reason, error.ToString()),
             // Kestrel's own limits (a chunked body past MaxRequestBodySize is 413) keep their status.
-            ForwarderError.RequestBodyClient => ProblemResponse.WriteAsync(context, CallerBodyStatus(errorFeature.Exception), "The request body could not be read", route, attempts, "bad_request", error.ToString()),
+            ForwarderError.RequestBodyClient => CallerBodyBrokeAsync(context, route, attempts, errorFeature.Exception),
             _ => ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, attempts, reason, NoResponseDetail.Describe(context, errorFeature, kind)),
         };
     }
 
-    /// <summary>The status Kestrel gives a body it refused (413 past MaxRequestBodySize), else 400.</summary>
-    private static int CallerBodyStatus(Exception? exception)
+    /// <summary>
+    /// The caller's body broke while it was forwarded: Kestrel's status and reason when it refused the body (413 past
+    /// MaxRequestBodySize, 400 for malformed chunking), else 400 with the error's own message (the caller left mid-body).
+    /// </summary>
+    private static Task CallerBodyBrokeAsync(HttpContext context, string? route, int attempts, Exception? exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {
             if (current is BadHttpRequestException bad)
             {
-                return bad.StatusCode;
+                return ProblemResponse.WriteAsync(context, bad.StatusCode, CallerBodyTitle, route, attempts, "bad_request", bad.Message);
             }
         }
 
-        return StatusCodes.Status400BadRequest;
+        return ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, CallerBodyTitle, route, attempts, "bad_request", exception?.Message ?? nameof(ForwarderError.RequestBodyClient));
     }
 }

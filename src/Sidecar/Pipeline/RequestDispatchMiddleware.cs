@@ -148,6 +148,8 @@ internal sealed class RequestDispatchMiddleware
         using var requestActivity = SidecarActivitySource.StartRequest(route.RouteName, request.Method, request.Headers);
         var requestAborted = context.RequestAborted;
         ReplayableRequestBody? body = null;
+        // Kestrel's own reader, taken before the body stream is replaced (after that, BodyReader wraps the new stream).
+        var callerBody = HasBody(request) ? request.BodyReader : null;
         var outcome = RequestOutcome.Success;
         try
         {
@@ -183,7 +185,7 @@ internal sealed class RequestDispatchMiddleware
                 state.Body = body;
             }
 
-            outcome = await _loop.RunAsync(state, new YarpAttemptSender(_next, context, proxyFeature, route, body, _metrics, _tlsLog), requestAborted);
+            outcome = await _loop.RunAsync(state, new YarpAttemptSender(_next, context, proxyFeature, route, body, _metrics, _tlsLog, callerBody), requestAborted);
         }
         catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
         {
@@ -233,11 +235,12 @@ internal sealed class RequestDispatchMiddleware
         return written;
     }
 
-    /// <summary>A body that would have been buffered had memory allowed: there is one, and it may fit the limit.</summary>
-    private static bool HasBodyWithin(HttpRequest request, long limit) =>
+    private static bool HasBody(HttpRequest request) =>
         request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
-        && request.ContentLength is not 0
-        && !(request.ContentLength > limit);
+        && request.ContentLength is not 0;
+
+    /// <summary>A body that would have been buffered had memory allowed: there is one, and it may fit the limit.</summary>
+    private static bool HasBodyWithin(HttpRequest request, long limit) => HasBody(request) && !(request.ContentLength > limit);
 
     /// <summary>WebSocket and other upgrades switch protocols on the caller's connection: never hedged.</summary>
     private static bool IsUpgrade(HttpContext context) =>

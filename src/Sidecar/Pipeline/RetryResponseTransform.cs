@@ -1,3 +1,4 @@
+using Sidecar.Grpc;
 using Sidecar.Http;
 using Sidecar.Retries;
 using Yarp.ReverseProxy.Transforms;
@@ -29,6 +30,12 @@ internal sealed class RetryResponseTransform : ResponseTransform
         context.HttpContext.Response.Headers[SidecarHeaders.Attempts] = SidecarHeaders.Number(state.Attempt);
         var decision = await _decider.DecideResponseAsync(state, response, context.CancellationToken);
         context.SuppressResponseBody = decision.Suppress;
+        if (!decision.Suppress && state.GrpcStatus >= 0)
+        {
+            // A trailers-only status goes out as Sidecar read it: "14 " would be refused by strict clients.
+            GrpcProtocol.TrimStatus(context.HttpContext.Response.Headers);
+        }
+
         if (decision.ValidationFailed)
         {
             context.HttpContext.Response.Headers[SidecarHeaders.Validation] = "failed";

@@ -8,7 +8,8 @@ namespace Sidecar.Pipeline;
 /// Adds Sidecar's transforms to YARP's routes: on every route the raw request target and the checks and clean-up of
 /// upstream responses (<see cref="UpstreamResponseTransform"/> first, so the retry transform sees a clean response),
 /// and a cluster's <c>tls.server_name</c> as Host (<see cref="ServerNameTransform"/>);
-/// on routes that declare a policy, the attempt headers and the retry-or-commit decision.
+/// on routes that declare a policy, the attempt headers and the retry-or-commit decision; on the others,
+/// <see cref="EarlyAnswerTransform"/> (a policy route does the same per attempt).
 /// </summary>
 internal sealed class SidecarTransformProvider : ITransformProvider
 {
@@ -17,6 +18,7 @@ internal sealed class SidecarTransformProvider : ITransformProvider
     private readonly AttemptHeadersTransform _attemptHeaders;
     private readonly RetryResponseTransform _retryResponse;
     private readonly ServerNameTransform _serverName;
+    private readonly EarlyAnswerTransform _earlyAnswer = new();
 
     public SidecarTransformProvider(RequestTargetTransform requestTarget, UpstreamResponseTransform upstreamResponse, AttemptHeadersTransform attemptHeaders, RetryResponseTransform retryResponse, ServerNameTransform serverName)
     {
@@ -44,6 +46,10 @@ internal sealed class SidecarTransformProvider : ITransformProvider
         {
             context.RequestTransforms.Add(_attemptHeaders);
             context.ResponseTransforms.Add(_retryResponse);
+        }
+        else
+        {
+            context.RequestTransforms.Add(_earlyAnswer);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Sidecar.BodyReplay;
 using Sidecar.Forwarding;
 using Sidecar.Retries;
@@ -22,11 +23,21 @@ internal sealed class YarpAttemptSender : IAttemptSender
     private readonly ReplayableRequestBody? _body;
     private readonly SidecarMetrics _metrics;
     private readonly TlsFailureLog? _tlsLog;
+    private readonly PipeReader? _callerBody;
     private UntriedDestinations _destinations;
     private DestinationState? _probe;
 
-    public YarpAttemptSender(RequestDelegate next, HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, ReplayableRequestBody? body, SidecarMetrics metrics, TlsFailureLog? tlsLog = null)
+    /// <param name="next">The rest of YARP's pipeline.</param>
+    /// <param name="context">The caller's request.</param>
+    /// <param name="proxyFeature">YARP's view of the route and its destinations.</param>
+    /// <param name="route">The route's plan.</param>
+    /// <param name="body">The body kept for replay, when there is one.</param>
+    /// <param name="metrics">Sidecar's instruments.</param>
+    /// <param name="tlsLog">Where a refused TLS handshake is logged.</param>
+    /// <param name="callerBody">Kestrel's reader of the caller's body (taken before the body stream was replaced); null without a body.</param>
+    public YarpAttemptSender(RequestDelegate next, HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, ReplayableRequestBody? body, SidecarMetrics metrics, TlsFailureLog? tlsLog = null, PipeReader? callerBody = null)
     {
+        _callerBody = callerBody;
         _tlsLog = tlsLog;
         _next = next;
         _context = context;
@@ -65,6 +76,8 @@ internal sealed class YarpAttemptSender : IAttemptSender
 
     public async ValueTask<SentAttempt> SendAsync(RetryState state, CancellationToken attemptAborted)
     {
+        // Not for gRPC: a client stream is always "still arriving", and HTTP/2 passes early answers on by itself.
+        state.ExpectContinue = _callerBody is not null && !state.IsGrpc && CallerBodyRead.IsStillArriving(_callerBody);
         var requestAborted = _context.RequestAborted;
         _context.RequestAborted = attemptAborted;
         try

@@ -123,11 +123,24 @@ internal sealed partial class AttemptLoop
                     return RequestOutcome.ClientCancelled;
                 }
 
-                // The per-try/deadline timer fired between the commit and YARP's first body byte (found by
-                // Faults/ControlHeaderFuzzTests): nothing reached the caller, who would get YARP's bare 502.
-                return timer.IsCancellationRequested && !sender.ResponseStarted
-                    ? await AnswerAsync(state, sender, LoopAnswer.TimedOutAfterCommit, attempt, RequestOutcome.DeadlineExceeded)
-                    : state.Outcome;
+                if (!sender.ResponseStarted)
+                {
+                    // The per-try/deadline timer fired between the commit and YARP's first body byte (found by
+                    // Faults/ControlHeaderFuzzTests): nothing reached the caller, who would get YARP's bare 502.
+                    if (timer.IsCancellationRequested)
+                    {
+                        return await AnswerAsync(state, sender, LoopAnswer.TimedOutAfterCommit, attempt, RequestOutcome.DeadlineExceeded);
+                    }
+
+                    // The body broke (an upstream reset after the headers) before any of it reached the caller: YARP
+                    // left a bare 502, which a gRPC caller cannot read as a status. Answered as "no response" instead.
+                    if (sent.Failure is not null)
+                    {
+                        return await FinishWithoutResponseAsync(state, sender, sent, RequestOutcome.NotRetryable, timedOut: false);
+                    }
+                }
+
+                return state.Outcome;
             }
 
             if (!retry)

@@ -63,8 +63,7 @@ internal sealed class RetryDecider
                 return new(Suppress: true, ValidationFailed: false);
             }
 
-            state.Commit(Succeeded(state));
-            return default;
+            return Commit(state, Succeeded(state), validationFailed: false);
         }
 
         var (serverDelay, serverForbids) = ServerDirectedDelay.Read(state, response, _timeProvider.GetUtcNow());
@@ -82,8 +81,27 @@ internal sealed class RetryDecider
         }
 
         // Retries are over: the last upstream response goes to the caller unchanged.
-        state.Commit(outcome);
-        return new(Suppress: false, found.ValidationFailed);
+        return Commit(state, outcome, found.ValidationFailed);
+    }
+
+    /// <summary>
+    /// Commits the response, unless the attempt's timer fired while it was being decided (after the check at the top):
+    /// committed then, YARP would send the headers and cut the body on the fired token, a reset for the caller
+    /// (Faults/ControlHeaderFuzzTests, a GET with a 2 ms deadline). Suppressed, the loop takes it for a per-try timeout.
+    /// </summary>
+    private static ResponseDecision Commit(RetryState state, RequestOutcome outcome, bool validationFailed)
+    {
+        if (state.Hedge is not null)
+        {
+            // A hedged attempt's timer belongs to the race, which handles it.
+            state.Commit(outcome);
+        }
+        else if (!state.TryCommit(outcome))
+        {
+            return new(Suppress: true, ValidationFailed: false);
+        }
+
+        return new(Suppress: false, validationFailed);
     }
 
     /// <summary>

@@ -57,6 +57,14 @@ internal sealed class RetryState
     /// <summary>A gRPC call (<c>content-type: application/grpc*</c>): gRPC conditions, deadline and attempt headers apply.</summary>
     public bool IsGrpc { get; init; }
 
+    /// <summary>
+    /// The current attempt asks the upstream for <c>100 Continue</c> before its body is sent: the caller was still
+    /// uploading when it started, and an upstream that answers before reading (a 503 at the door) must reach the
+    /// caller at once rather than after the upload (the HTTP/1.1 client sends the whole body before it hands over a
+    /// response). Set per attempt by the sender.
+    /// </summary>
+    public bool ExpectContinue { get; set; }
+
     /// <summary>The body was not buffered because the overload manager had stopped buffering (a retry is skipped as <c>overloaded</c>).</summary>
     public bool BufferingShed { get; set; }
 
@@ -181,6 +189,25 @@ internal sealed class RetryState
         RetryDelay = delay;
         PreviousDelay = delay;
         RetryReason = reason;
+    }
+
+    /// <summary>
+    /// Commits unless the attempt's timer has fired: the timer is stopped first and checked after, so a response
+    /// committed here is not cut by it. False (nothing changed) when time ran out while the response was decided.
+    /// </summary>
+    public bool TryCommit(RequestOutcome outcome)
+    {
+        if (AttemptTimeout is { } timer)
+        {
+            timer.CancelAfter(Timeout.InfiniteTimeSpan);
+            if (timer.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+
+        Commit(outcome);
+        return true;
     }
 
     /// <summary>The response goes to the caller: the per-try timer is disarmed so a long streaming body is not cut.</summary>

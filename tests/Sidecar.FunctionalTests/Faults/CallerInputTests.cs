@@ -39,6 +39,34 @@ public sealed class CallerInputTests
         """;
 
     [Theory]
+    [InlineData("/p/x")]
+    [InlineData("/h/x")]
+    [InlineData("/n/x")]
+    public async Task Proxy_MalformedChunkedBody_400ProblemWithKestrelsReason(string path)
+    {
+        await using var upstream = RawUpstream.Start(async (_, connection) =>
+        {
+            await connection.ReadRequestHeadAsync();
+            await connection.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+
+        // "zz" is not a chunk size: Kestrel refuses the body while Sidecar reads it.
+        var response = await RawHttp.ExchangeAsync(
+            sidecar.ProxyAddress,
+            $"PUT {path} HTTP/1.1\r\nHost: sidecar\r\nTransfer-Encoding: chunked\r\nIdempotency-Key: k\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
+
+        // Before: where the body is forwarded as it arrives (/p, /n) the detail was the forwarder's enum name,
+        // "RequestBodyClient"; now it is Kestrel's reason, as it already was where the body is read first (/h).
+        Assert.Equal(400, response.Status);
+        Assert.Equal("application/problem+json", response.Header("Content-Type"));
+        var problem = System.Text.Json.JsonDocument.Parse(response.Body).RootElement;
+        Assert.Equal("bad_request", problem.GetProperty("reason").GetString());
+        Assert.Contains("chunk", problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("   ")]
     public async Task Retry_PostWithBlankIdempotencyKey_IsNotRetried(string key)

@@ -134,6 +134,98 @@ public sealed class StreamingBodyTests
     }
 
     [Fact]
+    public async Task Upload_PastBufferLimitAttemptTimesOutWhileTheCallerIsStillSending_NoErrorLogPerRequest()
+    {
+        await using var upstream = await TestUpstream.StartStreamingAsync(async (context, _) =>
+        {
+            // Waits for a body the caller has not finished: the per-try timeout ends the attempt.
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync(context.RequestAborted);
+            await context.Response.WriteAsync("got " + body, context.RequestAborted);
+        });
+        await using var sidecar = await RunningSidecar.StartAsync($$"""
+            clusters:
+              app: { destinations: [{{upstream.Url}}] }
+            policies:
+              p:
+                max_attempts: 2
+                per_try_timeout: 300ms
+                retry_on: { errors: [per-try-timeout] }
+                buffer_limit: 16B
+                timeout: 30s
+                budget: off
+            routes:
+              - { name: upload, match: { path: "/{**rest}" }, cluster: app, policy: p }
+            """);
+        using var timeout = new CancellationTokenSource(HangGuard);
+        const int Requests = 3;
+        var statuses = new List<(int First, int Next)>();
+        for (var i = 0; i < Requests; i++)
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
+            var stream = client.GetStream();
+
+            // A Content-Length body over buffer_limit (forwarded once, not kept), a tenth of it sent.
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"), timeout.Token);
+            var first = await RawHttp.ReadResponseAsync(stream, timeout.Token);
+            // The rest of the body, then a second request: its answer means Kestrel has finished with the first one.
+            var next = 0;
+            try
+            {
+                await stream.WriteAsync(new byte[90], timeout.Token);
+                await stream.WriteAsync("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), timeout.Token);
+                next = (await RawHttp.ReadResponseAsync(stream, timeout.Token)).Status;
+            }
+            catch (IOException)
+            {
+                // Kestrel closed the connection after the first request.
+            }
+
+            statuses.Add((first.Status, next));
+        }
+
+        // Before: each request logged Kestrel's "automatic draining of the request body failed" at Error (YARP's
+        // cancelled read of the caller's body was still "in progress") and closed the caller's connection: a log line
+        // per request that any caller could produce.
+        var errors = sidecar.Logs.GetSnapshot().Where(r => r.Level >= LogLevel.Error).ToList();
+        Assert.True(errors.Count == 0, string.Join('\n', errors.Select(e => $"{e.Category}: {e.Message}")));
+        Assert.All(statuses, s => Assert.Equal((504, 200), s));
+    }
+
+    [Theory]
+    [InlineData("1MiB", "2", true)]
+    [InlineData("16KiB", "1", true)]
+    [InlineData("1MiB", "1", false)]
+    public async Task Upload_UpstreamAnswers503BeforeReading_CallerGetsItBeforeFinishingTheUpload(string bufferLimit, string attempts, bool withPolicy)
+    {
+        await using var upstream = await TestUpstream.StartStreamingAsync((context, _) =>
+        {
+            // At the door: answers without reading a byte of the body.
+            context.Response.StatusCode = 503;
+            return context.Response.WriteAsync("busy", context.RequestAborted);
+        });
+        var config = Config(upstream.Url, bufferLimit);
+        await using var sidecar = await RunningSidecar.StartAsync(withPolicy ? config : config.Replace("    policy: p", string.Empty, StringComparison.Ordinal));
+        using var timeout = new CancellationTokenSource(HangGuard);
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port, timeout.Token);
+        var stream = client.GetStream();
+
+        // A 100,000-byte upload of which only the first 10 bytes are sent until the answer is in.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789"), timeout.Token);
+        var response = await RawHttp.ReadResponseAsync(stream, timeout.Token);
+
+        // Before: the upstream's 503 was held until the caller's last byte (the HTTP/1.1 client finishes sending before
+        // it returns a response), so this read waited out the hang guard. Now it arrives at once: retried while the body
+        // can be replayed (the retry meets the same answer), passed on as it is when it cannot or without a policy.
+        Assert.Equal(503, response.Status);
+        Assert.Equal("busy", response.Body);
+        Assert.Equal(attempts, response.Header("x-sidecar-attempts"));
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Fact]
     public async Task Upload_ChunkedBodyPastBufferLimit_ForwardedWholeOnceAndNotRetried()
     {
         await using var upstream = await TestUpstream.StartAsync((context, _) =>
