@@ -22,7 +22,8 @@
 # (RSS_DUR s of wrk on each cluster's route), read 2 s after the load and again RSS_SETTLE s later, once the pool's
 # 15 s idle timeout has closed the upstream connections; ROUNDS times alternating.
 #
-# Knobs (env): DUR=5 REPS=3 CONNS=32 RSS_DUR=3 ROUNDS=2 RSS_SETTLE=16 BASE_PORT=18460 LOAD_CPU=0 SUT_CPU=1 MODE=pinned|unpinned
+# Knobs (env): SECTIONS="proxy rss" DUR=5 REPS=3 CONNS=32 RSS_DUR=3 ROUNDS=2 RSS_SETTLE=16
+#   SIDECAR_ENV="MALLOC_ARENA_MAX=2 ..." (extra environment for Sidecar, for experiments) BASE_PORT=18460 LOAD_CPU=0 SUT_CPU=1 MODE=pinned|unpinned
 #   BENCH_OUT=/tmp/sidecar-tls-bench SIDECAR_DIR=<published dir>
 set -uo pipefail
 
@@ -31,7 +32,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 OUT=${BENCH_OUT:-/tmp/sidecar-tls-bench}
 RESULTS="$HERE/results"
 DUR=${DUR:-5}; REPS=${REPS:-3}; CONNS=${CONNS:-32}; RSS_DUR=${RSS_DUR:-3}; ROUNDS=${ROUNDS:-2}; RSS_SETTLE=${RSS_SETTLE:-16}
-BASE=${BASE_PORT:-18460}; LOAD_CPU=${LOAD_CPU:-0}; SUT_CPU=${SUT_CPU:-1}; MODE=${MODE:-pinned}
+SECTIONS=${SECTIONS:-"proxy rss"}; SIDECAR_ENV=${SIDECAR_ENV:-}; BASE=${BASE_PORT:-18460}; LOAD_CPU=${LOAD_CPU:-0}; SUT_CPU=${SUT_CPU:-1}; MODE=${MODE:-pinned}
 UP_A=$BASE; UP_B=$((BASE + 1)); UP_PLAIN=$((BASE + 2)); NGINX_PROXY=$((BASE + 3)); SC_PROXY=$((BASE + 4)); SC_ADMIN=$((BASE + 5))
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -156,9 +157,9 @@ SC_PID=""
 start_sidecar() { # $1 = config
   # Not through sut(): a backgrounded function is a subshell, and $! would be its pid, not Sidecar's.
   if [[ $MODE == pinned ]]; then
-    taskset -c "$SUT_CPU" "${SIDECAR[@]}" run --config "$1" >"$OUT/sidecar.log" 2>&1 &
+    env $SIDECAR_ENV taskset -c "$SUT_CPU" "${SIDECAR[@]}" run --config "$1" >"$OUT/sidecar.log" 2>&1 &
   else
-    "${SIDECAR[@]}" run --config "$1" >"$OUT/sidecar.log" 2>&1 &
+    env $SIDECAR_ENV "${SIDECAR[@]}" run --config "$1" >"$OUT/sidecar.log" 2>&1 &
   fi
   SC_PID=$!
   pids+=("$SC_PID")
@@ -193,10 +194,12 @@ PY
 }
 
 # ---------------------------------------------------------------- 1. Sidecar vs nginx, interleaved
+: >"$OUT/runs.txt"
+: >"$OUT/rss.txt"
+if [[ $SECTIONS == *proxy* ]]; then
 log "sidecar vs nginx over TLS: cases ok and retry, $REPS x ${DUR}s each, interleaved"
 start_sidecar "$OUT/sidecar-tls1.yaml"
 sut nginx -c "$OUT/proxy.conf" -p "$OUT" -g 'daemon on;' || die "nginx proxy did not start"
-: >"$OUT/runs.txt"
 for case in ok retry; do
   for rep in $(seq 1 "$REPS"); do
     phase=steady; [[ $rep == 1 ]] && phase=cold
@@ -208,10 +211,11 @@ for case in ok retry; do
 done
 stop_sidecar
 kill "$(cat "$OUT/proxy.conf.pid")" 2>/dev/null
+fi
 
 # ---------------------------------------------------------------- 2. RSS: 4 TLS clusters vs 4 plain
+if [[ $SECTIONS == *rss* ]]; then
 log "RSS: 4 TLS clusters against 4 plain-HTTP clusters, $ROUNDS rounds"
-: >"$OUT/rss.txt"
 for round in $(seq 1 "$ROUNDS"); do
   for kind in tls4 plain4; do
     start_sidecar "$OUT/sidecar-$kind.yaml"
@@ -225,6 +229,7 @@ for round in $(seq 1 "$ROUNDS"); do
     stop_sidecar
   done
 done
+fi
 
 # ---------------------------------------------------------------- report
 report="$RESULTS/tls-$(date +%Y%m%d-%H%M%S).txt"
@@ -237,7 +242,7 @@ print(f"tls.sh: wrk -t1 -c{conns}, {reps} x {dur}s per case and peer, interleave
 print("Shared machine: compare the ratios of one run, not absolute figures.\n")
 print(f"{'case':6} {'peer':8} {'req/s':>8} {'p99 ms':>8} {'hs/10k cold':>12} {'hs/10k steady':>14} {'resumed':>8} {'non-2xx':>8} {'upstream req/caller req':>24}")
 table = {}
-for case in ("ok", "retry"):
+for case in ("ok", "retry") if runs else ():
     for peer in ("sidecar", "nginx"):
         rows = [r for r in runs if r[0] == peer and r[1] == case]
         rps = statistics.median(float(r[3]) for r in rows)
@@ -251,13 +256,13 @@ for case in ("ok", "retry"):
         bad = sum(int(r[9]) for r in rows)
         table[(case, peer)] = (rps, p99)
         print(f"{case:6} {peer:8} {rps:8.0f} {p99:8.2f} {per10k(cold):12.2f} {per10k(steady):14.2f} {resumed:>3}/{handshakes:<4} {bad:8} {amp:24.3f}")
-for case in ("ok", "retry"):
+for case in ("ok", "retry") if runs else ():
     s, n = table[(case, "sidecar")], table[(case, "nginx")]
     print(f"{case}: sidecar/nginx req/s {s[0] / n[0]:.2f}x, p99 {s[1] / n[1]:.2f}x")
 print("\nRSS (KiB, VmRSS) idle / 2 s after the load / after the pool's idle timeout:")
 for r in rss:
     print(f"  {r[0]:7} round {r[1]}: {r[2]} / {r[3]} / {r[4]}")
-for column, label in ((2, "idle"), (3, "2 s after load"), (4, "after idle timeout")):
+for column, label in ((2, "idle"), (3, "2 s after load"), (4, "after idle timeout")) if rss else ():
     tls = statistics.median(int(r[column]) for r in rss if r[0] == "tls4")
     plain = statistics.median(int(r[column]) for r in rss if r[0] == "plain4")
     print(f"4 TLS clusters / 4 plain clusters, {label}: {tls / plain:.3f} ({(tls - plain) / 1024:+.1f} MiB)")
