@@ -4,7 +4,7 @@ using Sidecar.Policies;
 
 namespace Sidecar.Cli;
 
-/// <summary><c>sidecar validate</c>: every error with file:line:column and key, or each route with its effective policy.</summary>
+/// <summary><c>sidecar validate</c>: every error with file:line:column and key, or the limits, the TLS of the listener and clusters (<see cref="TlsSummary"/>) and each route with its effective policy.</summary>
 internal static class ValidateCommand
 {
     public static int Run(string? configPath, TextWriter output, TextWriter error)
@@ -21,6 +21,7 @@ internal static class ValidateCommand
         output.WriteLine($"{SidecarConfigKeys.Listen}: {ListenKeys.Proxy} {UrlRedaction.Redact(config.Listen.Proxy)}, {ListenKeys.Admin} {UrlRedaction.Redact(config.Listen.Admin)}"
             + (config.Listen.Metrics is { } metrics ? $", {ListenKeys.Metrics} {UrlRedaction.Redact(metrics)}" : string.Empty));
         WriteLimits(output, config.Limits);
+        TlsSummary.Write(output, config, TimeProvider.System.GetUtcNow());
         foreach (var route in config.Routes)
         {
             var match = route.Match;

@@ -20,7 +20,9 @@ namespace Sidecar.Forwarding;
 /// sidecar beside a busy application reuses its connections within milliseconds, so this costs no reuse under load.</item>
 /// <item>The cluster's TLS (<see cref="UpstreamTls"/>): trust, server name, client certificate and versions, through
 /// callbacks that read the current certificate files, so a rotation needs no new client. A cluster whose <c>tls</c>
-/// changed on reload gets a new client (<see cref="CanReuseOldClient"/>).</item>
+/// changed on reload gets a new client (<see cref="CanReuseOldClient"/>). With a client certificate, the cluster's
+/// handler is a <see cref="ClientCertificateHandler"/>, which sends the certificate's intermediates and makes a new
+/// <see cref="SocketsHttpHandler"/> for each generation of its files.</item>
 /// </list>
 /// </summary>
 internal sealed class UpstreamHttpClientFactory : ForwarderHttpClientFactory
@@ -49,4 +51,31 @@ internal sealed class UpstreamHttpClientFactory : ForwarderHttpClientFactory
         handler.PooledConnectionIdleTimeout = PooledConnectionIdleTimeout;
         _tls.For(context.ClusterId)?.Configure(handler.SslOptions);
     }
+
+    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler)
+    {
+        var wrapped = base.WrapHandler(context, handler);
+        if (_tls.For(context.ClusterId) is not { Options.CertFile: not null } tls || wrapped is not SocketsHttpHandler first)
+        {
+            return wrapped;
+        }
+
+        return new ClientCertificateHandler(tls.Source, first, () =>
+        {
+            var next = NewHandler();
+            ConfigureHandler(context, next);
+            return next;
+        });
+    }
+
+    /// <summary>A handler as YARP's <see cref="ForwarderHttpClientFactory.CreateClient"/> makes one before <see cref="ConfigureHandler"/> (YARP 2.3).</summary>
+    private static SocketsHttpHandler NewHandler() => new()
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+    };
 }

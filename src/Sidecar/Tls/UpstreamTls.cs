@@ -96,10 +96,12 @@ internal sealed class UpstreamTls
     }
 
     /// <summary>
-    /// The client certificate of the current material. The TLS layer asks once before the handshake (no server
-    /// certificate yet) and again when the server requests one (with its certificate): asked then without a
-    /// certificate to give, the handshake ends here with the reason, where sending none would have the server close
-    /// the connection after the handshake, which reads like a reset.
+    /// The client certificate of the current material, when the handler has none of its own: a loaded certificate goes
+    /// out through the handler's <see cref="SslClientAuthenticationOptions.ClientCertificateContext"/>, with its
+    /// intermediates (<c>Forwarding/ClientCertificateHandler</c>), and the TLS layer then does not ask. It asks once before
+    /// the handshake (no server certificate yet) and again when the server requests one (with its certificate): asked
+    /// then without a certificate to give, the handshake ends here with the reason, where sending none would have the
+    /// server close the connection after the handshake, which reads like a reset.
     /// </summary>
     private X509Certificate? SelectClientCertificate(object sender, string targetHost, X509CertificateCollection localCertificates, X509Certificate? remoteCertificate, string[] acceptableIssuers)
     {

@@ -11,7 +11,8 @@ namespace Sidecar.FunctionalTests.Telemetry;
 /// charts/sidecar/files/sidecar-rules.yaml loaded, and every dashboard query (variables on "All") and every rule
 /// expression is evaluated through Prometheus' HTTP API: each parses and runs, the panels return data, and the
 /// retry-storm alert's expression (its condition without <c>for:</c>) is false under healthy traffic and true in the storm
-/// (where the budget and fast-burn conditions hold too, and every alert's condition is false before it).
+/// (where the budget and fast-burn conditions hold too, and every alert's condition is false before it). A cluster with
+/// a <c>ca_file</c> puts its CA's expiry on the certificate panel, in days.
 /// </summary>
 public sealed class PrometheusDashboardTests : IAsyncLifetime
 {
@@ -28,6 +29,7 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
 
     private readonly ITestOutputHelper _output;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TestCertificates _certificates = TestCertificates.Create();
     private readonly List<Task> _traffic = [];
     private TestUpstream? _upstream;
     private RunningSidecar? _sidecar;
@@ -56,6 +58,9 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
             clusters:
               failing: { destinations: [{{_upstream.Url}}] }
               working: { destinations: [{{_upstream.Url}}] }
+              secure:
+                destinations: ["https://localhost:1"]
+                tls: { ca_file: "{{_certificates.CaFile}}" }
             policies:
               storm:
                 max_attempts: 3
@@ -137,6 +142,14 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
         var empty = panels.Where(p => !p.Value && !PanelsThatMayBeEmpty.Contains(p.Key)).Select(p => p.Key).ToList();
         Assert.True(empty.Count == 0, $"panels without data in the storm: {string.Join(", ", empty)}\n{report}");
 
+        // The certificate panel reads the CA's days left (it expires in 5 years), in days.
+        var expiry = await _prometheus.QueryAsync(MonitoringFiles.Substitute(
+            MonitoringFiles.DashboardQueries().First(q => q.Panel == "Certificate expiry").Expression, rateInterval: "10s", range: "5m"));
+        var ca = Assert.Single(expiry.Series);
+        Assert.Equal(("secure", "ca"), (ca.Labels["cluster"], ca.Labels["kind"]));
+        var daysLeft = (_certificates.Authority.NotAfter.ToUniversalTime() - DateTime.UtcNow).TotalDays;
+        Assert.True(Math.Abs(ca.Number - daysLeft) < 1, $"CA expires in {daysLeft:F1} days; the panel says {ca.Number}");
+
         // 5. The template variables list what the traffic made: route and cluster (label_values as a query).
         var routes = await _prometheus.QueryAsync("count by (route) (sidecar_requests_total)");
         Assert.Equal([HealthyRoute, StormRoute], routes.Series.Select(s => s.Labels["route"]).Order(StringComparer.Ordinal));
@@ -164,6 +177,7 @@ public sealed class PrometheusDashboardTests : IAsyncLifetime
         }
 
         _stop.Dispose();
+        _certificates.Dispose();
     }
 
     /// <summary>Requests on <paramref name="route"/> at <see cref="RequestsPerSecond"/>, until the test ends or <see cref="MaxRequestsPerRoute"/>.</summary>

@@ -34,19 +34,35 @@ public sealed class TestCertificates : IDisposable
 
     public static TestCertificates Create(string caName = "Test Root") => new(caName);
 
-    /// <summary>A server certificate for <paramref name="dnsName"/> (and 127.0.0.1 when <paramref name="withLoopbackIp"/>).</summary>
-    public X509Certificate2 Server(string dnsName = "localhost", bool withLoopbackIp = true, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null) =>
-        Issue($"CN={dnsName}", dnsName, withLoopbackIp, serverAuth: true, notBefore, notAfter);
+    /// <summary>A server certificate for <paramref name="dnsName"/> (and 127.0.0.1 when <paramref name="withLoopbackIp"/>), issued by the root or by <paramref name="issuer"/>.</summary>
+    public X509Certificate2 Server(string dnsName = "localhost", bool withLoopbackIp = true, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, X509Certificate2? issuer = null) =>
+        Issue($"CN={dnsName}", dnsName, withLoopbackIp, serverAuth: true, notBefore, notAfter, issuer);
 
-    /// <summary>A client certificate (clientAuth) named <paramref name="name"/>.</summary>
-    public X509Certificate2 Client(string name = "sidecar-client", DateTimeOffset? notAfter = null) =>
-        Issue($"CN={name}", dnsName: null, withLoopbackIp: false, serverAuth: false, notBefore: null, notAfter);
+    /// <summary>A client certificate (clientAuth) named <paramref name="name"/>, issued by the root or by <paramref name="issuer"/>.</summary>
+    public X509Certificate2 Client(string name = "sidecar-client", DateTimeOffset? notAfter = null, X509Certificate2? issuer = null) =>
+        Issue($"CN={name}", dnsName: null, withLoopbackIp: false, serverAuth: false, notBefore: null, notAfter, issuer);
 
-    /// <summary>Writes <paramref name="certificate"/> and its key as <c>{name}.crt</c> and <c>{name}.key</c> (PKCS#8); returns both paths.</summary>
-    public (string CertFile, string KeyFile) WritePem(X509Certificate2 certificate, string name)
+    /// <summary>An intermediate CA under the root (with its key), as a company's issuing CA: leaves it signs chain to the root only through it.</summary>
+    public X509Certificate2 Intermediate(string name = "Test Issuing CA")
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: true, pathLengthConstraint: 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        using var issued = request.Create(Authority, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1), Serial());
+        return issued.CopyWithPrivateKey(key);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="certificate"/> (followed by <paramref name="chain"/>, as cert-manager writes <c>tls.crt</c>)
+    /// and its key as <c>{name}.crt</c> and <c>{name}.key</c> (PKCS#8); returns both paths.
+    /// </summary>
+    public (string CertFile, string KeyFile) WritePem(X509Certificate2 certificate, string name, params X509Certificate2[] chain)
     {
         using var key = (AsymmetricAlgorithm?)certificate.GetRSAPrivateKey() ?? certificate.GetECDsaPrivateKey()!;
-        return (Write(name + ".crt", certificate.ExportCertificatePem()), Write(name + ".key", key.ExportPkcs8PrivateKeyPem()));
+        var pem = certificate.ExportCertificatePem() + "\n" + string.Concat(chain.Select(c => c.ExportCertificatePem() + "\n"));
+        return (Write(name + ".crt", pem), Write(name + ".key", key.ExportPkcs8PrivateKeyPem()));
     }
 
     public string Write(string fileName, string text)
@@ -68,7 +84,15 @@ public sealed class TestCertificates : IDisposable
         }
     }
 
-    private X509Certificate2 Issue(string subject, string? dnsName, bool withLoopbackIp, bool serverAuth, DateTimeOffset? notBefore, DateTimeOffset? notAfter)
+    private static byte[] Serial()
+    {
+        var serial = new byte[12];
+        RandomNumberGenerator.Fill(serial);
+        serial[0] &= 0x7F;
+        return serial;
+    }
+
+    private X509Certificate2 Issue(string subject, string? dnsName, bool withLoopbackIp, bool serverAuth, DateTimeOffset? notBefore, DateTimeOffset? notAfter, X509Certificate2? issuer = null)
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -88,10 +112,7 @@ public sealed class TestCertificates : IDisposable
             request.CertificateExtensions.Add(names.Build());
         }
 
-        var serial = new byte[12];
-        RandomNumberGenerator.Fill(serial);
-        serial[0] &= 0x7F;
-        using var issued = request.Create(Authority, notBefore ?? DateTimeOffset.UtcNow.AddHours(-1), notAfter ?? DateTimeOffset.UtcNow.AddDays(30), serial);
+        using var issued = request.Create(issuer ?? Authority, notBefore ?? DateTimeOffset.UtcNow.AddHours(-1), notAfter ?? DateTimeOffset.UtcNow.AddDays(30), Serial());
         return issued.CopyWithPrivateKey(key);
     }
 }

@@ -70,7 +70,7 @@ public sealed class TlsUpstream : IAsyncDisposable
                     if (requireClientCertificateFrom is { } clientCa)
                     {
                         options.ClientCertificateRequired = true;
-                        options.RemoteCertificateValidationCallback = (_, certificate, _, _) => IssuedBy(certificate, clientCa);
+                        options.RemoteCertificateValidationCallback = (_, certificate, chain, _) => IssuedBy(certificate, chain, clientCa);
                     }
 
                     return ValueTask.FromResult(options);
@@ -101,7 +101,12 @@ public sealed class TlsUpstream : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static bool IssuedBy(X509Certificate? certificate, X509Certificate2 authority)
+    /// <summary>
+    /// Whether the client's certificate chains to <paramref name="authority"/>, the only trusted root, through the
+    /// intermediates the client sent (the TLS layer puts them in <paramref name="presented"/>'s extra store): an
+    /// intermediate the client leaves out makes the chain partial, as with any server that trusts only its root.
+    /// </summary>
+    private static bool IssuedBy(X509Certificate? certificate, X509Chain? presented, X509Certificate2 authority)
     {
         if (certificate is null)
         {
@@ -112,6 +117,11 @@ public sealed class TlsUpstream : IAsyncDisposable
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(authority);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (presented is not null)
+        {
+            chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
+        }
+
         return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
     }
 }

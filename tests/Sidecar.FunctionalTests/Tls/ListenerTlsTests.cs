@@ -30,6 +30,21 @@ public sealed class ListenerTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task HttpsListener_CertificateFromAnIntermediate_SendsTheChainOfCertFile()
+    {
+        await using var upstream = await TestUpstream.StartAsync((context, _) => context.Response.WriteAsync("hello"));
+        using var intermediate = _certificates.Intermediate("Corp Issuing CA");
+        using var server = _certificates.Server("localhost", issuer: intermediate);
+        var (certFile, keyFile) = _certificates.WritePem(server, "listener", intermediate);
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, $"cert_file: {certFile}\n    key_file: {keyFile}"));
+        using var client = Client(clientCertificate: null);
+
+        using var response = await client.GetAsync(new Uri(sidecar.ProxyAddress, "/x"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task HttpsListener_PlainHttpCaller_GetsNoCleartextAnswer()
     {
         await using var upstream = await TestUpstream.StartAsync((context, _) => context.Response.WriteAsync("hello"));
@@ -93,12 +108,18 @@ public sealed class ListenerTlsTests : IDisposable
     {
         var handler = new SocketsHttpHandler { UseProxy = false };
         var authority = _certificates.Authority;
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        // Trusts the root only: an intermediate must come from the server, in the handshake's extra store.
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, presented, _) =>
         {
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.Add(authority);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            if (presented is not null)
+            {
+                chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
+            }
+
             return certificate is X509Certificate2 leaf && chain.Build(leaf);
         };
         if (clientCertificate is not null)

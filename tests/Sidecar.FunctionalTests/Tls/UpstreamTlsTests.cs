@@ -118,6 +118,24 @@ public sealed class UpstreamTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task MutualTls_ClientCertificateFromAnIntermediate_SendsTheChainOfCertFile()
+    {
+        // The upstream trusts only the root: the intermediate after the leaf in cert_file must go out with it.
+        await using var upstream = await TlsUpstream.StartAsync(_certificates.Server("localhost"), requireClientCertificateFrom: _certificates.Authority);
+        using var intermediate = _certificates.Intermediate("Corp Issuing CA");
+        using var client = _certificates.Client("orders-sidecar", issuer: intermediate);
+        var (certFile, keyFile) = _certificates.WritePem(client, "client", intermediate);
+        await using var sidecar = await RunningSidecar.StartAsync(Config(
+            $"https://localhost:{upstream.Port}",
+            $"ca_file: {_certificates.CaFile}\n      cert_file: {certFile}\n      key_file: {keyFile}"));
+
+        using var response = await sidecar.Proxy.GetAsync("/pay");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("client=orders-sidecar", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MutualTls_NoClientCertificate_502IsATlsFailure()
     {
         await using var upstream = await TlsUpstream.StartAsync(_certificates.Server("localhost"), requireClientCertificateFrom: _certificates.Authority);
