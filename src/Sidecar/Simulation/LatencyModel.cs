@@ -24,6 +24,11 @@ internal sealed record LatencyModel
 
     public static LatencyModel Fixed(TimeSpan value) => new(value, value);
 
+    /// <summary>As <c>--latency</c> takes it (help shows the default so).</summary>
+    public override string ToString() => P99 <= Median
+        ? DurationParser.Format(Median)
+        : "p50=" + DurationParser.Format(Median) + ",p99=" + DurationParser.Format(P99);
+
     /// <summary>A draw from the distribution, given two uniform draws in [0, 1).</summary>
     public TimeSpan Sample(double u1, double u2)
     {

@@ -33,18 +33,13 @@ public sealed class GrpcUpstreamFaultTests
         """;
 
     [Fact]
-    public async Task ServerStream_UpstreamResetsAfterHeadersAndOneMessage_CallerGetsUnavailableFromSidecar()
+    public async Task ServerStream_UpstreamResetsAfterHeaders_CallerGetsUnavailableFromSidecar()
     {
         await using var upstream = await GrpcUpstream.StartAsync(async (_, context) =>
         {
-            // Headers and one length-prefixed message go out, then the stream is reset (RST_STREAM).
+            // Headers go out, then the stream is reset (RST_STREAM) before any message.
             var http = context.GetHttpContext();
             await context.WriteResponseHeadersAsync([]);
-            var message = new EchoReply { Text = "partial" }.ToByteArray();
-            var frame = new byte[5 + message.Length];
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), message.Length);
-            message.CopyTo(frame, 5);
-            await http.Response.Body.WriteAsync(frame);
             await http.Response.Body.FlushAsync();
             http.Abort();
         });
@@ -63,6 +58,44 @@ public sealed class GrpcUpstreamFaultTests
         // HTTP status code: 502"). Now Sidecar's own UNAVAILABLE, trailers-only, as for any attempt without a response.
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Equal("No response from the upstream", error.Status.Detail);
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    [Fact]
+    public async Task ServerStream_UpstreamResetsAfterAMessageReachedTheCaller_CallerSeesAnErrorNotACompleteStream()
+    {
+        // The upstream resets only once the caller holds the first message: the caller's stream has begun, so the
+        // reset must reach it as an error, never as the end of a complete stream.
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await GrpcUpstream.StartAsync(async (_, context) =>
+        {
+            var http = context.GetHttpContext();
+            await context.WriteResponseHeadersAsync([]);
+            var message = new EchoReply { Text = "partial" }.ToByteArray();
+            var frame = new byte[5 + message.Length];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), message.Length);
+            message.CopyTo(frame, 5);
+            await http.Response.Body.WriteAsync(frame);
+            await http.Response.Body.FlushAsync();
+            await received.Task;
+            http.Abort();
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url));
+        using var client = new GrpcClient(sidecar.ProxyAddress);
+
+        using var call = client.Echo.ServerStream(new EchoRequest { Text = "s", Count = 3 }, deadline: CallerDeadline);
+        var messages = new List<string>();
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var reply in call.ResponseStream.ReadAllAsync())
+            {
+                messages.Add(reply.Text);
+                received.TrySetResult();
+            }
+        });
+
+        Assert.Equal(["partial"], messages);
+        Assert.NotEqual(StatusCode.OK, error.StatusCode);
         sidecar.Logs.AssertNoBugs();
     }
 
