@@ -77,7 +77,7 @@ public sealed class SlowCallerTests
         var uploaders = new List<TcpClient>();
         try
         {
-            // Five uploads that send their headers and a few bytes, then stall: three take slots, two wait.
+            // Five uploads that send their headers and a few bytes, then stall: three take slots, the others wait.
             for (var i = 0; i < 5; i++)
             {
                 var uploader = new TcpClient();
@@ -88,9 +88,9 @@ public sealed class SlowCallerTests
 
             await Eventually.ReturnsAsync(
                 async () => PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=request_queued"),
-                value => value >= 2,
+                value => value >= 1,
                 HangGuard,
-                "two uploads waiting past their route's ceiling");
+                "an upload waiting: its route holds every slot it may");
 
             // The other route gets the slot the upload route may not take, at once rather than a 503 at its deadline.
             using var served = await sidecar.Proxy.GetAsync("/policy/other");
