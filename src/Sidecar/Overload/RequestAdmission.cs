@@ -92,21 +92,14 @@ internal sealed class RequestAdmission
     /// ends); false when too many wait already, time ran out, memory pressure rejected requests as it arrived or
     /// stopped accepting meanwhile.
     /// </summary>
-    /// <remarks>
-    /// A request whose body would be buffered for a retry (<paramref name="buffers"/>) is not let in while memory
-    /// pressure stops buffering, unless fewer than half the slots are taken: let in then, it would lose its retry, and
-    /// the requests in flight that end bring the pressure down. In a 1,000-upload burst in a 128 MiB pod, half the
-    /// waiting requests were let in under <c>stop_buffering</c>, and the upstream's 503 to their first attempt reached
-    /// their callers. The half keeps the queue moving if pressure stays up.
-    /// </remarks>
-    public async ValueTask<bool> WaitToEnterAsync(RouteInFlight? route, bool buffers, TimeSpan maxWait, CancellationToken cancellationToken)
+    public async ValueTask<bool> WaitToEnterAsync(RouteInFlight? route, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         if (maxWait <= TimeSpan.Zero || State >= OverloadState.RejectRequests)
         {
             return false;
         }
 
-        var waiter = new Waiter(route, buffers);
+        var waiter = new Waiter(route);
         LinkedListNode<Waiter> node;
         lock (_lock)
         {
@@ -194,16 +187,15 @@ internal sealed class RequestAdmission
                 }
 
                 var ceiling = RouteCeiling(max, config.Routes.Count);
-                var holdBuffering = State >= OverloadState.StopBuffering && InFlight > max / 2;
                 var node = _waiters.First;
-                while (node is not null && ((holdBuffering && node.Value.Buffers) || node.Value.Route?.TryEnter(ceiling) == false))
+                while (node is not null && node.Value.Route?.TryEnter(ceiling) == false)
                 {
                     node = node.Next;
                 }
 
                 if (node is null)
                 {
-                    // Every waiting request's route holds its ceiling, or would lose its retry: the slot stays free.
+                    // Every waiting request's route holds its ceiling: the slot stays free for another route.
                     Interlocked.Decrement(ref _counter);
                     return;
                 }
@@ -257,18 +249,15 @@ internal sealed class RequestAdmission
         }
     }
 
-    /// <summary>A request waiting for a slot, the route whose share it will take, and whether it will buffer its body.</summary>
+    /// <summary>A request waiting for a slot, and the route whose share it will take.</summary>
     private sealed class Waiter
     {
-        public Waiter(RouteInFlight? route, bool buffers)
+        public Waiter(RouteInFlight? route)
         {
             Route = route;
-            Buffers = buffers;
         }
 
         public RouteInFlight? Route { get; }
-
-        public bool Buffers { get; }
 
         public TaskCompletionSource<bool> Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -105,9 +105,7 @@ internal sealed class RequestDispatchMiddleware
             }
         }
 
-        // A request on a policy route buffers its body for a retry (unless it has none): it waits for memory to allow it.
-        var buffers = route?.Retry is not null && context.Request.ContentLength is not 0;
-        if (!await _admission.WaitToEnterAsync(route?.InFlight, buffers, maxWait, context.RequestAborted))
+        if (!await _admission.WaitToEnterAsync(route?.InFlight, maxWait, context.RequestAborted))
         {
             await RejectAsync(context, route, OverloadAction.ConcurrencyLimit);
             return;

@@ -17,8 +17,8 @@ public sealed class RequestAdmissionTests
         Assert.False(admission.TryEnter(null, out var action));
         Assert.Equal(OverloadAction.ConcurrencyLimit, action);
 
-        var first = admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
-        var second = admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var first = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var second = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
         Assert.Equal(2, admission.Waiting);
         Assert.False(first.IsCompleted);
 
@@ -39,7 +39,7 @@ public sealed class RequestAdmissionTests
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 4), _time);
         Assert.True(admission.TryEnter(null, out _));
 
-        var waiting = admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(2), CancellationToken.None).AsTask();
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(2), CancellationToken.None).AsTask();
         _time.Advance(TimeSpan.FromSeconds(2));
 
         Assert.False(await waiting);
@@ -53,10 +53,10 @@ public sealed class RequestAdmissionTests
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 1), _time);
         Assert.True(admission.TryEnter(null, out _));
-        var first = admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
-        var second = admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var first = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var second = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
-        Assert.False(await admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), CancellationToken.None));
+        Assert.False(await admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None));
 
         admission.Exit(null);
         Assert.True(await first);
@@ -69,13 +69,13 @@ public sealed class RequestAdmissionTests
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 4), _time);
         Assert.True(admission.TryEnter(null, out _));
-        var waiting = admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
         admission.SetState(OverloadState.RejectRequests);
         admission.Exit(null);
         Assert.False(waiting.IsCompleted);
         Assert.Equal(0, admission.InFlight);
-        Assert.False(await admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), CancellationToken.None));
+        Assert.False(await admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None));
 
         // The pressure falls: the free slot goes to the waiting request at once, not at the next request's end.
         admission.SetState(OverloadState.StopBuffering);
@@ -88,7 +88,7 @@ public sealed class RequestAdmissionTests
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 4), _time);
         Assert.True(admission.TryEnter(null, out _));
-        var waiting = admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
         // Refused at once, not at the end of its wait: it holds its connection's buffer meanwhile.
         admission.SetState(OverloadState.StopAccepting);
@@ -132,8 +132,8 @@ public sealed class RequestAdmissionTests
         }
 
         Assert.True(admission.TryEnter(other, out _));
-        var slowWaiting = admission.WaitToEnterAsync(slow, false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
-        var otherWaiting = admission.WaitToEnterAsync(other, false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var slowWaiting = admission.WaitToEnterAsync(slow, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var otherWaiting = admission.WaitToEnterAsync(other, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
         // The other route's request ends: its slot would take the slow route past its ceiling, so it skips the queue's head.
         admission.Exit(other);
@@ -144,38 +144,6 @@ public sealed class RequestAdmissionTests
         Assert.True(await slowWaiting);
         Assert.Equal(3, slow.Count);
         Assert.Equal(1, other.Count);
-    }
-
-    [Fact]
-    public async Task WaitToEnterAsync_StopBufferingWithMoreThanHalfTheSlotsTaken_ABufferingRequestWaitsAndAnotherGoesFirst()
-    {
-        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
-        for (var i = 0; i < 4; i++)
-        {
-            Assert.True(admission.TryEnter(null, out _));
-        }
-
-        admission.SetState(OverloadState.StopBuffering);
-        var buffering = admission.WaitToEnterAsync(null, buffers: true, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
-        var streaming = admission.WaitToEnterAsync(null, buffers: false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
-
-        // Three of four taken once the slot is handed: the buffering one would lose its retry, so the other goes.
-        admission.Exit(null);
-        Assert.True(await streaming);
-        Assert.False(buffering.IsCompleted);
-
-        // Half taken once it is in: it goes, buffered or not, so the queue never stands still while pressure stays up.
-        admission.Exit(null);
-        admission.Exit(null);
-        Assert.False(buffering.IsCompleted);
-        admission.Exit(null);
-        Assert.True(await buffering);
-        Assert.Equal(2, admission.InFlight);
-
-        // Pressure falls: a buffering request is let in at once again.
-        admission.SetState(OverloadState.Normal);
-        var next = admission.WaitToEnterAsync(null, buffers: true, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
-        Assert.True(await next);
     }
 
     [Theory]
@@ -192,8 +160,8 @@ public sealed class RequestAdmissionTests
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 4), _time);
         Assert.True(admission.TryEnter(null, out _));
         using var left = new CancellationTokenSource();
-        var leaving = admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), left.Token).AsTask();
-        var staying = admission.WaitToEnterAsync(null, false, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var leaving = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), left.Token).AsTask();
+        var staying = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
         await left.CancelAsync();
         Assert.False(await leaving);
