@@ -157,6 +157,9 @@ internal static class EffectiveConfigWriter
         json.WriteNumber(LimitsKeys.MaxConcurrentRequests, limits.MaxConcurrentRequests);
         json.WriteNumber(LimitsKeys.MaxPendingConnections, limits.MaxPendingConnections);
         json.WriteNumber(LimitsKeys.MaxWaitingRetries, limits.MaxWaitingRetries);
+        json.WriteString(LimitsKeys.IdleConnectionTimeout, Duration(limits.IdleConnectionTimeout));
+        json.WriteString(LimitsKeys.RequestHeaderTimeout, Duration(limits.RequestHeaderTimeout));
+        json.WriteString(LimitsKeys.MinRequestBodyRate, SizeParser.Format(limits.MinRequestBodyRate));
         json.WriteString(LimitsKeys.DrainTimeout, Duration(limits.DrainTimeout));
         json.WriteString(LimitsKeys.DrainDelay, Duration(limits.DrainDelay));
         var overload = limits.Overload;

@@ -51,6 +51,27 @@ internal static class ConfigDefaults
     /// <summary>Bounds requests parked in backoff (each holds a connection and maybe a body).</summary>
     public const int MaxWaitingRetries = 1000;
 
+    /// <summary>
+    /// How long a connection that has sent nothing keeps a pending slot before it may be closed to make room at
+    /// <c>limits.max_pending_connections</c>: a client that has just connected has its request on the way (in a burst
+    /// under a CPU quota, hey's callers took over 500 ms to write after connecting), and a neighbour reconnecting at once
+    /// still cannot keep a caller out for longer than this.
+    /// </summary>
+    public static readonly TimeSpan IdleConnectionTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// From a request's first byte to its last header byte (Kestrel's <c>RequestHeadersTimeout</c>, 30 s by default):
+    /// a caller on a pod's network sends its headers in one write, so 10 s only ends connections that stall.
+    /// </summary>
+    public static readonly TimeSpan RequestHeaderTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The slowest average rate, in bytes a second, at which a request body may arrive once <c>request_header_timeout</c>
+    /// has passed (Kestrel's own minimum is 240 B/s, which 300 B/s callers pass while holding a slot for minutes).
+    /// 1 KiB/s is 8 kbit/s: slower than any caller a sidecar serves, fast enough that a 60 KiB body ends within a minute.
+    /// </summary>
+    public const long MinRequestBodyRate = 1024;
+
     // limits.max_buffered_bytes and limits.max_concurrent_requests are derived from the memory the process has: see
     // MemoryBudget.
 

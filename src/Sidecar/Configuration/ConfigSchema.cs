@@ -255,7 +255,7 @@ internal static class ConfigSchema
     {
         switch (key)
         {
-            case LimitsKeys.MaxBufferedBytes:
+            case LimitsKeys.MaxBufferedBytes or LimitsKeys.MinRequestBodyRate:
                 Size(json);
                 break;
             case LimitsKeys.MaxConcurrentRequests or LimitsKeys.MaxPendingConnections:
@@ -264,7 +264,7 @@ internal static class ConfigSchema
             case LimitsKeys.MaxWaitingRetries:
                 Integer(json, minimum: 0);
                 break;
-            case LimitsKeys.DrainTimeout or LimitsKeys.DrainDelay:
+            case LimitsKeys.DrainTimeout or LimitsKeys.DrainDelay or LimitsKeys.IdleConnectionTimeout or LimitsKeys.RequestHeaderTimeout:
                 Duration(json);
                 break;
             case LimitsKeys.Overload:

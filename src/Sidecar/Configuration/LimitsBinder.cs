@@ -5,6 +5,8 @@ namespace Sidecar.Configuration;
 /// <summary>Binds <c>limits</c> and its <c>overload</c> protections; limits absent from the file are derived from the memory budget.</summary>
 internal sealed class LimitsBinder
 {
+    private static readonly TimeSpan MinRequestHeaderTimeout = TimeSpan.FromSeconds(1);
+
     private readonly ConfigReader _reader;
     private readonly MemoryBudget _memory;
 
@@ -38,6 +40,9 @@ internal sealed class LimitsBinder
             MaxConcurrentRequests = _reader.Int(map, LimitsKeys.MaxConcurrentRequests, _memory.MaxConcurrentRequests, min: 1),
             MaxPendingConnections = _reader.Int(map, LimitsKeys.MaxPendingConnections, _memory.MaxPendingConnections, min: 1),
             MaxWaitingRetries = _reader.Int(map, LimitsKeys.MaxWaitingRetries, ConfigDefaults.MaxWaitingRetries, min: 0),
+            IdleConnectionTimeout = _reader.Duration(map, LimitsKeys.IdleConnectionTimeout, ConfigDefaults.IdleConnectionTimeout, ConfigReader.MaxDuration),
+            RequestHeaderTimeout = RequestHeaderTimeout(map),
+            MinRequestBodyRate = _reader.Size(map, LimitsKeys.MinRequestBodyRate, ConfigDefaults.MinRequestBodyRate),
             DrainTimeout = _reader.Duration(map, LimitsKeys.DrainTimeout, ConfigDefaults.DrainTimeout, ConfigReader.MaxDuration, allowZero: true),
             DrainDelay = _reader.Duration(map, LimitsKeys.DrainDelay, ConfigDefaults.DrainDelay, ConfigReader.MaxDuration, allowZero: true),
             Overload = _reader.ReadChild(map, LimitsKeys.Overload, LimitsKeys.OverloadKeys.All, BindOverload) ?? new OverloadOptions(),
@@ -46,6 +51,22 @@ internal sealed class LimitsBinder
             MaxConcurrentRequestsConfigured = map.TryGet(LimitsKeys.MaxConcurrentRequests, out _),
             MaxPendingConnectionsConfigured = map.TryGet(LimitsKeys.MaxPendingConnections, out _),
         };
+    }
+
+    /// <summary>
+    /// Kestrel checks its timeouts once a second, and a body's grace before <c>min_request_body_rate</c> applies
+    /// (this same timeout) must be longer than that.
+    /// </summary>
+    private TimeSpan RequestHeaderTimeout(ConfigMapping map)
+    {
+        var timeout = _reader.Duration(map, LimitsKeys.RequestHeaderTimeout, ConfigDefaults.RequestHeaderTimeout, ConfigReader.MaxDuration);
+        if (timeout <= MinRequestHeaderTimeout && map.TryGet(LimitsKeys.RequestHeaderTimeout, out var node))
+        {
+            _reader.Error(node, map.PathOf(LimitsKeys.RequestHeaderTimeout), "must be more than 1s: Kestrel checks its timeouts once a second");
+            return ConfigDefaults.RequestHeaderTimeout;
+        }
+
+        return timeout;
     }
 
     private OverloadOptions BindOverload(ConfigMapping map)

@@ -11,7 +11,8 @@ internal sealed record LimitsOptions
     public long MaxBufferedBytes { get; init; } = MemoryBudget.Current.MaxBufferedBytes;
 
     /// <summary>
-    /// At most this many requests are proxied at once; more are answered 503 (gRPC: RESOURCE_EXHAUSTED) at once.
+    /// At most this many requests are proxied at once; more wait for a slot until their deadline, then are answered 503
+    /// (gRPC: RESOURCE_EXHAUSTED). While Sidecar has more than one route, one route holds at most seven eighths of them.
     /// Default: half of the memory available to the GC heap at 128 KiB a request (<see cref="MemoryBudget.MaxConcurrentRequests"/>).
     /// </summary>
     public int MaxConcurrentRequests { get; init; } = MemoryBudget.Current.MaxConcurrentRequests;
@@ -28,6 +29,24 @@ internal sealed record LimitsOptions
     /// its share: the cap split equally between the clusters, but into no more than four shares. Default 1000.
     /// </summary>
     public int MaxWaitingRetries { get; init; } = ConfigDefaults.MaxWaitingRetries;
+
+    /// <summary>
+    /// A connection that has sent nothing for this long may be closed to make room at <see cref="MaxPendingConnections"/>.
+    /// Default 5s.
+    /// </summary>
+    public TimeSpan IdleConnectionTimeout { get; init; } = ConfigDefaults.IdleConnectionTimeout;
+
+    /// <summary>
+    /// A request's headers must all arrive within this long of its first byte, or Kestrel answers 408 and closes the
+    /// connection; also the grace a body has before <see cref="MinRequestBodyRate"/> applies. Default 10s.
+    /// </summary>
+    public TimeSpan RequestHeaderTimeout { get; init; } = ConfigDefaults.RequestHeaderTimeout;
+
+    /// <summary>
+    /// Bytes a second a request body must average once <see cref="RequestHeaderTimeout"/> has passed, or the request
+    /// ends with a 408; 0 turns the check off. Streaming gRPC and upgraded connections are exempt. Default 1KiB.
+    /// </summary>
+    public long MinRequestBodyRate { get; init; } = ConfigDefaults.MinRequestBodyRate;
 
     /// <summary>How long in-flight requests may finish after SIGTERM. Default 25s.</summary>
     public TimeSpan DrainTimeout { get; init; } = ConfigDefaults.DrainTimeout;

@@ -51,6 +51,16 @@ internal sealed record MemoryBudget
     /// </summary>
     public const int ConnectionBufferBytes = 64 * 1024;
 
+    /// <summary>
+    /// What the socket transport reads ahead of a plain-text connection's request before it waits for the request to
+    /// read on (its pipe's pause threshold). A request waiting for a slot holds this much of its body at most, and the
+    /// rest stays in the kernel's socket buffer, outside the GC heap: a 1,000-upload burst in a 128 MiB pod no longer
+    /// held 64 KiB for each waiting request. 32 KiB is Kestrel's limit for a request's headers (it consumes them line
+    /// by line) and holds a whole HTTP/2 frame (16 KiB), so neither ever waits on a full buffer. TLS connections keep
+    /// <see cref="ConnectionBufferBytes"/> for their decrypted bytes, which the derived limits count.
+    /// </summary>
+    public const int ConnectionReadAheadBytes = 32 * 1024;
+
     /// <summary>Receive buffers of pending connections may use a quarter of the heap, at <see cref="ConnectionBufferBytes"/> each.</summary>
     public const int ConnectionShareDivisor = 4;
 

@@ -20,8 +20,31 @@ internal static class RequestTargetGuard
 {
     public static Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        // The first middleware every request meets: its connection is read, so it no longer counts as pending.
-        context.Features.Get<ConnectionSlots.PendingConnection>()?.Read();
+        // The first middleware every request meets. The first request of a connection keeps its pending-connection
+        // slot until admission lets it in (its body is still unread: RequestDispatchMiddleware frees it then), or
+        // until it is answered without being proxied.
+        if (context.Features.Get<ConnectionSlots.PendingConnection>() is { Held: true } pending)
+        {
+            return FirstRequestAsync(context, next, pending);
+        }
+
+        return GuardAsync(context, next);
+    }
+
+    private static async Task FirstRequestAsync(HttpContext context, RequestDelegate next, ConnectionSlots.PendingConnection pending)
+    {
+        try
+        {
+            await GuardAsync(context, next);
+        }
+        finally
+        {
+            pending.Read();
+        }
+    }
+
+    private static Task GuardAsync(HttpContext context, RequestDelegate next)
+    {
         AbsoluteFormTarget.RewriteToOriginForm(context);
         var request = context.Request;
         if (HttpMethods.IsConnect(request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)

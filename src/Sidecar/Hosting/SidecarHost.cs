@@ -191,6 +191,11 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             // What a connection may hold unread is what limits.max_pending_connections multiplies (MemoryBudget).
             kestrel.Limits.MaxRequestBufferSize = MemoryBudget.ConnectionBufferBytes;
+            // A caller that stalls mid-header or sends its body too slowly holds a connection and a request slot:
+            // both end on limits the operator sets (408). Kestrel reads them at start: they take effect at restart.
+            kestrel.Limits.RequestHeadersTimeout = config.Limits.RequestHeaderTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = config.Limits.MinRequestBodyRate == 0 ? null
+                : new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(config.Limits.MinRequestBodyRate, config.Limits.RequestHeaderTimeout);
             // A plain-text port serves one protocol: Kestrel cannot negotiate HTTP/2 without TLS. Over TLS, ALPN offers both.
             var protocols = config.Listen.Tls is not null ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2
                 : config.Listen.ProxyProtocol == ProxyProtocol.H2c ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2

@@ -13,22 +13,16 @@ namespace Sidecar.Overload;
 /// <remarks>
 /// A pending connection may already hold up to <see cref="Configuration.MemoryBudget.ConnectionBufferBytes"/> of its
 /// request that Sidecar has not looked at, and nothing else bounds how many there are: a burst of 2,000 uploads filled
-/// a 64 MiB pod's heap before admission saw their requests. Once a connection's first request is read it is the
+/// a 64 MiB pod's heap before admission saw their requests. A first request waiting for admission still holds its
+/// body's bytes unread, so its connection keeps the slot until the request is let in or answered; then it is the
 /// request caps' business (<c>max_concurrent_requests</c>), and an idle keep-alive connection holds no buffer, so
 /// neither holds a slot: a client's connection pool never blocks its own next connection.
 /// A connection that has sent nothing yet holds no buffer either, so it must not block anyone: at the cap, the accept
 /// loop closes the one idle the longest rather than wait; a neighbour that opens
-/// connections and sends nothing can no longer stop every other caller for longer than <see cref="IdleBeforeClose"/>.
+/// connections and sends nothing can no longer stop every other caller for longer than <c>limits.idle_connection_timeout</c>.
 /// </remarks>
 internal sealed class ConnectionSlots
 {
-    /// <summary>
-    /// How long a connection must have sent nothing before it may be closed to make room: a client that has just
-    /// connected has its request on the way (in a burst under a CPU quota, hey's callers took over 500 ms to write
-    /// after connecting), and a neighbour reconnecting at once still cannot keep a caller out for longer than this.
-    /// </summary>
-    internal static readonly TimeSpan IdleBeforeClose = TimeSpan.FromSeconds(5);
-
     private readonly SidecarConfigStore _store;
     private readonly TimeProvider _timeProvider;
     private readonly Lock _lock = new();
@@ -54,7 +48,7 @@ internal sealed class ConnectionSlots
 
     /// <summary>
     /// Reserves a slot, waiting while the cap is reached; then as <see cref="TryReserve()"/>. Meanwhile a pending
-    /// connection that has sent nothing for <see cref="IdleBeforeClose"/> is closed to make room (and
+    /// connection that has sent nothing for <c>limits.idle_connection_timeout</c> is closed to make room (and
     /// <paramref name="idleClosed"/> called), the longest idle first.
     /// </summary>
     public async Task ReserveAsync(CancellationToken cancellationToken, Action? idleClosed = null)
@@ -95,12 +89,14 @@ internal sealed class ConnectionSlots
 
     /// <summary>
     /// Closes the pending connection that has waited longest without sending a byte, once it has for
-    /// <see cref="IdleBeforeClose"/>: its slot comes back when it has closed. Otherwise <paramref name="closableIn"/>
+    /// <c>limits.idle_connection_timeout</c>: its slot comes back when it has closed. Otherwise <paramref name="closableIn"/>
     /// says when the longest idle one may be closed (null: none is idle).
     /// </summary>
     internal bool TryCloseIdle(out TimeSpan? closableIn)
     {
         PendingConnection? idle;
+        // Read per check: a reload applies to connections already waiting.
+        var idleBeforeClose = _store.Config.Limits.IdleConnectionTimeout;
         lock (_lock)
         {
             while (true)
@@ -113,9 +109,9 @@ internal sealed class ConnectionSlots
                 }
 
                 var idleFor = _timeProvider.GetElapsedTime(idle.AcceptedAt);
-                if (idleFor < IdleBeforeClose)
+                if (idleFor < idleBeforeClose)
                 {
-                    closableIn = IdleBeforeClose - idleFor;
+                    closableIn = idleBeforeClose - idleFor;
                     return false;
                 }
 
@@ -206,6 +202,15 @@ internal sealed class ConnectionSlots
 
         /// <summary>The connection's first bytes arrived: it keeps its slot until its request is read, and is no longer idle.</summary>
         public void SentBytes() => _slots.NotIdle(this);
+
+        /// <summary>Whether it still holds its slot: its first request has not been let in (or ended) yet.</summary>
+        public bool Held => Volatile.Read(ref _read) == 0;
+
+        /// <summary>
+        /// A request was let in past admission: its connection's slot, if it still holds one, is freed. A request
+        /// waiting for admission keeps it, since its connection's unread bytes are still Kestrel's.
+        /// </summary>
+        public static void Admitted(HttpContext context) => context.Features.Get<PendingConnection>()?.Read();
 
         /// <summary>Frees the slot the first time; later calls (every further request, the close) do nothing.</summary>
         public void Read()

@@ -24,6 +24,9 @@ internal enum OverloadAction
     /// <summary>At <c>limits.max_pending_connections</c>, a connection that had sent nothing was closed to make room.</summary>
     IdleConnectionClosed,
 
-    /// <summary>A request waited for a slot because <c>limits.max_concurrent_requests</c> were in flight.</summary>
+    /// <summary>A request waited for a slot because <c>limits.max_concurrent_requests</c> were in flight, or its route held its share.</summary>
     RequestQueued,
+
+    /// <summary>A request was answered 408 because its body arrived slower than <c>limits.min_request_body_rate</c>.</summary>
+    BodyTooSlow,
 }

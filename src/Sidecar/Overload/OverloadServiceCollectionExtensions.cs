@@ -23,8 +23,8 @@ internal static class OverloadServiceCollectionExtensions
         services.AddHostedService(static sp => sp.GetRequiredService<OverloadManager>());
         services.AddSingleton<RequestAdmission>();
         services.AddSingleton<ConnectionSlots>();
-        // Bounded like Kestrel's own request buffer (SidecarHost): what a connection reads ahead of its request.
-        services.Configure<SocketTransportOptions>(static o => o.MaxReadBufferSize = Configuration.MemoryBudget.ConnectionBufferBytes);
+        // What a plain-text connection reads ahead of its request (at most Kestrel's own request buffer, SidecarHost).
+        services.Configure<SocketTransportOptions>(static o => o.MaxReadBufferSize = Configuration.MemoryBudget.ConnectionReadAheadBytes);
         services.Replace(ServiceDescriptor.Singleton<IConnectionListenerFactory>(static sp =>
         {
             var metrics = sp.GetRequiredService<SidecarMetrics>();

@@ -1,5 +1,6 @@
 using Sidecar.Forwarding;
 using Sidecar.Http;
+using Sidecar.Overload;
 using Sidecar.Retries;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
@@ -27,9 +28,25 @@ internal static class ErrorAnswers
     public static Task TimedOutAsync(HttpContext context, string route, int attempts, RequestOutcome outcome) =>
         ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer in time", route, attempts, outcome.Label());
 
-    /// <summary>Kestrel's own request limits (body too large, bad chunking) while buffering: the caller's fault.</summary>
-    public static Task CallerBodyAsync(HttpContext context, string route, BadHttpRequestException exception) =>
-        ProblemResponse.WriteAsync(context, exception.StatusCode, CallerBodyTitle, route, 0, "bad_request", exception.Message);
+    /// <summary>Kestrel's own request limits (body too large, too slow, bad chunking) while buffering: the caller's fault.</summary>
+    public static Task CallerBodyAsync(HttpContext context, string route, BadHttpRequestException exception, SidecarMetrics metrics) =>
+        CallerBodyAsync(context, route, 0, exception.StatusCode, exception.Message, metrics);
+
+    /// <summary>
+    /// A body Kestrel stopped reading: 408 when it arrived slower than <c>limits.min_request_body_rate</c> (counted as
+    /// <c>sidecar_overload_shed_total{action="body_too_slow"}</c>, not logged: the caller decides how often), else its
+    /// own status (413 past <c>MaxRequestBodySize</c>, 400).
+    /// </summary>
+    private static Task CallerBodyAsync(HttpContext context, string? route, int attempts, int status, string? detail, SidecarMetrics? metrics)
+    {
+        if (status == StatusCodes.Status408RequestTimeout)
+        {
+            metrics?.OverloadShed(OverloadAction.BodyTooSlow.Label());
+            return ProblemResponse.WriteAsync(context, status, "The request body arrived too slowly", route, attempts, OverloadAction.BodyTooSlow.Label(), detail);
+        }
+
+        return ProblemResponse.WriteAsync(context, status, CallerBodyTitle, route, attempts, "bad_request", detail);
+    }
 
     /// <summary>
     /// The problem+json for a forwarding error, on routes with and without a policy: 504 when the attempt ran out of
@@ -40,7 +57,7 @@ internal static class ErrorAnswers
     /// A TLS handshake refused on a certificate is a 502 whose detail names the cause and the destination (for a gRPC
     /// caller, UNAVAILABLE with that message), logged at Warning through <paramref name="tlsLog"/>.
     /// </remarks>
-    public static Task NoResponseAsync(HttpContext context, string? route, int attempts, RequestOutcome outcome, IForwarderErrorFeature errorFeature, bool timedOut, TlsFailureLog? tlsLog = null)
+    public static Task NoResponseAsync(HttpContext context, string? route, int attempts, RequestOutcome outcome, IForwarderErrorFeature errorFeature, bool timedOut, TlsFailureLog? tlsLog = null, SidecarMetrics? metrics = null)
     {
         var error = errorFeature.Error;
         var reason = outcome.Label();
@@ -61,25 +78,26 @@ internal static class ErrorAnswers
         {
             ForwarderError.NoAvailableDestinations => ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No healthy upstream destination", route, attempts, reason, error.ToString()),
             // Kestrel's own limits (a chunked body past MaxRequestBodySize is 413) keep their status.
-            ForwarderError.RequestBodyClient => CallerBodyBrokeAsync(context, route, attempts, errorFeature.Exception),
+            ForwarderError.RequestBodyClient => CallerBodyBrokeAsync(context, route, attempts, errorFeature.Exception, metrics),
             _ => ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, "No response from the upstream", route, attempts, reason, NoResponseDetail.Describe(context, errorFeature, kind)),
         };
     }
 
     /// <summary>
-    /// The caller's body broke while it was forwarded: Kestrel's status and reason when it refused the body (413 past
-    /// MaxRequestBodySize, 400 for malformed chunking), else 400 with the error's own message (the caller left mid-body).
+    /// The caller's body broke while it was forwarded: Kestrel's status and reason when it refused the body (408 too
+    /// slow, 413 past MaxRequestBodySize, 400 for malformed chunking), else 400 with the error's own message (the
+    /// caller left mid-body).
     /// </summary>
-    private static Task CallerBodyBrokeAsync(HttpContext context, string? route, int attempts, Exception? exception)
+    private static Task CallerBodyBrokeAsync(HttpContext context, string? route, int attempts, Exception? exception, SidecarMetrics? metrics)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {
             if (current is BadHttpRequestException bad)
             {
-                return ProblemResponse.WriteAsync(context, bad.StatusCode, CallerBodyTitle, route, attempts, "bad_request", bad.Message);
+                return CallerBodyAsync(context, route, attempts, bad.StatusCode, bad.Message, metrics);
             }
         }
 
-        return ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, CallerBodyTitle, route, attempts, "bad_request", exception?.Message ?? nameof(ForwarderError.RequestBodyClient));
+        return CallerBodyAsync(context, route, attempts, StatusCodes.Status400BadRequest, exception?.Message ?? nameof(ForwarderError.RequestBodyClient), metrics);
     }
 }

@@ -15,8 +15,8 @@ namespace Sidecar.Pipeline;
 /// <summary>
 /// The entry point of every proxied request, placed in YARP's proxy pipeline before load balancing. Before it,
 /// Hosting's <c>RequestTargetGuard</c> refused CONNECT and over-limit bodies and YARP matched the route.
-/// 1. Admission (Overload/): while memory is short, answer 503; while <c>limits.max_concurrent_requests</c> are in flight,
-///    wait for one to end (bounded in time and count), then 503.
+/// 1. Admission (Overload/): while memory is short, answer 503; while <c>limits.max_concurrent_requests</c> are in flight
+///    or the route holds its share of them, wait for one to end (bounded in time and count), then 503.
 /// 2. Hop-by-hop: remove the fields the caller's <c>Connection</c> header names, read the caller's <c>x-sidecar-*</c>
 ///    overrides where the policy allows them, and strip those headers (Retries/<see cref="ControlHeaders"/>).
 /// 3. The route's plan comes from the current snapshot (Routing/<see cref="RouteTable"/>). No policy: forward once
@@ -74,13 +74,15 @@ internal sealed class RequestDispatchMiddleware
 
         var proxyFeature = context.GetReverseProxyFeature();
         var route = _store.RouteTable.Find(proxyFeature.Route.Config.RouteId);
-        if (!_admission.TryEnter(out var shed))
+        if (!_admission.TryEnter(route?.InFlight, out var shed))
         {
             return shed == OverloadAction.ConcurrencyLimit
                 ? WaitForSlotAsync(context, proxyFeature, route)
                 : RejectAsync(context, route, shed);
         }
 
+        // Let in: the first request of a new connection no longer holds its pending-connection slot.
+        ConnectionSlots.PendingConnection.Admitted(context);
         return DispatchAsync(context, proxyFeature, route, _timeProvider.GetTimestamp());
     }
 
@@ -103,11 +105,13 @@ internal sealed class RequestDispatchMiddleware
             }
         }
 
-        if (!await _admission.WaitToEnterAsync(maxWait, context.RequestAborted))
+        if (!await _admission.WaitToEnterAsync(route?.InFlight, maxWait, context.RequestAborted))
         {
             await RejectAsync(context, route, OverloadAction.ConcurrencyLimit);
             return;
         }
+
+        ConnectionSlots.PendingConnection.Admitted(context);
 
         await DispatchAsync(context, proxyFeature, route, arrived);
     }
@@ -195,11 +199,11 @@ internal sealed class RequestDispatchMiddleware
         catch (BadHttpRequestException ex)
         {
             outcome = RequestOutcome.NotRetryable;
-            await ErrorAnswers.CallerBodyAsync(context, route.RouteName, ex);
+            await ErrorAnswers.CallerBodyAsync(context, route.RouteName, ex, _metrics);
         }
         finally
         {
-            _admission.Exit();
+            _admission.Exit(route.InFlight);
             body?.Dispose();
             state.ReleaseRetrySlot();
             _metrics.RequestEnded();

@@ -40,7 +40,7 @@ internal sealed class SingleAttemptForwarder
         DestinationState? probe = null;
         if (route?.Breaker is { } breaker && !breaker.TryNarrow(proxyFeature, out probe))
         {
-            _admission.Exit();
+            _admission.Exit(route.InFlight);
             _metrics.RequestCompleted(route.RouteName, route.PolicyLabel, context.Request.Method, RequestOutcome.CircuitOpen, StatusClass.Of(StatusCodes.Status503ServiceUnavailable), 0, _timeProvider.GetElapsedTime(start));
             await ErrorAnswers.CircuitOpenAsync(context, route, 0);
             _accessLog.Complete(context, route, RequestOutcome.CircuitOpen, attempts: 0, _timeProvider.GetElapsedTime(start), activity: null, single: null);
@@ -64,7 +64,7 @@ internal sealed class SingleAttemptForwarder
             finally
             {
                 _metrics.RequestEnded();
-                _admission.Exit();
+                _admission.Exit(route?.InFlight);
             }
 
             upstreamStatus = context.Response.StatusCode;
@@ -90,7 +90,7 @@ internal sealed class SingleAttemptForwarder
         }
         else if (error is not null && outcome != RequestOutcome.ClientCancelled)
         {
-            await ErrorAnswers.NoResponseAsync(context, route?.RouteName, 1, outcome, error, timedOut: error.Error == ForwarderError.RequestTimedOut, _tlsLog);
+            await ErrorAnswers.NoResponseAsync(context, route?.RouteName, 1, outcome, error, timedOut: error.Error == ForwarderError.RequestTimedOut, _tlsLog, _metrics);
         }
 
         if (route is not null)

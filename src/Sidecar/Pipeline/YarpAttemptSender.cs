@@ -114,7 +114,7 @@ internal sealed class YarpAttemptSender : IAttemptSender
             LoopAnswer.TimedOutAfterCommit => ErrorAnswers.TimedOutAsync(_context, route, attempts, outcome),
             LoopAnswer.InvalidResponse => ErrorAnswers.InvalidResponseAsync(_context, route, attempts),
             _ => _context.Features.Get<IForwarderErrorFeature>() is { } error
-                ? ErrorAnswers.NoResponseAsync(_context, route, attempts, outcome, error, timedOut, _tlsLog)
+                ? ErrorAnswers.NoResponseAsync(_context, route, attempts, outcome, error, timedOut, _tlsLog, _metrics)
                 // No forwarder error: the response arrived as the attempt's timer fired and was not sent (RetryDecider).
                 : timedOut ? ErrorAnswers.TimedOutAsync(_context, route, attempts, outcome) : Task.CompletedTask,
         };

@@ -7,8 +7,9 @@ namespace Sidecar.Routing;
 /// <summary>What the proxy needs per request for one route, resolved once per config snapshot.</summary>
 internal sealed class RoutePlan
 {
-    public RoutePlan(string routeName, string clusterName, RetryPlan? retry, ClusterCircuitBreaker? breaker, RouteLogCounters log)
+    public RoutePlan(string routeName, string clusterName, RetryPlan? retry, ClusterCircuitBreaker? breaker, RouteLogCounters log, RouteInFlight inFlight)
     {
+        InFlight = inFlight;
         RouteName = routeName;
         ClusterName = clusterName;
         Retry = retry;
@@ -28,6 +29,9 @@ internal sealed class RoutePlan
 
     /// <summary>What the route's summary log line counts (retries, refusals, failures); shared by every snapshot.</summary>
     public RouteLogCounters Log { get; }
+
+    /// <summary>The route's requests in flight, against its share of <c>limits.max_concurrent_requests</c>; shared by every snapshot.</summary>
+    public RouteInFlight InFlight { get; }
 
     /// <summary>The <c>policy</c> metric label.</summary>
     public string PolicyLabel => Retry?.Name ?? "none";

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using Sidecar.Configuration;
 using Sidecar.Logging;
@@ -22,8 +23,9 @@ internal sealed class RouteTable
 
     public SidecarConfig Config { get; }
 
-    public static RouteTable Build(SidecarConfig config, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, RetryLog log)
+    public static RouteTable Build(SidecarConfig config, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, RetryLog log, ConcurrentDictionary<string, RouteInFlight>? inFlight = null)
     {
+        inFlight ??= new(StringComparer.Ordinal);
         var plans = new Dictionary<string, RetryPlan>(StringComparer.Ordinal);
         var routes = new Dictionary<string, RoutePlan>(config.Routes.Count, StringComparer.Ordinal);
         var clusterBreakers = new Dictionary<string, ClusterCircuitBreaker?>(StringComparer.Ordinal);
@@ -45,7 +47,7 @@ internal sealed class RouteTable
                 }
             }
 
-            routes[route.Name] = new RoutePlan(route.Name, route.Cluster, retry, clusterBreakers.GetValueOrDefault(route.Cluster), log.ForRoute(route.Name, route.Cluster));
+            routes[route.Name] = new RoutePlan(route.Name, route.Cluster, retry, clusterBreakers.GetValueOrDefault(route.Cluster), log.ForRoute(route.Name, route.Cluster), inFlight.GetOrAdd(route.Name, static name => new RouteInFlight(name)));
         }
 
         return new RouteTable(config, routes.ToFrozenDictionary(StringComparer.Ordinal));

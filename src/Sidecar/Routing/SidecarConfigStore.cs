@@ -20,6 +20,8 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
     private readonly RetryLog _log;
     private readonly SidecarMetrics? _metrics;
     private readonly TlsRegistry? _tls;
+    // One per route name ever configured (a handful): a reload keeps counting the requests a route still has running.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RouteInFlight> _inFlight = new(StringComparer.Ordinal);
     private Snapshot _current;
 
     public SidecarConfigStore(SidecarConfig initial, ClusterRetryStateRegistry clusterStates, CircuitBreakerRegistry breakers, RetryLog log, SidecarMetrics? metrics = null, TlsRegistry? tls = null)
@@ -31,7 +33,7 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
         _tls = tls;
         // Before YARP sees the clusters: it builds their clients from the registry's entries.
         tls?.Apply(initial);
-        _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates, breakers, log));
+        _current = new Snapshot(initial, RouteTable.Build(initial, clusterStates, breakers, log, _inFlight));
         PublishZeroSeries(initial);
     }
 
@@ -45,7 +47,7 @@ internal sealed class SidecarConfigStore : IProxyConfigProvider
     public void Apply(SidecarConfig config)
     {
         _tls?.Apply(config);
-        var next = new Snapshot(config, RouteTable.Build(config, _clusterStates, _breakers, _log));
+        var next = new Snapshot(config, RouteTable.Build(config, _clusterStates, _breakers, _log, _inFlight));
         var previous = Interlocked.Exchange(ref _current, next);
         previous.SignalChange();
         _log.Retain(config);

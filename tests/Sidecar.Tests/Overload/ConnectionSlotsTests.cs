@@ -82,9 +82,9 @@ public sealed class ConnectionSlotsTests
     }
 
     [Fact]
-    public async Task ReserveAsync_AtTheCapHeldByAnIdleConnection_ClosesItOnceIdleLongEnoughAndTakesItsSlot()
+    public async Task ReserveAsync_AtTheCapHeldByAnIdleConnection_ClosesItAfterIdleConnectionTimeoutAndTakesItsSlot()
     {
-        var slots = new ConnectionSlots(Store(maxConnections: 1), _time);
+        var slots = new ConnectionSlots(Store(maxConnections: 1, idleConnectionTimeout: "3s"), _time);
         using var idleClosed = new CancellationTokenSource();
         var idle = new ClosableConnection(idleClosed.Token);
         Assert.True(slots.TryReserve());
@@ -96,7 +96,9 @@ public sealed class ConnectionSlotsTests
         // Just connected: its request may be on the way.
         Assert.False(waiting.IsCompleted);
         Assert.False(idle.Aborted);
-        _time.Advance(ConnectionSlots.IdleBeforeClose);
+        _time.Advance(TimeSpan.FromSeconds(2.9));
+        Assert.False(idle.Aborted);
+        _time.Advance(TimeSpan.FromSeconds(0.1));
         Assert.True(idle.Aborted);
         Assert.Equal(1, closedCount);
         Assert.False(waiting.IsCompleted);
@@ -127,7 +129,7 @@ public sealed class ConnectionSlotsTests
     }
 
     // ConnectionSlots reads only the store's limits, which outlive the harness's metrics.
-    private static SidecarConfigStore Store(int maxConnections)
+    private static SidecarConfigStore Store(int maxConnections, string idleConnectionTimeout = "5s")
     {
         using var harness = new RetryHarness(
             $$"""
@@ -137,6 +139,7 @@ public sealed class ConnectionSlotsTests
               - { name: r, cluster: c }
             limits:
               max_pending_connections: {{maxConnections}}
+              idle_connection_timeout: {{idleConnectionTimeout}}
             """);
         return harness.Store;
     }

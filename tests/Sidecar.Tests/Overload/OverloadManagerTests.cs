@@ -148,20 +148,20 @@ public sealed class OverloadManagerTests : IDisposable
     [Fact]
     public void TryEnter_FollowsTheStateAndTheConcurrencyLimit()
     {
-        Assert.True(_admission.TryEnter(out _));
-        Assert.True(_admission.TryEnter(out _));
-        Assert.False(_admission.TryEnter(out var action));
+        Assert.True(_admission.TryEnter(null, out _));
+        Assert.True(_admission.TryEnter(null, out _));
+        Assert.False(_admission.TryEnter(null, out var action));
         Assert.Equal(OverloadAction.ConcurrencyLimit, action);
         Assert.Equal(2, _admission.InFlight);
 
-        _admission.Exit();
+        _admission.Exit(null);
         Assert.True(_admission.BufferingAllowed);
         Start();
         _pressure.Ratio = 0.8;
         _time.Advance(TimeSpan.FromMilliseconds(250));
 
         Assert.False(_admission.BufferingAllowed);
-        Assert.False(_admission.TryEnter(out action));
+        Assert.False(_admission.TryEnter(null, out action));
         Assert.Equal(OverloadAction.RequestRejected, action);
         Assert.Equal(1, _admission.InFlight);
     }
@@ -171,9 +171,9 @@ public sealed class OverloadManagerTests : IDisposable
     {
         void Run()
         {
-            if (_admission.TryEnter(out _) && _admission.BufferingAllowed)
+            if (_admission.TryEnter(null, out _) && _admission.BufferingAllowed)
             {
-                _admission.Exit();
+                _admission.Exit(null);
             }
         }
 

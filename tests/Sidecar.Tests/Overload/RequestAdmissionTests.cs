@@ -13,21 +13,21 @@ public sealed class RequestAdmissionTests
     public async Task WaitToEnterAsync_ARequestEnds_TheLongestWaitingGetsItsSlot()
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 4), _time);
-        Assert.True(admission.TryEnter(out _));
-        Assert.False(admission.TryEnter(out var action));
+        Assert.True(admission.TryEnter(null, out _));
+        Assert.False(admission.TryEnter(null, out var action));
         Assert.Equal(OverloadAction.ConcurrencyLimit, action);
 
-        var first = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
-        var second = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var first = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var second = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
         Assert.Equal(2, admission.Waiting);
         Assert.False(first.IsCompleted);
 
-        admission.Exit();
+        admission.Exit(null);
         Assert.True(await first);
         Assert.False(second.IsCompleted);
         Assert.Equal(1, admission.InFlight);
 
-        admission.Exit();
+        admission.Exit(null);
         Assert.True(await second);
         Assert.Equal(1, admission.InFlight);
         Assert.Equal(0, admission.Waiting);
@@ -37,14 +37,14 @@ public sealed class RequestAdmissionTests
     public async Task WaitToEnterAsync_NoSlotWithinTheWait_FalseAndNoLongerWaiting()
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 4), _time);
-        Assert.True(admission.TryEnter(out _));
+        Assert.True(admission.TryEnter(null, out _));
 
-        var waiting = admission.WaitToEnterAsync(TimeSpan.FromSeconds(2), CancellationToken.None).AsTask();
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(2), CancellationToken.None).AsTask();
         _time.Advance(TimeSpan.FromSeconds(2));
 
         Assert.False(await waiting);
         Assert.Equal(0, admission.Waiting);
-        admission.Exit();
+        admission.Exit(null);
         Assert.Equal(0, admission.InFlight);
     }
 
@@ -52,60 +52,136 @@ public sealed class RequestAdmissionTests
     public async Task WaitToEnterAsync_TwiceMaxPendingConnectionsWaiting_RefusedAtOnce()
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 1), _time);
-        Assert.True(admission.TryEnter(out _));
-        var first = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
-        var second = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        Assert.True(admission.TryEnter(null, out _));
+        var first = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var second = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
-        Assert.False(await admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None));
+        Assert.False(await admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None));
 
-        admission.Exit();
+        admission.Exit(null);
         Assert.True(await first);
-        admission.Exit();
+        admission.Exit(null);
         Assert.True(await second);
     }
 
     [Fact]
-    public async Task WaitToEnterAsync_MemoryPressureRejectsRequests_NoSlotHandedOut()
+    public async Task WaitToEnterAsync_MemoryPressureRejectsRequests_NoSlotHandedOutNoneJoinsAndTheWaitingOneLetInOncePressureFalls()
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 4), _time);
-        Assert.True(admission.TryEnter(out _));
-        var waiting = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        Assert.True(admission.TryEnter(null, out _));
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+
+        admission.SetState(OverloadState.RejectRequests);
+        admission.Exit(null);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(0, admission.InFlight);
+        Assert.False(await admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None));
+
+        // The pressure falls: the free slot goes to the waiting request at once, not at the next request's end.
+        admission.SetState(OverloadState.StopBuffering);
+        Assert.True(await waiting);
+        Assert.Equal(1, admission.InFlight);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_MemoryPressureStopsAccepting_WaitingOnesRefusedAtOnce()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 4), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
         // Refused at once, not at the end of its wait: it holds its connection's buffer meanwhile.
-        admission.SetState(OverloadState.RejectRequests);
+        admission.SetState(OverloadState.StopAccepting);
         Assert.False(await waiting);
         Assert.Equal(0, admission.Waiting);
-        admission.Exit();
-        Assert.False(await admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None));
+        admission.Exit(null);
         Assert.Equal(0, admission.InFlight);
     }
+
+    [Fact]
+    public void TryEnter_OneRouteHoldsItsCeiling_RefusedWhileAnotherRouteTakesTheReservedSlot()
+    {
+        var store = Store(maxConcurrent: 4, maxPending: 4, routes: 2);
+        var admission = new RequestAdmission(store, _time);
+        var slow = store.RouteTable.Find("r")!.InFlight;
+        var other = store.RouteTable.Find("r2")!.InFlight;
+        Assert.Equal(3, RequestAdmission.RouteCeiling(4, 2));
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(admission.TryEnter(slow, out _));
+        }
+
+        Assert.False(admission.TryEnter(slow, out var action));
+        Assert.Equal(OverloadAction.ConcurrencyLimit, action);
+        Assert.Equal(3, slow.Count);
+        Assert.True(admission.TryEnter(other, out _));
+        Assert.Equal(4, admission.InFlight);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_TheOldestWaiterIsAtItsRouteCeiling_TheSlotGoesToTheNextRoute()
+    {
+        var store = Store(maxConcurrent: 4, maxPending: 4, routes: 2);
+        var admission = new RequestAdmission(store, _time);
+        var slow = store.RouteTable.Find("r")!.InFlight;
+        var other = store.RouteTable.Find("r2")!.InFlight;
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(admission.TryEnter(slow, out _));
+        }
+
+        Assert.True(admission.TryEnter(other, out _));
+        var slowWaiting = admission.WaitToEnterAsync(slow, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var otherWaiting = admission.WaitToEnterAsync(other, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+
+        // The other route's request ends: its slot would take the slow route past its ceiling, so it skips the queue's head.
+        admission.Exit(other);
+        Assert.True(await otherWaiting);
+        Assert.False(slowWaiting.IsCompleted);
+
+        admission.Exit(slow);
+        Assert.True(await slowWaiting);
+        Assert.Equal(3, slow.Count);
+        Assert.Equal(1, other.Count);
+    }
+
+    [Theory]
+    [InlineData(332, 1, 332)]
+    [InlineData(332, 2, 291)]
+    [InlineData(4, 2, 3)]
+    [InlineData(1, 3, 1)]
+    public void RouteCeiling_SharesOfTheSlots(int maxConcurrent, int routes, int ceiling) =>
+        Assert.Equal(ceiling, RequestAdmission.RouteCeiling(maxConcurrent, routes));
 
     [Fact]
     public async Task WaitToEnterAsync_CallerLeaves_FalseAndTheNextOneGetsTheSlot()
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 4), _time);
-        Assert.True(admission.TryEnter(out _));
+        Assert.True(admission.TryEnter(null, out _));
         using var left = new CancellationTokenSource();
-        var leaving = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), left.Token).AsTask();
-        var staying = admission.WaitToEnterAsync(TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var leaving = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), left.Token).AsTask();
+        var staying = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
         await left.CancelAsync();
         Assert.False(await leaving);
-        admission.Exit();
+        admission.Exit(null);
 
         Assert.True(await staying);
         Assert.Equal(1, admission.InFlight);
     }
 
     // RequestAdmission reads only the store's limits, which outlive the harness's metrics.
-    private static SidecarConfigStore Store(int maxConcurrent, int maxPending)
+    private static SidecarConfigStore Store(int maxConcurrent, int maxPending, int routes = 1)
     {
         using var harness = new RetryHarness(
             $$"""
             clusters:
               c: { destinations: [http://127.0.0.1:1] }
             routes:
-              - { name: r, cluster: c }
+              - { name: r, cluster: c, match: { path: /r } }
+            {{(routes > 1 ? "  - { name: r2, cluster: c, match: { path: /r2 } }" : "")}}
+            {{(routes > 2 ? "  - { name: r3, cluster: c, match: { path: /r3 } }" : "")}}
             limits:
               max_concurrent_requests: {{maxConcurrent}}
               max_pending_connections: {{maxPending}}
