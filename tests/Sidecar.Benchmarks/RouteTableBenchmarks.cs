@@ -33,7 +33,7 @@ public class RouteTableBenchmarks
             throw new InvalidOperationException(string.Join(Environment.NewLine, result.Errors));
         }
 
-        var breakers = new Sidecar.Resilience.CircuitBreakerRegistry(TimeProvider.System);
+        var breakers = new Sidecar.Circuits.CircuitBreakerRegistry(TimeProvider.System);
         var log = new Sidecar.Logging.RetryLog(Microsoft.Extensions.Logging.Abstractions.NullLogger<Sidecar.Logging.RetryLog>.Instance, breakers, TimeProvider.System);
         _table = RouteTable.Build(result.Config!, new ClusterRetryStateRegistry(TimeProvider.System), breakers, log);
 

@@ -9,7 +9,7 @@ using Sidecar.Logging;
 using Sidecar.Overload;
 using Sidecar.Pipeline;
 using Sidecar.Policies;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 using Sidecar.Retries;
 using Sidecar.Routing;
 using Sidecar.Telemetry;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 
 namespace Sidecar.Logging;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Sidecar.Configuration;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 
 namespace Sidecar.Logging;
 

@@ -5,7 +5,7 @@ using Yarp.ReverseProxy.Model;
 
 namespace Sidecar.Pipeline;
 
-/// <summary>Reports an attempt's result to the cluster's circuit breaker (Resilience/), and an opened circuit to metrics and the log.</summary>
+/// <summary>Reports an attempt's result to the cluster's circuit breaker (Circuits/), and an opened circuit to metrics and the log.</summary>
 internal static class CircuitRecorder
 {
     /// <param name="context">The caller's request.</param>

@@ -1,6 +1,6 @@
 using Sidecar.Logging;
 using Sidecar.Policies;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 
 namespace Sidecar.Routing;
 

@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 using Sidecar.Configuration;
 using Sidecar.Logging;
 using Sidecar.Policies;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 
 namespace Sidecar.Routing;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Primitives;
 using Sidecar.Configuration;
 using Sidecar.Logging;
 using Sidecar.Policies;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 using Sidecar.Telemetry;
 using Sidecar.Tls;
 using Yarp.ReverseProxy.Configuration;

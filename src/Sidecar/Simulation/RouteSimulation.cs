@@ -6,7 +6,7 @@ using Sidecar.Configuration;
 using Sidecar.Hedging;
 using Sidecar.Logging;
 using Sidecar.Policies;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 using Sidecar.Retries;
 using Sidecar.Routing;
 using Sidecar.Telemetry;

@@ -1,6 +1,6 @@
 using System.Net;
 using Sidecar.Hedging;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 using Sidecar.Retries;
 using Sidecar.Telemetry;
 

@@ -6,7 +6,7 @@ using Sidecar.Configuration;
 using Sidecar.Hosting;
 using Sidecar.Logging;
 using Sidecar.Policies;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 using Sidecar.Routing;
 using Sidecar.Telemetry;
 

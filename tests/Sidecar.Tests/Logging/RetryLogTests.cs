@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
 using Sidecar.Logging;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 using Sidecar.Telemetry;
 using Yarp.ReverseProxy.Model;
 

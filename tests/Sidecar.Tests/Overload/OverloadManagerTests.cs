@@ -4,7 +4,7 @@ using Sidecar.Configuration;
 using Sidecar.Logging;
 using Sidecar.Overload;
 using Sidecar.Policies;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 using Sidecar.Routing;
 using Sidecar.Tests.Telemetry;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sidecar.Configuration;
 using Sidecar.Logging;
 using Sidecar.Policies;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 using Sidecar.Retries;
 using Sidecar.Routing;
 using Sidecar.Tests.Telemetry;

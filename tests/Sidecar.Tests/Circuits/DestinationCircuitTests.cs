@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 
-namespace Sidecar.Tests.Resilience;
+namespace Sidecar.Tests.Circuits;
 
 public sealed class DestinationCircuitTests
 {

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Sidecar.FunctionalTests.TestSupport;
 using WireMock.ResponseBuilders;
 
-namespace Sidecar.FunctionalTests.Resilience;
+namespace Sidecar.FunctionalTests.Circuits;
 
 public sealed class CircuitBreakerTests
 {

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Sidecar.Configuration;
 using Yarp.ReverseProxy.Model;
 
-namespace Sidecar.Resilience;
+namespace Sidecar.Circuits;
 
 /// <summary>
 /// The circuits of one cluster's destinations. Before each attempt it narrows the destinations YARP may choose to the

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Configuration;
-using Sidecar.Resilience;
+using Sidecar.Circuits;
 using Yarp.ReverseProxy.Model;
 
-namespace Sidecar.Tests.Resilience;
+namespace Sidecar.Tests.Circuits;
 
 /// <summary>
 /// <see cref="ClusterCircuitBreaker"/> on a fake clock: closed destinations pass untouched, open ones are taken out of

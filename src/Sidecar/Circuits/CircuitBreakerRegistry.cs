@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Sidecar.Configuration;
 
-namespace Sidecar.Resilience;
+namespace Sidecar.Circuits;
 
 /// <summary>
 /// One <see cref="ClusterCircuitBreaker"/> per cluster that declares <c>circuit_breaker</c>. A reload that keeps the

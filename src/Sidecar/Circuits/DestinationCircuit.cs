@@ -1,6 +1,6 @@
 using Sidecar.Configuration;
 
-namespace Sidecar.Resilience;
+namespace Sidecar.Circuits;
 
 /// <summary>
 /// The circuit breaker of one destination. Closed: requests flow and outcomes are counted in one-second buckets over
