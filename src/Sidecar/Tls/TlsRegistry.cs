@@ -111,14 +111,15 @@ internal sealed partial class TlsRegistry
 
                 if (reload.Result == CertificateReloadResult.Rotated)
                 {
-                    _metrics?.TlsReloaded(owner, source.Name, loaded: true);
+                    // Logged before it is counted: whoever sees the count finds the line already written.
                     LogRotated(source.Owner, source.Name, material.Certificate?.Subject ?? "-", material.Certificate is { } c ? CertificateFiles.NotAfter(c) : null);
+                    _metrics?.TlsReloaded(owner, source.Name, loaded: true);
                 }
 
                 break;
             case CertificateReloadResult.Failed:
-                _metrics?.TlsReloaded(owner, source.Name, loaded: false);
                 LogReloadFailed(source.Owner, source.Name, reload.Error!);
+                _metrics?.TlsReloaded(owner, source.Name, loaded: false);
                 break;
         }
     }
