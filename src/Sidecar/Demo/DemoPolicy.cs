@@ -5,7 +5,10 @@ namespace Sidecar.Demo;
 
 /// <summary>
 /// The Sidecar configuration the demo runs: one cluster (the flaky upstream) and two routes to it, one with the
-/// default retry policy (with a short per-try timeout so slow answers are abandoned) and one with no policy.
+/// default retry policy (with a short per-try timeout so slow answers are abandoned) and one with no policy. A third
+/// route, on a cluster of its own to the same upstream, carries the warm-up's retried requests: they compile the
+/// retry path without spending the measured cluster's retry budget, so the measured run starts with the budget a
+/// steady state has (and a simulation of the same config starts with).
 /// </summary>
 internal static class DemoPolicy
 {
@@ -13,6 +16,8 @@ internal static class DemoPolicy
     public const string WithoutRetriesPrefix = "/without-retries";
     public const string WithRetriesRoute = "with-retries";
     public const string WithoutRetriesRoute = "without-retries";
+    public const string WarmUpPrefix = "/warm-up";
+    public const string WarmUpRoute = "warm-up";
     public const int MaxAttempts = 3;
     public const double BudgetRatio = 0.2;
     public const int BudgetMinPerSecond = 10;
@@ -30,6 +35,8 @@ internal static class DemoPolicy
     public static string Yaml(Uri upstream) => string.Create(CultureInfo.InvariantCulture, $$"""
         clusters:
           flaky:
+            destinations: [{{upstream.GetLeftPart(UriPartial.Authority)}}]
+          warm-up:
             destinations: [{{upstream.GetLeftPart(UriPartial.Authority)}}]
         policies:
           demo:
@@ -51,5 +58,9 @@ internal static class DemoPolicy
           - name: {{WithoutRetriesRoute}}
             match: { path: "{{WithoutRetriesPrefix}}/{**rest}" }
             cluster: flaky
+          - name: {{WarmUpRoute}}
+            match: { path: "{{WarmUpPrefix}}/{**rest}" }
+            cluster: warm-up
+            policy: demo
         """);
 }

@@ -35,8 +35,10 @@ internal sealed class DemoTraffic
     public IReadOnlyCollection<DemoSample> Samples => _samples;
 
     /// <summary>
-    /// Sends a few rounds of uncounted requests through both routes (each a 503, then a 200 on retry) so the first
-    /// measured requests do not pay for JIT compilation and new connections, which a 500ms per-try timeout would see.
+    /// Sends a few rounds of uncounted requests (each a 503, then a 200 on retry) so the first measured requests do not
+    /// pay for JIT compilation and new connections, which a 500ms per-try timeout would see: through the route without
+    /// retries, and through the warm-up route, which has the demo's policy on a cluster of its own. Sent through the
+    /// measured route, their retries would fill its budget's window and refuse retries for the first 10 s of the run.
     /// </summary>
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
@@ -45,7 +47,7 @@ internal sealed class DemoTraffic
             var requests = new Task[_options.Concurrency * 2];
             for (var i = 0; i < requests.Length; i++)
             {
-                requests[i] = WarmUpOneAsync(i % 2 == 0 ? DemoPolicy.WithRetriesPrefix : DemoPolicy.WithoutRetriesPrefix, cancellationToken);
+                requests[i] = WarmUpOneAsync(i % 2 == 0 ? DemoPolicy.WarmUpPrefix : DemoPolicy.WithoutRetriesPrefix, cancellationToken);
             }
 
             await Task.WhenAll(requests);

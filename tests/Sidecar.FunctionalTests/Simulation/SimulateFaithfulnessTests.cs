@@ -71,7 +71,7 @@ public sealed class SimulateFaithfulnessTests(ITestOutputHelper output)
         await File.WriteAllTextAsync(config, DemoPolicy.Yaml(new Uri("http://127.0.0.1:9")));
         try
         {
-            using var process = SidecarProcess.Start(["simulate", "--config", config, "--json", "--duration", "10m", "--concurrency", SimulatedCallers, .. model]);
+            using var process = SidecarProcess.Start(["simulate", "--config", config, "--route", DemoPolicy.WithRetriesRoute, "--route", DemoPolicy.WithoutRetriesRoute, "--json", "--duration", "10m", "--concurrency", SimulatedCallers, .. model]);
             return await JsonOfAsync(process);
         }
         finally
