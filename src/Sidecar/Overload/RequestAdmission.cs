@@ -21,7 +21,7 @@ namespace Sidecar.Overload;
 /// whose route is under its ceiling.
 /// <para>
 /// Buffer room: a request that wants a replay copy of its body (a policy route, a body within <c>buffer_limit</c>)
-/// reserves its size when let in and gives it back when it ends, within <c>max_buffered_bytes</c>. Once memory pressure
+/// reserves its size when let in and gives it back when it ends. Once memory pressure
 /// reaches <c>stop_buffering</c> the room is frozen at what is reserved then: the copies held stop growing, and a new
 /// copy is let in only as one ends. A request without room waits in the same line (it is not forwarded with no copy,
 /// whose first 503 would then be passed on); when no request holds a copy, none will end to make room, so it goes
@@ -46,8 +46,9 @@ internal sealed class RequestAdmission
     private int _waiting;
     private long _counter;
     private int _state;
-    // Bytes reserved for replay copies by the requests in flight, and the most they may reserve: long.MaxValue (then
-    // max_buffered_bytes) while memory is not short, else what was reserved as it became short.
+    // Bytes reserved for replay copies by the requests in flight, and the most they may reserve: long.MaxValue while
+    // memory is not short (max_buffered_bytes then counts bytes as they arrive, so a slow upload declaring a large body
+    // holds only what it sent), else what was reserved as it became short.
     private long _reserved;
     private long _room = long.MaxValue;
 
@@ -126,7 +127,7 @@ internal sealed class RequestAdmission
             return true;
         }
 
-        var room = Math.Min(Volatile.Read(ref _room), _store.Config.Limits.MaxBufferedBytes);
+        var room = Volatile.Read(ref _room);
         var reserved = Interlocked.Add(ref _reserved, copyBytes);
         if (reserved <= room)
         {
@@ -137,9 +138,8 @@ internal sealed class RequestAdmission
         Interlocked.Add(ref _reserved, -copyBytes);
         if (reserved == copyBytes)
         {
-            // No request holds a copy, so none will end to make room: go now, without one while memory is short (a
-            // body larger than all of max_buffered_bytes is streamed once anyway).
-            entry = new Entry(true, 0, CopyShed: State >= OverloadState.StopBuffering);
+            // No request holds a copy, so none will end to make room: go now, without one.
+            entry = new Entry(true, 0, CopyShed: true);
             return true;
         }
 

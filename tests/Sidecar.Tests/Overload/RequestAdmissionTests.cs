@@ -177,11 +177,12 @@ public sealed class RequestAdmissionTests
     [Fact]
     public async Task TryEnter_NoBufferRoomForTheHead_ItWaitsAndNoLaterArrivalTakesTheFreeSlot()
     {
-        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4, maxBuffered: "100B"), _time);
+        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
         var first = admission.TryEnter(null, 60, out _);
         Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), first);
+        admission.SetState(OverloadState.StopBuffering);
 
-        // A slot is free, but 120 bytes of copies do not fit max_buffered_bytes.
+        // A slot is free, but memory is short and 120 bytes of copies are more than the 60 held when it became so.
         Assert.False(admission.TryEnter(null, 60, out var action).Admitted);
         Assert.Equal(OverloadAction.ConcurrencyLimit, action);
         var head = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
@@ -247,21 +248,22 @@ public sealed class RequestAdmissionTests
     [Fact]
     public async Task WaitToEnterAsync_TheHeadWithoutRoomTimesOut_TheNextOneGetsTheFreeSlot()
     {
-        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4, maxBuffered: "100B"), _time);
+        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
         var held = admission.TryEnter(null, 60, out _);
+        admission.SetState(OverloadState.StopBuffering);
         var head = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(1), CancellationToken.None).AsTask();
-        var next = admission.WaitToEnterAsync(null, 30, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var next = admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
         Assert.False(next.IsCompleted);
 
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.False((await head).Admitted);
-        Assert.Equal(new RequestAdmission.Entry(true, 30, CopyShed: false), await next);
-        Assert.Equal(held.CopyBytes + 30, admission.Reserved);
+        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: false), await next);
+        Assert.Equal(held.CopyBytes, admission.Reserved);
         Assert.Equal(0, admission.Waiting);
     }
 
     // RequestAdmission reads only the store's limits, which outlive the harness's metrics.
-    private static SidecarConfigStore Store(int maxConcurrent, int maxPending, int routes = 1, string maxBuffered = "1MiB")
+    private static SidecarConfigStore Store(int maxConcurrent, int maxPending, int routes = 1)
     {
         using var harness = new RetryHarness(
             $$"""
@@ -274,7 +276,6 @@ public sealed class RequestAdmissionTests
             limits:
               max_concurrent_requests: {{maxConcurrent}}
               max_pending_connections: {{maxPending}}
-              max_buffered_bytes: {{maxBuffered}}
             """);
         return harness.Store;
     }
