@@ -88,7 +88,7 @@ internal static class ConfigDefaults
     public const double OverloadStopBuffering = 0.6;
 
     /// <summary>
-    /// A 503 costs a few hundred bytes where a proxied request costs up to 128 KiB: shedding new requests is what
+    /// A 503 costs a few hundred bytes where a proxied request costs up to 192 KiB: shedding new requests is what
     /// lets those in flight finish. Envoy's overload manager sheds at 95% of its heap; a .NET heap that grows in GC
     /// regions and collects between samples needs the earlier start.
     /// </summary>

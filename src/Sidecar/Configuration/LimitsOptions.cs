@@ -13,7 +13,7 @@ internal sealed record LimitsOptions
     /// <summary>
     /// At most this many requests are proxied at once; more wait for a slot until their deadline, then are answered 503
     /// (gRPC: RESOURCE_EXHAUSTED). While Sidecar has more than one route, one route holds at most seven eighths of them.
-    /// Default: half of the memory available to the GC heap at 128 KiB a request (<see cref="MemoryBudget.MaxConcurrentRequests"/>).
+    /// Default: half of the memory available to the GC heap at 192 KiB a request (<see cref="MemoryBudget.MaxConcurrentRequests"/>).
     /// </summary>
     public int MaxConcurrentRequests { get; init; } = MemoryBudget.Current.MaxConcurrentRequests;
 

@@ -88,7 +88,9 @@ internal sealed class HeapTrimmer
         else if (elevated && GC.CollectionCount(0) != _collections && _timeProvider.GetElapsedTime(_lastFullCollection, now) >= QuietPeriod)
         {
             // Busy and short of memory: a full collection at most every QuietPeriod tells garbage from real pressure.
-            Trim(GCCollectionMode.Forced, now);
+            // Aggressive, so what it frees is given back to the OS too: the memory load counts committed memory, and
+            // a heap that kept the burst's freed pages kept admission shut (RejectRequests) with nothing in flight.
+            Trim(GCCollectionMode.Aggressive, now);
         }
     }
 

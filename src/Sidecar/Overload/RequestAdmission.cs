@@ -5,11 +5,11 @@ namespace Sidecar.Overload;
 /// <summary>
 /// Decides on the request path, with a volatile read and an interlocked add or two, whether a new request is proxied:
 /// not while the overload manager rejects requests, not past <c>limits.max_concurrent_requests</c> in flight, and not
-/// past its route's share of them. A request that is let in must call <see cref="Exit"/> when it ends. The overload
+/// past its route's share of them. A request that is let in must call <c>Exit</c> when it ends. The overload
 /// manager sets the state here.
 /// </summary>
 /// <remarks>
-/// At <c>max_concurrent_requests</c> a request waits for a slot (<see cref="WaitToEnterAsync"/>) rather than get a 503
+/// At <c>max_concurrent_requests</c> a request waits for a slot (<c>WaitToEnterAsync</c>) rather than get a 503
 /// at once, as Envoy queues a cluster's pending requests: first come, first served, handed the slot of a request that
 /// ends. The wait is bounded in time (by its caller: never past the request's deadline) and in memory: at most
 /// <see cref="MaxWaiting"/> requests wait, none is let in while memory pressure rejects requests, and at
@@ -19,6 +19,15 @@ namespace Sidecar.Overload;
 /// While Sidecar has more than one route, one route holds at most <see cref="RouteCeiling"/> slots: one route's slow
 /// callers (uploads at 300 B/s) cannot take every slot, and the next free slot goes to the longest waiting request
 /// whose route is under its ceiling.
+/// <para>
+/// Buffer room: a request that wants a replay copy of its body (a policy route, a body within <c>buffer_limit</c>)
+/// reserves its size when let in and gives it back when it ends. Once memory pressure
+/// reaches <c>stop_buffering</c> the room is frozen at what is reserved then: the copies held stop growing, and a new
+/// copy is let in only as one ends. A request without room waits in the same line (it is not forwarded with no copy,
+/// whose first 503 would then be passed on); when no request holds a copy, none will end to make room, so it goes
+/// without one (<see cref="Entry.CopyShed"/>). No later arrival overtakes a waiting request: while any wait, new
+/// requests queue behind them.
+/// </para>
 /// </remarks>
 internal sealed class RequestAdmission
 {
@@ -37,6 +46,11 @@ internal sealed class RequestAdmission
     private int _waiting;
     private long _counter;
     private int _state;
+    // Bytes reserved for replay copies by the requests in flight, and the most they may reserve: long.MaxValue while
+    // memory is not short (max_buffered_bytes then counts bytes as they arrive, so a slow upload declaring a large body
+    // holds only what it sent), else what was reserved as it became short.
+    private long _reserved;
+    private long _room = long.MaxValue;
 
     public RequestAdmission(SidecarConfigStore store, TimeProvider timeProvider)
     {
@@ -56,56 +70,110 @@ internal sealed class RequestAdmission
     /// <summary>Moves whenever a request arrives (admitted or not); compare two readings.</summary>
     public int Arrivals => (int)(Volatile.Read(ref _counter) >> 32);
 
-    /// <summary>Whether a request's body may be buffered for replay, or must be forwarded once because memory is short.</summary>
-    public bool BufferingAllowed => State < OverloadState.StopBuffering;
+    /// <summary>Bytes reserved for replay copies by the requests in flight.</summary>
+    public long Reserved => Interlocked.Read(ref _reserved);
 
     /// <summary>
     /// True when the request (of <paramref name="route"/>, null when its route is gone) may be proxied; otherwise
     /// <paramref name="action"/> says why not (with true it is not meaningful).
     /// </summary>
-    public bool TryEnter(RouteInFlight? route, out OverloadAction action)
+    public bool TryEnter(RouteInFlight? route, out OverloadAction action) => TryEnter(route, 0, out action).Admitted;
+
+    /// <summary>
+    /// Lets the request in when a slot is free, no request waits before it, and (with <paramref name="copyBytes"/>
+    /// above 0, the size of the replay copy it wants) there is buffer room; otherwise <paramref name="action"/> says
+    /// why not: <see cref="OverloadAction.ConcurrencyLimit"/> means it may wait (<see cref="WaitToEnterAsync(RouteInFlight?, long, TimeSpan, CancellationToken)"/>).
+    /// </summary>
+    public Entry TryEnter(RouteInFlight? route, long copyBytes, out OverloadAction action)
     {
         var counter = Interlocked.Add(ref _counter, Arrival + 1);
         if (State >= OverloadState.RejectRequests)
         {
             Interlocked.Decrement(ref _counter);
             action = OverloadAction.RequestRejected;
-            return false;
+            return default;
         }
 
         var config = _store.Config;
         var max = config.Limits.MaxConcurrentRequests;
-        if ((int)counter > max || (route is not null && !route.TryEnter(RouteCeiling(max, config.Routes.Count))))
+        // Volatile.Read(ref _waiting) > 0: the ones waiting go first.
+        if ((int)counter > max || Volatile.Read(ref _waiting) > 0 || (route is not null && !route.TryEnter(RouteCeiling(max, config.Routes.Count))))
         {
             Interlocked.Decrement(ref _counter);
             action = OverloadAction.ConcurrencyLimit;
-            return false;
+            return default;
+        }
+
+        if (!TryReserve(copyBytes, out var entry))
+        {
+            route?.Exit();
+            Interlocked.Decrement(ref _counter);
+            action = OverloadAction.ConcurrencyLimit;
+            return default;
         }
 
         action = default;
-        return true;
+        return entry;
     }
 
     /// <summary>
-    /// After <see cref="TryEnter"/> refused a request for <see cref="OverloadAction.ConcurrencyLimit"/>: waits at most
-    /// <paramref name="maxWait"/> for the slot of a request that ends. True when let in (call <see cref="Exit"/> when it
+    /// Reserves <paramref name="copyBytes"/> of buffer room: false when it must wait for a copy held to end.
+    /// </summary>
+    private bool TryReserve(long copyBytes, out Entry entry)
+    {
+        if (copyBytes <= 0)
+        {
+            entry = new Entry(true, 0, CopyShed: false);
+            return true;
+        }
+
+        var room = Volatile.Read(ref _room);
+        var reserved = Interlocked.Add(ref _reserved, copyBytes);
+        if (reserved <= room)
+        {
+            entry = new Entry(true, copyBytes, CopyShed: false);
+            return true;
+        }
+
+        Interlocked.Add(ref _reserved, -copyBytes);
+        if (reserved == copyBytes)
+        {
+            // No request holds a copy, so none will end to make room: go now, without one.
+            entry = new Entry(true, 0, CopyShed: true);
+            return true;
+        }
+
+        entry = default;
+        return false;
+    }
+
+    /// <summary>
+    /// After <c>TryEnter</c> refused a request for <see cref="OverloadAction.ConcurrencyLimit"/>: waits at most
+    /// <paramref name="maxWait"/> for the slot of a request that ends. True when let in (call <c>Exit</c> when it
     /// ends); false when too many wait already, time ran out, memory pressure rejected requests as it arrived or
     /// stopped accepting meanwhile.
     /// </summary>
-    public async ValueTask<bool> WaitToEnterAsync(RouteInFlight? route, TimeSpan maxWait, CancellationToken cancellationToken)
+    public async ValueTask<bool> WaitToEnterAsync(RouteInFlight? route, TimeSpan maxWait, CancellationToken cancellationToken) =>
+        (await WaitToEnterAsync(route, 0, maxWait, cancellationToken)).Admitted;
+
+    /// <summary>
+    /// As <see cref="WaitToEnterAsync(RouteInFlight?, TimeSpan, CancellationToken)"/>, for a request that wants a replay
+    /// copy of <paramref name="copyBytes"/>: it is let in with its buffer room reserved, in its turn.
+    /// </summary>
+    public async ValueTask<Entry> WaitToEnterAsync(RouteInFlight? route, long copyBytes, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         if (maxWait <= TimeSpan.Zero || State >= OverloadState.RejectRequests)
         {
-            return false;
+            return default;
         }
 
-        var waiter = new Waiter(route);
+        var waiter = new Waiter(route, copyBytes);
         LinkedListNode<Waiter> node;
         lock (_lock)
         {
             if (_waiters.Count >= MaxWaiting(_store.Config.Limits))
             {
-                return false;
+                return default;
             }
 
             node = _waiters.AddLast(waiter);
@@ -116,24 +184,34 @@ internal sealed class RequestAdmission
         HandOff();
         try
         {
-            // False: memory pressure reached stop_accepting while it waited.
+            // Not admitted: memory pressure reached stop_accepting while it waited.
             return await waiter.Admitted.Task.WaitAsync(maxWait, _timeProvider, cancellationToken);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
+            bool handed;
             lock (_lock)
             {
-                if (node.List is not null)
+                handed = node.List is null;
+                if (!handed)
                 {
                     _waiters.Remove(node);
                     Volatile.Write(ref _waiting, _waiters.Count);
-                    return false;
                 }
             }
 
-            // Handed a slot as the wait ended: give it back, to the next in line if any.
-            Exit(route);
-            return false;
+            if (handed)
+            {
+                // Handed a slot as the wait ended: give it back, to the next in line if any.
+                Exit(route, waiter.Granted.CopyBytes);
+            }
+            else if (Volatile.Read(ref _waiting) > 0)
+            {
+                // It may have been the head that the room did not fit: the next one may fit.
+                HandOff();
+            }
+
+            return default;
         }
     }
 
@@ -151,10 +229,21 @@ internal sealed class RequestAdmission
     internal static int RouteCeiling(int maxConcurrent, int routes) =>
         routes <= 1 ? maxConcurrent : Math.Max(1, maxConcurrent - Math.Max(1, maxConcurrent / RouteReserveDivisor));
 
-    /// <summary>Ends a request let in by <see cref="TryEnter"/> or <see cref="WaitToEnterAsync"/>, of the same route.</summary>
-    public void Exit(RouteInFlight? route)
+    /// <summary>Ends a request let in without a reserved copy, of the same route.</summary>
+    public void Exit(RouteInFlight? route) => Exit(route, 0);
+
+    /// <summary>
+    /// Ends a request let in by <c>TryEnter</c> or <c>WaitToEnterAsync</c>, of the same route, giving back the
+    /// <paramref name="copyBytes"/> of buffer room it reserved (<see cref="Entry.CopyBytes"/>): once its copy is freed.
+    /// </summary>
+    public void Exit(RouteInFlight? route, long copyBytes)
     {
         route?.Exit();
+        if (copyBytes > 0)
+        {
+            Interlocked.Add(ref _reserved, -copyBytes);
+        }
+
         Interlocked.Decrement(ref _counter);
         if (Volatile.Read(ref _waiting) > 0)
         {
@@ -171,6 +260,7 @@ internal sealed class RequestAdmission
         while (true)
         {
             Waiter waiter;
+            Entry entry;
             lock (_lock)
             {
                 if (_waiters.First is null || State >= OverloadState.RejectRequests)
@@ -201,11 +291,20 @@ internal sealed class RequestAdmission
                 }
 
                 waiter = node.Value;
+                if (!TryReserve(waiter.CopyBytes, out entry))
+                {
+                    // No room for its copy yet: it keeps its place, and no one behind it goes first.
+                    waiter.Route?.Exit();
+                    Interlocked.Decrement(ref _counter);
+                    return;
+                }
+
+                waiter.Granted = entry;
                 _waiters.Remove(node);
                 Volatile.Write(ref _waiting, _waiters.Count);
             }
 
-            waiter.Admitted.TrySetResult(true);
+            waiter.Admitted.TrySetResult(entry);
         }
     }
 
@@ -226,13 +325,23 @@ internal sealed class RequestAdmission
 
         foreach (var waiter in refused)
         {
-            waiter.Admitted.TrySetResult(false);
+            waiter.Admitted.TrySetResult(default);
         }
     }
 
     internal void SetState(OverloadState state)
     {
-        Volatile.Write(ref _state, (int)state);
+        var previous = (OverloadState)Interlocked.Exchange(ref _state, (int)state);
+        if (state >= OverloadState.StopBuffering && previous < OverloadState.StopBuffering)
+        {
+            // Memory is short: the copies held may be replaced as they end, not added to.
+            Volatile.Write(ref _room, Interlocked.Read(ref _reserved));
+        }
+        else if (state < OverloadState.StopBuffering)
+        {
+            Volatile.Write(ref _room, long.MaxValue);
+        }
+
         if (Volatile.Read(ref _waiting) == 0)
         {
             return;
@@ -249,16 +358,28 @@ internal sealed class RequestAdmission
         }
     }
 
-    /// <summary>A request waiting for a slot, and the route whose share it will take.</summary>
+    /// <summary>
+    /// Whether a request was let in; if so, the bytes of buffer room it reserved for its replay copy (give them back
+    /// to <see cref="Exit(RouteInFlight?, long)"/>), and whether it goes without the copy it wanted because memory is short.
+    /// </summary>
+    internal readonly record struct Entry(bool Admitted, long CopyBytes, bool CopyShed);
+
+    /// <summary>A request waiting for a slot, the route whose share it will take and the copy it wants room for.</summary>
     private sealed class Waiter
     {
-        public Waiter(RouteInFlight? route)
+        public Waiter(RouteInFlight? route, long copyBytes)
         {
             Route = route;
+            CopyBytes = copyBytes;
         }
 
         public RouteInFlight? Route { get; }
 
-        public TaskCompletionSource<bool> Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long CopyBytes { get; }
+
+        /// <summary>What it was let in with, set under the lock as it leaves the line (its wait may end at that moment).</summary>
+        public Entry Granted { get; set; }
+
+        public TaskCompletionSource<Entry> Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -22,7 +22,8 @@ namespace Sidecar.Pipeline;
 /// 3. The route's plan comes from the current snapshot (Routing/<see cref="RouteTable"/>). No policy: forward once
 ///    (<see cref="SingleAttemptForwarder"/>).
 /// 4. Policy: work out the deadline and attempt limit, and keep a copy of the body for replay as it is forwarded
-///    (BodyReplay/: a stream is never held back) unless the overload manager stopped buffering. An idempotent request
+///    (BodyReplay/: a stream is never held back), in the buffer room reserved at admission; once memory is short a new
+///    copy waits for room in line with the others (Overload/<see cref="RequestAdmission"/>). An idempotent request
 ///    on a policy with <c>hedge</c> reads its whole body, then races its attempts instead (Hedging/<see cref="HedgeRace"/>, through YARP by <see cref="HedgedForwarder"/>).
 /// 5. Otherwise the attempts run in Retries/<see cref="AttemptLoop"/>, sent through YARP by <see cref="YarpAttemptSender"/>;
 ///    each response is decided by Retries/<see cref="RetryDecider"/> from <see cref="RetryResponseTransform"/>.
@@ -74,16 +75,18 @@ internal sealed class RequestDispatchMiddleware
 
         var proxyFeature = context.GetReverseProxyFeature();
         var route = _store.RouteTable.Find(proxyFeature.Route.Config.RouteId);
-        if (!_admission.TryEnter(route?.InFlight, out var shed))
+        var copyBytes = CopyBytes(context.Request, route);
+        var entry = _admission.TryEnter(route?.InFlight, copyBytes, out var shed);
+        if (!entry.Admitted)
         {
             return shed == OverloadAction.ConcurrencyLimit
-                ? WaitForSlotAsync(context, proxyFeature, route)
+                ? WaitForSlotAsync(context, proxyFeature, route, copyBytes)
                 : RejectAsync(context, route, shed);
         }
 
         // Let in: the first request of a new connection no longer holds its pending-connection slot.
         ConnectionSlots.PendingConnection.Admitted(context);
-        return DispatchAsync(context, proxyFeature, route, _timeProvider.GetTimestamp());
+        return DispatchAsync(context, proxyFeature, route, entry, _timeProvider.GetTimestamp());
     }
 
     /// <summary>
@@ -91,7 +94,7 @@ internal sealed class RequestDispatchMiddleware
     /// request's deadline (or <see cref="MaxQueueWaitWithoutDeadline"/>), then serves it with what is left of its time;
     /// else 503. The wait counts in the request's duration and deadline, as the caller sees them.
     /// </summary>
-    private async Task WaitForSlotAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route)
+    private async Task WaitForSlotAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route, long copyBytes)
     {
         _metrics.OverloadShed(OverloadAction.RequestQueued.Label());
         var arrived = _timeProvider.GetTimestamp();
@@ -105,7 +108,8 @@ internal sealed class RequestDispatchMiddleware
             }
         }
 
-        if (!await _admission.WaitToEnterAsync(route?.InFlight, maxWait, context.RequestAborted))
+        var entry = await _admission.WaitToEnterAsync(route?.InFlight, copyBytes, maxWait, context.RequestAborted);
+        if (!entry.Admitted)
         {
             await RejectAsync(context, route, OverloadAction.ConcurrencyLimit);
             return;
@@ -113,14 +117,14 @@ internal sealed class RequestDispatchMiddleware
 
         ConnectionSlots.PendingConnection.Admitted(context);
 
-        await DispatchAsync(context, proxyFeature, route, arrived);
+        await DispatchAsync(context, proxyFeature, route, entry, arrived);
     }
 
-    private Task DispatchAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route, long arrived)
+    private Task DispatchAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route, RequestAdmission.Entry entry, long arrived)
     {
         if (route?.Retry is { } plan)
         {
-            return ForwardWithPolicyAsync(context, proxyFeature, route, plan, arrived);
+            return ForwardWithPolicyAsync(context, proxyFeature, route, plan, entry, arrived);
         }
 
         if (ControlHeaders.Any(context.Request.Headers))
@@ -131,7 +135,7 @@ internal sealed class RequestDispatchMiddleware
         return _single.ForwardAsync(context, _next, proxyFeature, route);
     }
 
-    private async Task ForwardWithPolicyAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, RetryPlan plan, long start)
+    private async Task ForwardWithPolicyAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, RetryPlan plan, RequestAdmission.Entry entry, long start)
     {
         var request = context.Request;
         var options = plan.Options;
@@ -158,9 +162,9 @@ internal sealed class RequestDispatchMiddleware
         try
         {
             var bufferLimit = options.BufferLimit;
-            if (!_admission.BufferingAllowed && HasBodyWithin(request, bufferLimit))
+            if (entry.CopyShed)
             {
-                // Memory is short: forward this body once rather than hold a copy of it for a retry.
+                // Memory is short and no copy held will end to make room: forward this body once, not retried.
                 bufferLimit = 0;
                 state.BufferingShed = true;
                 _metrics.OverloadShed(OverloadAction.BodyNotBuffered.Label());
@@ -203,8 +207,9 @@ internal sealed class RequestDispatchMiddleware
         }
         finally
         {
-            _admission.Exit(route.InFlight);
+            // The copy first: the buffer room it gives back may let the next waiting request in.
             body?.Dispose();
+            _admission.Exit(route.InFlight, entry.CopyBytes);
             state.ReleaseRetrySlot();
             _metrics.RequestEnded();
             var duration = _timeProvider.GetElapsedTime(start);
@@ -243,8 +248,20 @@ internal sealed class RequestDispatchMiddleware
         request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
         && request.ContentLength is not 0;
 
-    /// <summary>A body that would have been buffered had memory allowed: there is one, and it may fit the limit.</summary>
-    private static bool HasBodyWithin(HttpRequest request, long limit) => HasBody(request) && !(request.ContentLength > limit);
+    /// <summary>
+    /// The buffer room a request wants for its replay copy: on a policy route, its body's length when it fits
+    /// <c>buffer_limit</c>, or all of that limit when the length is not known; 0 with no body or a larger one.
+    /// </summary>
+    private static long CopyBytes(HttpRequest request, RoutePlan? route)
+    {
+        if (route?.Retry is not { } plan || !HasBody(request))
+        {
+            return 0;
+        }
+
+        var limit = plan.Options.BufferLimit;
+        return request.ContentLength is { } length ? (length <= limit ? length : 0) : limit;
+    }
 
     /// <summary>WebSocket and other upgrades switch protocols on the caller's connection: never hedged.</summary>
     private static bool IsUpgrade(HttpContext context) =>

@@ -8,22 +8,21 @@ public sealed class MemoryBudgetTests
 
     [Theory]
     // 64, 128, 256 MiB pods: the runtime caps the heap at 75% of the limit.
-    [InlineData(48 * MiB, 12 * MiB, 192)]
-    [InlineData(96 * MiB, 24 * MiB, 384)]
-    [InlineData(192 * MiB, 48 * MiB, 768)]
+    [InlineData(48 * MiB, 12 * MiB, 128, 192)]
+    [InlineData(96 * MiB, 24 * MiB, 256, 384)]
+    [InlineData(192 * MiB, 48 * MiB, 512, 768)]
     // Past 256 MiB of heap the replay buffers stop growing; concurrency keeps growing with memory.
-    [InlineData(1024 * MiB, 64 * MiB, 4096)]
+    [InlineData(1024 * MiB, 64 * MiB, 2730, 4096)]
     // The smallest heap the runtime allows still serves a few dozen requests.
-    [InlineData(20 * MiB, 5 * MiB, 80)]
-    [InlineData(4 * MiB, 1 * MiB, MemoryBudget.MinConcurrentRequests)]
-    public void Derived_FollowsAvailableMemory(long available, long maxBufferedBytes, int maxConcurrentRequests)
+    [InlineData(20 * MiB, 5 * MiB, 53, 80)]
+    [InlineData(4 * MiB, 1 * MiB, MemoryBudget.MinConcurrentRequests, MemoryBudget.MinConcurrentRequests)]
+    public void Derived_FollowsAvailableMemory(long available, long maxBufferedBytes, int maxConcurrentRequests, int maxPendingConnections)
     {
         var budget = MemoryBudget.Of(available);
 
         Assert.Equal(maxBufferedBytes, budget.MaxBufferedBytes);
         Assert.Equal(maxConcurrentRequests, budget.MaxConcurrentRequests);
-        // Receive buffers are part of a request's allowance: one connection per request costs nothing more.
-        Assert.Equal(maxConcurrentRequests, budget.MaxPendingConnections);
+        Assert.Equal(maxPendingConnections, budget.MaxPendingConnections);
     }
 
     [Fact]
@@ -61,7 +60,7 @@ public sealed class MemoryBudgetTests
 
         Assert.Equal(576 * MiB / 10 - 32 * MiB, budget.AvailableBytes);
         Assert.Equal("GC heap limit 48 MiB; memory limit 64 MiB, 32 MiB of it outside the heap", budget.Source);
-        Assert.Equal(102, budget.MaxConcurrentRequests);
+        Assert.Equal(68, budget.MaxConcurrentRequests);
         Assert.Equal(6 * MiB, budget.MaxBufferedBytes);
         Assert.False(budget.TooSmall);
     }
@@ -101,7 +100,7 @@ public sealed class MemoryBudgetTests
         var limits = Parse(string.Empty, MemoryBudget.Of(96 * MiB));
 
         Assert.Equal(24 * MiB, limits.MaxBufferedBytes);
-        Assert.Equal(384, limits.MaxConcurrentRequests);
+        Assert.Equal(256, limits.MaxConcurrentRequests);
         Assert.Equal(384, limits.MaxPendingConnections);
         Assert.False(limits.MaxBufferedBytesConfigured);
         Assert.False(limits.MaxPendingConnectionsConfigured);
@@ -115,7 +114,7 @@ public sealed class MemoryBudgetTests
         var limits = Parse("limits: { drain_delay: 1s }", MemoryBudget.Of(48 * MiB));
 
         Assert.Equal(12 * MiB, limits.MaxBufferedBytes);
-        Assert.Equal(192, limits.MaxConcurrentRequests);
+        Assert.Equal(128, limits.MaxConcurrentRequests);
         Assert.Equal(192, limits.MaxPendingConnections);
         Assert.Equal(TimeSpan.FromSeconds(1), limits.DrainDelay);
     }

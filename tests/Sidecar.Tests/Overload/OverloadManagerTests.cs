@@ -155,12 +155,12 @@ public sealed class OverloadManagerTests : IDisposable
         Assert.Equal(2, _admission.InFlight);
 
         _admission.Exit(null);
-        Assert.True(_admission.BufferingAllowed);
+        Assert.Equal(OverloadState.Normal, _admission.State);
         Start();
         _pressure.Ratio = 0.8;
         _time.Advance(TimeSpan.FromMilliseconds(250));
 
-        Assert.False(_admission.BufferingAllowed);
+        Assert.Equal(OverloadState.RejectRequests, _admission.State);
         Assert.False(_admission.TryEnter(null, out action));
         Assert.Equal(OverloadAction.RequestRejected, action);
         Assert.Equal(1, _admission.InFlight);
@@ -171,9 +171,11 @@ public sealed class OverloadManagerTests : IDisposable
     {
         void Run()
         {
-            if (_admission.TryEnter(null, out _) && _admission.BufferingAllowed)
+            // A request with a body to keep a copy of: its buffer room is reserved and given back.
+            var entry = _admission.TryEnter(null, 60 * 1024, out _);
+            if (entry.Admitted)
             {
-                _admission.Exit(null);
+                _admission.Exit(null, entry.CopyBytes);
             }
         }
 

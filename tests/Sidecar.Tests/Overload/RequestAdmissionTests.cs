@@ -4,7 +4,10 @@ using Sidecar.Routing;
 
 namespace Sidecar.Tests.Overload;
 
-/// <summary>The wait for a slot at <c>max_concurrent_requests</c>: first come, first served, bounded in count and time.</summary>
+/// <summary>
+/// The wait for a slot at <c>max_concurrent_requests</c> or for buffer room: first come, first served, bounded in count
+/// and time.
+/// </summary>
 public sealed class RequestAdmissionTests
 {
     private readonly FakeTimeProvider _time = new();
@@ -169,6 +172,94 @@ public sealed class RequestAdmissionTests
 
         Assert.True(await staying);
         Assert.Equal(1, admission.InFlight);
+    }
+
+    [Fact]
+    public async Task TryEnter_NoBufferRoomForTheHead_ItWaitsAndNoLaterArrivalTakesTheFreeSlot()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
+        var first = admission.TryEnter(null, 60, out _);
+        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), first);
+        admission.SetState(OverloadState.StopBuffering);
+
+        // A slot is free, but memory is short and 120 bytes of copies are more than the 60 held when it became so.
+        Assert.False(admission.TryEnter(null, 60, out var action).Admitted);
+        Assert.Equal(OverloadAction.ConcurrencyLimit, action);
+        var head = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        Assert.False(head.IsCompleted);
+
+        // A later request that wants no copy queues behind it rather than take the free slot.
+        Assert.False(admission.TryEnter(null, 0, out action).Admitted);
+        Assert.Equal(OverloadAction.ConcurrencyLimit, action);
+        var later = admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        Assert.False(later.IsCompleted);
+        Assert.Equal(1, admission.InFlight);
+
+        // The first copy is given back: the head goes in with its room, then the one behind it.
+        admission.Exit(null, first.CopyBytes);
+        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), await head);
+        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: false), await later);
+        Assert.Equal(2, admission.InFlight);
+        Assert.Equal(60, admission.Reserved);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_StopBuffering_CopiesHeldAreReplacedAsTheyEndNotAddedTo()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
+        var held = admission.TryEnter(null, 60, out _);
+        Assert.True(held.Admitted);
+
+        admission.SetState(OverloadState.StopBuffering);
+        Assert.False(admission.TryEnter(null, 60, out _).Admitted);
+        var waiting = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        admission.Exit(null, held.CopyBytes);
+        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), await waiting);
+        Assert.Equal(60, admission.Reserved);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_PressureFallsBelowStopBuffering_TheWaitingCopyGoesInAtOnce()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
+        Assert.True(admission.TryEnter(null, 60, out _).Admitted);
+        admission.SetState(OverloadState.StopBuffering);
+        var waiting = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        admission.SetState(OverloadState.Normal);
+        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), await waiting);
+        Assert.Equal(120, admission.Reserved);
+    }
+
+    [Fact]
+    public void TryEnter_StopBufferingAndNoCopyHeld_LetInWithoutItsCopy()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
+        admission.SetState(OverloadState.StopBuffering);
+
+        // No copy in flight will end to make room: waiting would only run out its time.
+        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: true), admission.TryEnter(null, 60, out _));
+        Assert.Equal(0, admission.Reserved);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_TheHeadWithoutRoomTimesOut_TheNextOneGetsTheFreeSlot()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
+        var held = admission.TryEnter(null, 60, out _);
+        admission.SetState(OverloadState.StopBuffering);
+        var head = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(1), CancellationToken.None).AsTask();
+        var next = admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        Assert.False(next.IsCompleted);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False((await head).Admitted);
+        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: false), await next);
+        Assert.Equal(held.CopyBytes, admission.Reserved);
+        Assert.Equal(0, admission.Waiting);
     }
 
     // RequestAdmission reads only the store's limits, which outlive the harness's metrics.
