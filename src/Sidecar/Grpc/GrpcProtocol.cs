@@ -40,9 +40,9 @@ internal static class GrpcProtocol
     public static void TrimStatus(IHeaderDictionary headers)
     {
         var values = headers[Status];
-        if (values.Count == 1 && values[0] is { Length: > 0 } text && (IsSpace(text[0]) || IsSpace(text[^1])))
+        if (values.Count == 1 && values[0] is { Length: > 0 } text && (OptionalWhitespace.Contains(text[0]) || OptionalWhitespace.Contains(text[^1])))
         {
-            headers[Status] = text.Trim(' ', '\t');
+            headers[Status] = text.AsSpan().Trim(OptionalWhitespace).ToString();
         }
     }
 
@@ -73,8 +73,6 @@ internal static class GrpcProtocol
 
         return Format(Math.Min(ticks / TimeSpan.TicksPerHour, MaxTimeoutValue), 'H');
     }
-
-    private static bool IsSpace(char c) => c is ' ' or '\t';
 
     private static string Format(long value, char unit) =>
         string.Create(CultureInfo.InvariantCulture, $"{value}{unit}");
