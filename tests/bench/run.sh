@@ -11,7 +11,7 @@
 #   flaky    upstream answers 503 (+ Retry-After: 0) w.p. 0.2 per attempt   one SHORT_DUR s run per target
 #   down     upstream always answers 503                                      one SHORT_DUR s run per target
 #   rate     GET at a fixed rate, each of RATES (300 1000 5000) req/s (h2load --rps over CONNS connections), upstream
-#            always 200: added latency over direct, next to nginx's            one RATE_DUR s run per target and rate
+#            always 200: added latency over direct, next to nginx's            RATE_REPS x RATE_DUR s, interleaved, medians
 # Retrying peers in flaky/down: nginx with the host listed 3x (max_fails=0, 3 tries), HAProxy `retries 3`
 # (4 attempts), bare YARP (no retries), Sidecar policy max_attempts 3 / retry_on 503 / default budget / 1-10 ms backoff.
 # Upstream attempts are counted from the upstream's access log; success = 2xx/3xx answers seen by wrk.
@@ -21,11 +21,14 @@
 # ../shared/bench's, relative to the repository root (PEERS_DIR overrides); conf/ here adds the hard-down peers.
 # Sidecar is published with docker/publish.sh, i.e. exactly as the container image ships it (Native AOT, target
 # "sidecar"), and a second time with SIDECAR_BUILD=jit (target "sidecar-jit", run by `dotnet sidecar.dll`).
+# Bare YARP is built twice from the same sources too: JIT (target "yarp", as the peer baseline builds it) and Native
+# AOT (target "yarp-aot"). A layer's cost is a build against bare YARP compiled the same way: Native AOT has no
+# dynamic PGO, which costs any ASP.NET Core server 10-30 % of CPU per request whatever runs in it.
 #
 # Knobs (env): MODE=pinned|unpinned (pinned: wrk on cpu LOAD_CPU=0; upstreams and proxies on SUT_CPU=1, one worker
 #   each) DUR=7 REPS=3 SHORT_DUR=5 POST_REPS=2 CONNS=32 BODY_KIB=32 PREWARM=10 WARMUP=3 WARMUP_DOTNET_MAX_CYCLES=6
-#   STARTS=3 SCENARIOS="success post flaky down rate" TARGETS="direct nginx haproxy yarp sidecar"
-#   RATES="300 1000 5000" RATE_DUR=10 RATE_WARMUP=2 (rate scenario: h2load's unmeasured warm-up, s)
+#   STARTS=3 SCENARIOS="success post flaky down rate" TARGETS="direct nginx haproxy yarp yarp-aot sidecar"
+#   RATES="300 1000 5000" RATE_DUR=10 RATE_REPS=3 RATE_WARMUP=2 (rate scenario: h2load's unmeasured warm-up, s)
 #   BENCH_OUT=/tmp/sidecar-bench (runtime files, publish output) SIDECAR_DIR=<published dir> (skip publishing)
 #   SIDECAR_ENV="DOTNET_X=1 ..." (extra environment for Sidecar, for experiments) SKIP_INSTALL=1
 #   SIDECAR_BUDGET="{ ratio: 0.25 }" (the retry policy's budget; default: Sidecar's default budget)
@@ -44,9 +47,9 @@ RESULTS="$HERE/results"
 MODE=${MODE:-pinned}; DUR=${DUR:-7}; REPS=${REPS:-3}; SHORT_DUR=${SHORT_DUR:-5}; POST_REPS=${POST_REPS:-2}
 CONNS=${CONNS:-32}; BODY_KIB=${BODY_KIB:-32}; PREWARM=${PREWARM:-10}; WARMUP=${WARMUP:-3}
 WARMUP_DOTNET_MAX_CYCLES=${WARMUP_DOTNET_MAX_CYCLES:-6}; STARTS=${STARTS:-3}; LOAD_CPU=${LOAD_CPU:-0}; SUT_CPU=${SUT_CPU:-1}
-SCENARIOS=${SCENARIOS:-"success post flaky down rate"}; TARGETS=${TARGETS:-"direct nginx haproxy yarp sidecar"}
+SCENARIOS=${SCENARIOS:-"success post flaky down rate"}; TARGETS=${TARGETS:-"direct nginx haproxy yarp yarp-aot sidecar"}
 SIDECAR_ENV=${SIDECAR_ENV:-}
-RATES=${RATES:-"300 1000 5000"}; RATE_DUR=${RATE_DUR:-10}; RATE_WARMUP=${RATE_WARMUP:-2}
+RATES=${RATES:-"300 1000 5000"}; RATE_DUR=${RATE_DUR:-10}; RATE_REPS=${RATE_REPS:-3}; RATE_WARMUP=${RATE_WARMUP:-2}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -140,6 +143,14 @@ if [[ ! -x $YARP_BIN || $YARP_DIR/Program.cs -nt $YARP_BIN || $YARP_DIR/YarpBare
   (cd "$YARP_DIR" && timeout 300 dotnet build -c Release -nologo -v q) >"$RUN/yarp-build.log" 2>&1 \
     || { tail -30 "$RUN/yarp-build.log" >&2; die "bare YARP build failed"; }
 fi
+# The same sources as a Native AOT executable (needs clang and zlib1g-dev, as docker/publish.sh's native build).
+YARP_AOT_BIN="$YARP_DIR/aot/YarpBare"
+if [[ " $TARGETS " == *" yarp-aot "* ]] && [[ ! -x $YARP_AOT_BIN || $YARP_DIR/Program.cs -nt $YARP_AOT_BIN || $YARP_DIR/YarpBare.csproj -nt $YARP_AOT_BIN ]]; then
+  log "publishing bare YARP (Native AOT)"
+  (cd "$YARP_DIR" && timeout 600 dotnet publish -c Release -r "linux-$(uname -m | sed 's/^x86_64$/x64/; s/^aarch64$/arm64/')" \
+      -p:PublishAot=true -o "$YARP_DIR/aot" -nologo -v q) >"$RUN/yarp-aot-build.log" 2>&1 \
+    || { tail -30 "$RUN/yarp-aot-build.log" >&2; die "bare YARP Native AOT publish failed (clang and zlib1g-dev installed?)"; }
+fi
 
 # ---------------------------------------------------------------- Sidecar's config
 SIDECAR_PORT=18121; SIDECAR_ADMIN=19121; SIDECAR_B_PORT=18131; SIDECAR_B_ADMIN=19131
@@ -204,7 +215,7 @@ startups sidecar $SIDECAR_ADMIN "${SIDECAR_CMD[@]}"
 # ---------------------------------------------------------------- the stack
 pin=no; workers=2
 [[ $MODE == pinned ]] && { pin=yes; workers=1; }
-for p in 18081 18082 18083 18091 18093 18095 18101 18102 18103 18109 18111 18112 18113 $SIDECAR_PORT $SIDECAR_ADMIN $SIDECAR_B_PORT $SIDECAR_B_ADMIN; do
+for p in 18081 18082 18083 18091 18093 18095 18101 18102 18103 18109 18111 18112 18113 18114 18115 18116 $SIDECAR_PORT $SIDECAR_ADMIN $SIDECAR_B_PORT $SIDECAR_B_ADMIN; do
   port_busy "$p" && die "port $p already in use - refusing to measure a stranger"
 done
 start_bg upstream "$pin" nginx -p "$OUT/" -e "$RUN/upstream.error.log" -c "$PEERS/conf/upstream-nginx.conf" \
@@ -218,9 +229,12 @@ start_bg nginx-proxy-down "$pin" nginx -p "$OUT/" -e "$RUN/proxy-down.error.log"
 NBTHREAD=$workers start_bg haproxy "$pin" haproxy -db -f "$PEERS/conf/proxy-haproxy.cfg"
 NBTHREAD=$workers start_bg haproxy-down "$pin" haproxy -db -f "$HERE/conf/down-haproxy.cfg"
 start_bg yarp "$pin" "$YARP_BIN" --Map "18111=http://127.0.0.1:18081/;18112=http://127.0.0.1:18082/;18113=http://127.0.0.1:18083/"
+[[ " $TARGETS " == *" yarp-aot "* ]] && start_bg yarp-aot "$pin" "$YARP_AOT_BIN" \
+  --Map "18114=http://127.0.0.1:18081/;18115=http://127.0.0.1:18082/;18116=http://127.0.0.1:18083/"
 start_bg sidecar "$pin" "${SIDECAR_CMD[@]}"
 [[ -n ${SIDECAR_B_CMD+x} ]] && start_bg "$B" "$pin" "${SIDECAR_B_CMD[@]}"
 for u in 18081 18082 18083 18091 18093 18095 18101 18102 18103 18111 18112 18113; do wait_http "http://127.0.0.1:$u/"; done
+[[ " $TARGETS " == *" yarp-aot "* ]] && for u in 18114 18115 18116; do wait_http "http://127.0.0.1:$u/"; done
 wait_http "http://127.0.0.1:$SIDECAR_ADMIN/readyz"
 [[ -n ${SIDECAR_B_CMD+x} ]] && wait_http "http://127.0.0.1:$SIDECAR_B_ADMIN/readyz"
 
@@ -231,6 +245,7 @@ url_of() {  # url_of SCENARIO TARGET
     success:nginx|post:nginx) echo http://127.0.0.1:18091/;;
     success:haproxy|post:haproxy) echo http://127.0.0.1:18101/;;
     success:yarp|post:yarp) echo http://127.0.0.1:18111/;;
+    success:yarp-aot|post:yarp-aot) echo http://127.0.0.1:18114/;;
     success:sidecar|post:sidecar) echo "http://127.0.0.1:$SIDECAR_PORT/";;
     "success:$B"|"post:$B") echo "http://127.0.0.1:$SIDECAR_B_PORT/";;
     "flaky:$B") echo "http://127.0.0.1:$SIDECAR_B_PORT/flaky/";;
@@ -239,11 +254,13 @@ url_of() {  # url_of SCENARIO TARGET
     flaky:nginx) echo http://127.0.0.1:18093/;;
     flaky:haproxy) echo http://127.0.0.1:18102/;;
     flaky:yarp) echo http://127.0.0.1:18112/;;
+    flaky:yarp-aot) echo http://127.0.0.1:18115/;;
     flaky:sidecar) echo "http://127.0.0.1:$SIDECAR_PORT/flaky/";;
     down:direct) echo http://127.0.0.1:18083/;;
     down:nginx) echo http://127.0.0.1:18095/;;
     down:haproxy) echo http://127.0.0.1:18103/;;
     down:yarp) echo http://127.0.0.1:18113/;;
+    down:yarp-aot) echo http://127.0.0.1:18116/;;
     down:sidecar) echo "http://127.0.0.1:$SIDECAR_PORT/down/";;
   esac
 }
@@ -273,7 +290,7 @@ printf 'scenario\ttarget\trep\trequests\trps\tp50_us\tp99_us\tnon2xx\tsockerr\tu
 measure() {  # measure SCENARIO TARGET REP SECONDS [BODY_BYTES]
   local scenario=$1 target=$2 rep=$3 secs=$4 body=${5:-0} url out alog l0 up pid wpid rss=0 anon=0 r a line owner c0 c1
   url=$(url_of "$scenario" "$target"); out="$RUN/wrk-$scenario-$target-$rep.txt"; alog=$(attempt_log "$scenario")
-  pid=""; [[ $target == yarp || $target == sidecar* ]] && pid=${PIDOF[$target]}
+  pid=""; [[ $target == yarp* || $target == sidecar* ]] && pid=${PIDOF[$target]}
   l0=$(lines "$alog")
   owner=${PIDOF[$(owner_of "$scenario" "$target")]:-}; c0=$(pg_ticks "$owner")
   # shellcheck disable=SC2046
@@ -297,10 +314,10 @@ measure() {  # measure SCENARIO TARGET REP SECONDS [BODY_BYTES]
 
 # Fixed rate: h2load (HTTP/1.1, CONNS connections, each at RATE/CONNS req/s) for RATE_DUR s after an unmeasured
 # RATE_WARMUP s. Latencies are the 2xx answers of the measured part, from h2load's per-request log.
-measure_rate() {  # measure_rate RATE TARGET
-  local rate=$1 target=$2 scenario="rate$1" url out pid owner c0 c1 rss=0 anon=0 r a hpid line pre=() per n rps p50 p99 non2xx sockerr p999
-  url=$(url_of success "$target"); out="$RUN/h2load-$scenario-$target"
-  pid=""; [[ $target == yarp || $target == sidecar* ]] && pid=${PIDOF[$target]}
+measure_rate() {  # measure_rate RATE TARGET REP
+  local rate=$1 target=$2 rep=$3 scenario="rate$1" url out pid owner c0 c1 rss=0 anon=0 r a hpid line pre=() per n rps p50 p99 non2xx sockerr p999
+  url=$(url_of success "$target"); out="$RUN/h2load-$scenario-$target-$rep"
+  pid=""; [[ $target == yarp* || $target == sidecar* ]] && pid=${PIDOF[$target]}
   owner=${PIDOF[$(owner_of success "$target")]:-}; c0=$(pg_ticks "$owner")
   [[ $MODE == pinned ]] && pre=(taskset -c "$LOAD_CPU")
   per=$(awk -v r="$rate" -v c="$CONNS" 'BEGIN { printf "%.3f", r / c }')
@@ -331,9 +348,9 @@ print(len(rows), f"{total / dur:.1f}", pct(0.50), pct(0.99), non2xx, errored + t
 PY
 )
   read -r n rps p50 p99 non2xx sockerr p999 <<<"$line"
-  printf '%s\t%s\t1\t%s\t%s\t%s\t%s\t%s\t%s\t-\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$n" "$rps" "$p50" "$p99" "$non2xx" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$rep" "$n" "$rps" "$p50" "$p99" "$non2xx" \
     "$sockerr" "$rss" "$anon" "$((c1 - c0))" "$p999" >>"$TSV"
-  log "$scenario $target: $rps req/s p50=${p50}us p99=${p99}us p99.9=${p999}us non2xx=$non2xx errors=$sockerr"
+  log "$scenario $target rep $rep: $rps req/s p50=${p50}us p99=${p99}us p99.9=${p999}us non2xx=$non2xx errors=$sockerr"
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -355,7 +372,7 @@ log "pre-warm: ${PREWARM}s of direct load (the VM's vCPUs run slower for the fir
 $(wrk_cmd "$PREWARM" http://127.0.0.1:18081/) >"$RUN/prewarm.txt" 2>&1
 for t in "${TG[@]}"; do
   case $t in
-    yarp|sidecar*) warm_dotnet "$t";;
+    yarp*|sidecar*) warm_dotnet "$t";;
     # shellcheck disable=SC2046
     *) $(wrk_cmd "$WARMUP" "$(url_of success "$t")") >"$RUN/warm-$t.txt" 2>&1;;
   esac
@@ -380,9 +397,16 @@ has "$SCENARIOS" post && interleaved post "$POST_REPS" "$SHORT_DUR" $((BODY_KIB 
 has "$SCENARIOS" flaky && interleaved flaky 1 "$SHORT_DUR"
 has "$SCENARIOS" down && interleaved down 1 "$SHORT_DUR"
 if has "$SCENARIOS" rate; then
-  for rate in $RATES; do for t in "${TG[@]}"; do measure_rate "$rate" "$t"; done; done
+  for rate in $RATES; do   # interleaved as the other scenarios: the start target rotates each rep
+    for ((r = 1; r <= RATE_REPS; r++)); do
+      for ((i = 0; i < ${#TG[@]}; i++)); do measure_rate "$rate" "${TG[$(((i + r - 1) % ${#TG[@]}))]}" "$r"; done
+    done
+  done
 fi
 SIDECAR_HWM=$(awk '/^VmHWM/{print $2}' "/proc/${PIDOF[sidecar]}/status" 2>/dev/null || echo 0)
+JIT_BUILDS=""   # the Sidecar targets run by `dotnet sidecar.dll`: compared with the JIT bare YARP, the others with yarp-aot
+[[ -f $SIDECAR_DIR/sidecar.dll ]] && JIT_BUILDS+=" sidecar"
+[[ -n ${SIDECAR_B_CMD+x} && -f ${SIDECAR_B_DIR:-$SIDECAR_DIR}/sidecar.dll ]] && JIT_BUILDS+=" $B"
 stop_all
 
 # ---------------------------------------------------------------- report
@@ -390,8 +414,8 @@ REPORT="$RESULTS/bench-$STAMP.txt"
 {
   echo "tests/bench/run.sh $STAMP  host: $(nproc) cpus ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
   echo "versions: $(nginx -v 2>&1 | sed 's/nginx version: //'), HAProxy $(haproxy -v | awk 'NR==1{print $3}'), $(wrk -v 2>&1 | awk 'NR==1{print $1" "$2}'), dotnet $(dotnet --list-runtimes | awk '/AspNetCore/{v=$2} END{print v}'), YARP 2.3.0, Sidecar $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo +dirty)"
-  echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s, rate ${RATES// /, } req/s 1x${RATE_DUR}s${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_BUDGET:+; budget: $SIDECAR_BUDGET}${SIDECAR_B_CMD+; $B = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
-  python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" "$(getconf CLK_TCK)" "$CONNS" <<'PY'
+  echo "mode: $MODE ($( [[ $MODE == pinned ]] && echo "wrk on cpu$LOAD_CPU; upstreams and proxies on cpu$SUT_CPU, one worker/thread each" || echo "no affinity, nginx/HAProxy 2 workers/threads")); load: wrk -t1 -c$CONNS --timeout 5s; success ${REPS}x${DUR}s, post ${POST_REPS}x${SHORT_DUR}s interleaved (medians), flaky/down 1x${SHORT_DUR}s, rate ${RATES// /, } req/s ${RATE_REPS}x${RATE_DUR}s interleaved (medians)${SIDECAR_ENV:+; SIDECAR_ENV=$SIDECAR_ENV}${SIDECAR_BUDGET:+; budget: $SIDECAR_BUDGET}${SIDECAR_B_CMD+; $B = ${SIDECAR_B_DIR:-same build}${SIDECAR_B_ENV:+ with $SIDECAR_B_ENV}}"
+  python3 - "$TSV" "$STARTUP" "$SIDECAR_HWM" "$BODY_KIB" "$(getconf CLK_TCK)" "$CONNS" "$JIT_BUILDS" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 starts = {}
@@ -399,6 +423,7 @@ for line in open(sys.argv[2]):
     target, ms = line.split()
     starts.setdefault(target, []).append(int(ms))
 hwm_mib, body_kib, hz = int(sys.argv[3] or 0) / 1024, sys.argv[4], int(sys.argv[5])
+jit_builds = set(sys.argv[7].split())
 titles = {
     "success": "success path: GET, upstream 200 \"ok\"",
     "post": f"{body_kib} KiB POST bodies, upstream 200",
@@ -435,8 +460,20 @@ for scen in ["success", "post", "flaky", "down"]:
         anon = f"{x['anon']:.0f}" if x["rss"] else "-"
         print(f"{t:<11} {x['rps']:>8.0f} {x['p50']:>7.3f} {x['p99']:>7.3f} {ratio(x['rps'], d):>7} {ratio(x['rps'], n):>6} {ratio(x['rps'], y):>6} "
               f"{x['ok']:>8.2f} {att:>7} {rss:>6} {anon:>5} {x['cpu']:>6.1f}  " + " ".join(f"{v:.0f}" for v in x["reps"]))
-for scen in sorted({r["scenario"] for r in rows if r["scenario"].startswith("rate")}, key=lambda v: int(v[4:])):
-    rr = {r["target"]: r for r in rows if r["scenario"] == scen}
+def rate_medians(scen):
+    """Per target: medians of the reps' rate and latencies; requests, CPU ticks and failures summed; the highest RSS."""
+    out = {}
+    for t in dict.fromkeys(r["target"] for r in rows if r["scenario"] == scen):
+        tr = [r for r in rows if r["scenario"] == scen and r["target"] == t]
+        med = lambda k: statistics.median(float(r[k] or 0) for r in tr)
+        total = lambda k: sum(int(r[k] or 0) for r in tr)
+        out[t] = {"rps": med("rps"), "p50_us": round(med("p50_us")), "p99_us": round(med("p99_us")), "p999_us": round(med("p999_us")),
+                  "requests": total("requests"), "cpu_ticks": total("cpu_ticks"), "non2xx": total("non2xx"), "sockerr": total("sockerr"),
+                  "rss_kib": max(int(r["rss_kib"] or 0) for r in tr)}
+    return out
+rate_scenarios = sorted({r["scenario"] for r in rows if r["scenario"].startswith("rate")}, key=lambda v: int(v[4:]))
+for scen in rate_scenarios:
+    rr = rate_medians(scen)
     d, n = rr.get("direct"), rr.get("nginx")
     added = lambda r, k: int(r[k]) - int(d[k]) if d else None
     print(f"\n[{scen}] fixed rate {scen[4:]} req/s (h2load --rps, {sys.argv[6]} connections), GET, upstream 200: added latency over direct, next to nginx's")
@@ -460,16 +497,24 @@ print("cpu us = CPU time (user + system) of the serving process(es) per request:
 print(f"Sidecar peak RSS over the whole run (VmHWM): {hwm_mib:.1f} MB. RSS = VmRSS (max while loaded); anon = its RssAnon part,"
       " the rest being the runtime's mapped libraries and assemblies")
 checks = []
-n, y = summary.get("success", {}).get("nginx"), summary.get("success", {}).get("yarp")
+n = summary.get("success", {}).get("nginx")
 builds = [t for t in dict.fromkeys(t for v in summary.values() for t in v) if t.startswith("sidecar")]
+rates = {scen: rate_medians(scen) for scen in rate_scenarios}
 for build in builds:
     sc = {k: v.get(build) for k, v in summary.items()}
     s = sc.get("success")
+    # The layer's cost: against bare YARP compiled the way this build is (JIT or Native AOT), when that peer ran.
+    peer = "yarp" if build in jit_builds or "yarp-aot" not in summary.get("success", {}) else "yarp-aot"
+    y = summary.get("success", {}).get(peer)
     if s and n:
         checks.append((f"{build}: success throughput >= 1.0x nginx", f"{s['rps'] / n['rps']:.2f}x (cpu/req {s['cpu'] / n['cpu']:.2f}x)", s["rps"] >= n["rps"]))
         checks.append((f"{build}: success p99 <= nginx p99", f"{s['p99']:.3f} vs {n['p99']:.3f} ms", s["p99"] <= n["p99"]))
     if s and y:
-        checks.append((f"{build}: within 3% of bare YARP", f"{s['rps'] / y['rps']:.3f}x (cpu/req {s['cpu'] / y['cpu']:.2f}x)", s["rps"] >= 0.97 * y["rps"]))
+        checks.append((f"{build}: within 3% of bare YARP ({peer})", f"{s['rps'] / y['rps']:.3f}x (cpu/req {s['cpu'] / y['cpu']:.2f}x)", s["rps"] >= 0.97 * y["rps"]))
+    for scen, rr in sorted(rates.items(), key=lambda kv: int(kv[0][4:])):
+        if build in rr and peer in rr:
+            added = (int(rr[build]["p50_us"]) - int(rr[peer]["p50_us"])) / 1000
+            checks.append((f"{build}: p50 at {scen[4:]} req/s <= {peer}'s + 0.1 ms", f"{added:+.3f} ms", added <= 0.1))
     f = sc.get("flaky")
     if f:
         checks.append((f"{build}: flaky: caller success >= 99.2%", f"{f['ok']:.2f}%", f["ok"] >= 99.2))
