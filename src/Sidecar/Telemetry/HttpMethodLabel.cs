@@ -26,7 +26,11 @@ internal static class HttpMethodLabel
     }.ToFrozenDictionary(static method => method, static method => method, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The known method in upper case, or <see cref="Other"/>.</summary>
-    public static string Of(string method) => Known.TryGetValue(method, out var known) ? known : Other;
+    /// <remarks>Kestrel hands out the <see cref="HttpMethods"/> strings themselves for the methods it knows: the usual
+    /// GET and POST are recognised by reference, without hashing.</remarks>
+    public static string Of(string method) =>
+        ReferenceEquals(method, HttpMethods.Get) || ReferenceEquals(method, HttpMethods.Post) ? method
+        : Known.TryGetValue(method, out var known) ? known : Other;
 
     /// <summary>
     /// The first word of an HTTP span name: the known method, or <c>HTTP</c> for <see cref="Other"/>, as the span
