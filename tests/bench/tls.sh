@@ -19,10 +19,14 @@
 # is a connection's first request, i.e. one full or resumed handshake; $ssl_session_reused says which): "cold" counts
 # the first run after start (the proxy opens its pool), "steady" the runs after it.
 # RSS: VmRSS of Sidecar with 4 clusters over TLS against 4 over plain HTTP to the same nginx, each loaded the same way
-# (RSS_DUR s of wrk on each cluster's route), read 2 s after the load and again RSS_SETTLE s later, once the pool's
-# 15 s idle timeout has closed the upstream connections; ROUNDS times alternating.
+# (RSS_DUR s of wrk on each cluster's route), read at the seconds RSS_AT after the load; ROUNDS times alternating.
+# The defaults follow Sidecar's idle trimming (src/Sidecar/Overload/HeapTrimmer.cs), so no read races with it:
+#   1 s   pool open, before the first idle trim (it comes after 2 s without a request)
+#   5 s   pool open, after that trim (a compacting collection and glibc's malloc_trim)
+#   26 s  pool closed (15 s idle timeout) and trimmed again by the follow-up trim 22 s after the load
+# Reads 2 s and 18 s after the load raced with the trims (earlier runs of this script).
 #
-# Knobs (env): SECTIONS="proxy rss" DUR=5 REPS=3 CONNS=32 RSS_DUR=3 ROUNDS=2 RSS_SETTLE=16
+# Knobs (env): SECTIONS="proxy rss" DUR=5 REPS=3 CONNS=32 RSS_DUR=3 ROUNDS=2 RSS_AT="1 5 26"
 #   SIDECAR_ENV="MALLOC_ARENA_MAX=2 ..." (extra environment for Sidecar, for experiments) BASE_PORT=18460 LOAD_CPU=0 SUT_CPU=1 MODE=pinned|unpinned
 #   BENCH_OUT=/tmp/sidecar-tls-bench SIDECAR_DIR=<published dir>
 set -uo pipefail
@@ -31,7 +35,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 OUT=${BENCH_OUT:-/tmp/sidecar-tls-bench}
 RESULTS="$HERE/results"
-DUR=${DUR:-5}; REPS=${REPS:-3}; CONNS=${CONNS:-32}; RSS_DUR=${RSS_DUR:-3}; ROUNDS=${ROUNDS:-2}; RSS_SETTLE=${RSS_SETTLE:-16}
+DUR=${DUR:-5}; REPS=${REPS:-3}; CONNS=${CONNS:-32}; RSS_DUR=${RSS_DUR:-3}; ROUNDS=${ROUNDS:-2}; RSS_AT=${RSS_AT:-"1 5 26"}
 SECTIONS=${SECTIONS:-"proxy rss"}; SIDECAR_ENV=${SIDECAR_ENV:-}; BASE=${BASE_PORT:-18460}; LOAD_CPU=${LOAD_CPU:-0}; SUT_CPU=${SUT_CPU:-1}; MODE=${MODE:-pinned}
 UP_A=$BASE; UP_B=$((BASE + 1)); UP_PLAIN=$((BASE + 2)); NGINX_PROXY=$((BASE + 3)); SC_PROXY=$((BASE + 4)); SC_ADMIN=$((BASE + 5))
 
@@ -221,11 +225,12 @@ for round in $(seq 1 "$ROUNDS"); do
     start_sidecar "$OUT/sidecar-$kind.yaml"
     idle=$(rss_kib "$SC_PID")
     for i in 1 2 3 4; do load wrk -t1 -c"$CONNS" -d"${RSS_DUR}s" --timeout 5s "http://127.0.0.1:$SC_PROXY/c$i/x" >/dev/null 2>&1; done
-    sleep 2
-    loaded=$(rss_kib "$SC_PID")
-    # After the pool's idle timeout (15 s) has closed the upstream connections: what the clusters themselves hold.
-    sleep "$RSS_SETTLE"
-    echo "$kind $round $idle $loaded $(rss_kib "$SC_PID")" >>"$OUT/rss.txt"
+    reads="" elapsed=0
+    for at in $RSS_AT; do
+      sleep $((at - elapsed)); elapsed=$at
+      reads="$reads $(rss_kib "$SC_PID")"
+    done
+    echo "$kind $round $idle$reads" >>"$OUT/rss.txt"
     stop_sidecar
   done
 done
@@ -233,11 +238,11 @@ fi
 
 # ---------------------------------------------------------------- report
 report="$RESULTS/tls-$(date +%Y%m%d-%H%M%S).txt"
-python3 - "$OUT/runs.txt" "$OUT/rss.txt" "$MODE" "$CONNS" "$DUR" "$REPS" "$(uptime)" <<'PY' | tee "$report"
+python3 - "$OUT/runs.txt" "$OUT/rss.txt" "$MODE" "$CONNS" "$DUR" "$REPS" "$(uptime)" "$RSS_AT" <<'PY' | tee "$report"
 import statistics, sys
 runs = [l.split() for l in open(sys.argv[1])]
 rss = [l.split() for l in open(sys.argv[2])]
-mode, conns, dur, reps, uptime = sys.argv[3:8]
+mode, conns, dur, reps, uptime, rss_at = sys.argv[3:9]
 print(f"tls.sh: wrk -t1 -c{conns}, {reps} x {dur}s per case and peer, interleaved; mode {mode}; {uptime.strip()}")
 print("Shared machine: compare the ratios of one run, not absolute figures.\n")
 print(f"{'case':6} {'peer':8} {'req/s':>8} {'p99 ms':>8} {'hs/10k cold':>12} {'hs/10k steady':>14} {'resumed':>8} {'non-2xx':>8} {'upstream req/caller req':>24}")
@@ -259,10 +264,11 @@ for case in ("ok", "retry") if runs else ():
 for case in ("ok", "retry") if runs else ():
     s, n = table[(case, "sidecar")], table[(case, "nginx")]
     print(f"{case}: sidecar/nginx req/s {s[0] / n[0]:.2f}x, p99 {s[1] / n[1]:.2f}x")
-print("\nRSS (KiB, VmRSS) idle / 2 s after the load / after the pool's idle timeout:")
+labels = ["idle"] + [f"{at} s after the load" for at in rss_at.split()]
+print("\nRSS (KiB, VmRSS) " + " / ".join(labels) + ":")
 for r in rss:
-    print(f"  {r[0]:7} round {r[1]}: {r[2]} / {r[3]} / {r[4]}")
-for column, label in ((2, "idle"), (3, "2 s after load"), (4, "after idle timeout")) if rss else ():
+    print(f"  {r[0]:7} round {r[1]}: " + " / ".join(r[2:]))
+for column, label in enumerate(labels, start=2) if rss else ():
     tls = statistics.median(int(r[column]) for r in rss if r[0] == "tls4")
     plain = statistics.median(int(r[column]) for r in rss if r[0] == "plain4")
     print(f"4 TLS clusters / 4 plain clusters, {label}: {tls / plain:.3f} ({(tls - plain) / 1024:+.1f} MiB)")
