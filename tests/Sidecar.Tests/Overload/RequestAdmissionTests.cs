@@ -262,6 +262,108 @@ public sealed class RequestAdmissionTests
         Assert.Equal(0, admission.Waiting);
     }
 
+    [Fact]
+    public async Task WaitToEnterAsync_ExpectedWaitPastItsBound_RefusedAtOnceWhileOthersStillJoin()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        await MoveTheLineAsync(admission, handOffs: 2, every: TimeSpan.FromSeconds(1));
+
+        // One a second: three ahead means four seconds.
+        var waiting = Enumerable.Range(0, 3).Select(_ => admission.WaitToEnterAsync(null, TimeSpan.FromMinutes(1), CancellationToken.None).AsTask()).ToList();
+        var refused = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(3.5), CancellationToken.None);
+
+        Assert.True(refused.IsCompleted);
+        Assert.False(await refused);
+        Assert.Equal(3, admission.Waiting);
+        waiting.Add(admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(4), CancellationToken.None).AsTask());
+        Assert.Equal(4, admission.Waiting);
+
+        // First come, first served, as before.
+        for (var i = 0; i < waiting.Count; i++)
+        {
+            admission.Exit(null);
+            Assert.True(await waiting[i]);
+        }
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_Deadline_ExpectedWaitAndTimeInFlightTogetherPastIt_RefusedAtOnce()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        await MoveTheLineAsync(admission, handOffs: 2, every: TimeSpan.FromSeconds(1));
+
+        // A slot in a second, then a second in flight (one in flight, one handed over a second): 2 s to its answer.
+        var deadline = await admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(1.5), isDeadline: true, CancellationToken.None);
+        Assert.False(deadline.Admitted);
+        Assert.Equal(0, admission.Waiting);
+
+        var waitOnly = admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(1.5), isDeadline: false, CancellationToken.None).AsTask();
+        Assert.Equal(1, admission.Waiting);
+        admission.Exit(null);
+        Assert.True((await waitOnly).Admitted);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_TheLineStalls_RefusedOnceItCanNoLongerMakeItBeforeItsBound()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        await MoveTheLineAsync(admission, handOffs: 2, every: TimeSpan.FromSeconds(1));
+
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        Assert.Equal(1, admission.Waiting);
+
+        // No slot frees. After x seconds the line has moved one in 1 + x s, and the wait has 5 - x s left: from
+        // x = 2 on it cannot make it, and the next check (every 250 ms) refuses it, well before its 5 s are up.
+        var waited = TimeSpan.Zero;
+        while (admission.Waiting > 0 && waited < TimeSpan.FromSeconds(5))
+        {
+            _time.Advance(RequestAdmission.PruneInterval);
+            waited += RequestAdmission.PruneInterval;
+        }
+
+        Assert.False(await waiting);
+        Assert.InRange(waited, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2.5));
+        Assert.Equal(1, admission.InFlight);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_NoRateMeasuredYet_WaitsItsWholeBound()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        var waiting = Enumerable.Range(0, 8).Select(_ => admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(2), CancellationToken.None).AsTask()).ToList();
+        Assert.Equal(8, admission.Waiting);
+
+        _time.Advance(TimeSpan.FromSeconds(1.75));
+        Assert.Equal(8, admission.Waiting);
+        _time.Advance(TimeSpan.FromSeconds(0.25));
+
+        foreach (var wait in waiting)
+        {
+            Assert.False(await wait);
+        }
+
+        Assert.Equal(0, admission.Waiting);
+    }
+
+    /// <summary>
+    /// The request in flight ends every <paramref name="every"/> and hands its slot to one that waited for it: the line
+    /// is measured moving at one per <paramref name="every"/> once two have gone.
+    /// </summary>
+    private async Task MoveTheLineAsync(RequestAdmission admission, int handOffs, TimeSpan every)
+    {
+        for (var i = 0; i < handOffs; i++)
+        {
+            var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromMinutes(1), CancellationToken.None).AsTask();
+            _time.Advance(every);
+            admission.Exit(null);
+            Assert.True(await waiting);
+        }
+    }
+
     // RequestAdmission reads only the store's limits, which outlive the harness's metrics.
     private static SidecarConfigStore Store(int maxConcurrent, int maxPending, int routes = 1)
     {

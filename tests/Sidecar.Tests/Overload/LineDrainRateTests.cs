@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Time.Testing;
+using Sidecar.Overload;
+
+namespace Sidecar.Tests.Overload;
+
+/// <summary>The rate the line of waiting requests moves at, and a newcomer's expected wait from it.</summary>
+public sealed class LineDrainRateTests
+{
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public void ExpectedWait_FewerThanTwoHandOffs_NoEstimate()
+    {
+        var line = new LineDrainRate(_time);
+        line.Joined(formed: true);
+        Assert.Null(line.ExpectedWait(10));
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        line.HandedOff();
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Null(line.ExpectedWait(10));
+    }
+
+    [Fact]
+    public void ExpectedWait_TwoHandOffsASecond_PlaceInLineOverTheRate()
+    {
+        var line = new LineDrainRate(_time);
+        line.Joined(formed: true);
+        // The time before the first hand-off does not count: slots free in waves.
+        _time.Advance(TimeSpan.FromSeconds(4));
+        line.HandedOff();
+        for (var i = 0; i < 4; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            line.HandedOff();
+        }
+
+        // 4 hand-offs in 2 s: 2 a second; 9 ahead, so 10 to go.
+        Assert.Equal(TimeSpan.FromSeconds(5), line.ExpectedWait(9));
+        Assert.Equal(TimeSpan.FromSeconds(0.5), line.ExpectedWait(0));
+    }
+
+    [Fact]
+    public void ExpectedWait_TheLineStalls_GrowsWithTheTimeWithoutAHandOff()
+    {
+        var line = new LineDrainRate(_time);
+        line.Joined(formed: true);
+        line.HandedOff();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        line.HandedOff();
+        Assert.Equal(TimeSpan.FromSeconds(1), line.ExpectedWait(0));
+
+        _time.Advance(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(TimeSpan.FromSeconds(4), line.ExpectedWait(0));
+    }
+
+    [Fact]
+    public void ExpectedWait_TimeWithNobodyWaiting_DoesNotCount()
+    {
+        var line = new LineDrainRate(_time);
+        line.Joined(formed: true);
+        line.HandedOff();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        line.HandedOff();
+        line.Emptied();
+
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(TimeSpan.FromSeconds(1), line.ExpectedWait(0));
+        line.Joined(formed: true);
+        Assert.Equal(TimeSpan.FromSeconds(1), line.ExpectedWait(0));
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromSeconds(2), line.ExpectedWait(0));
+    }
+
+    [Fact]
+    public void ExpectedWait_TheLineSpeedsUp_FollowsWithinAWindow()
+    {
+        var line = new LineDrainRate(_time);
+        line.Joined(formed: true);
+        line.HandedOff();
+        for (var i = 0; i < 30; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            line.HandedOff();
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(10), line.ExpectedWait(9));
+
+        // Then ten a second for a window: the estimate is mostly the new rate.
+        for (var i = 0; i < 100; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            line.HandedOff();
+        }
+
+        Assert.InRange(line.ExpectedWait(9)!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+    }
+}
