@@ -17,11 +17,11 @@ internal sealed class ReplayRoom
     /// Reserves <paramref name="copyBytes"/> (0: none wanted): false when the request must wait for a copy held to
     /// end; otherwise <paramref name="entry"/> says what it was let in with.
     /// </summary>
-    public bool TryReserve(long copyBytes, out RequestAdmission.Entry entry)
+    public bool TryReserve(long copyBytes, out AdmissionEntry entry)
     {
         if (copyBytes <= 0)
         {
-            entry = new RequestAdmission.Entry(true, 0, CopyShed: false);
+            entry = new AdmissionEntry(true, 0, CopyShed: false);
             return true;
         }
 
@@ -29,7 +29,7 @@ internal sealed class ReplayRoom
         var reserved = Interlocked.Add(ref _reserved, copyBytes);
         if (reserved <= room)
         {
-            entry = new RequestAdmission.Entry(true, copyBytes, CopyShed: false);
+            entry = new AdmissionEntry(true, copyBytes, CopyShed: false);
             return true;
         }
 
@@ -37,7 +37,7 @@ internal sealed class ReplayRoom
         if (reserved == copyBytes)
         {
             // No request holds a copy, so none will end to make room: go now, without one.
-            entry = new RequestAdmission.Entry(true, 0, CopyShed: true);
+            entry = new AdmissionEntry(true, 0, CopyShed: true);
             return true;
         }
 

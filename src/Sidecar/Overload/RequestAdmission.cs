@@ -25,7 +25,7 @@ namespace Sidecar.Overload;
 /// reserves its size when let in and gives it back when it ends. Once memory pressure reaches <c>stop_buffering</c> the room is frozen at what is reserved then: the copies held stop growing, and a new
 /// copy is let in only as one ends. A request without room waits in the same line (it is not forwarded with no copy,
 /// whose first 503 would then be passed on); when no request holds a copy, none will end to make room, so it goes
-/// without one (<see cref="Entry.CopyShed"/>). No later arrival overtakes a waiting request: while any wait, new
+/// without one (<see cref="AdmissionEntry.CopyShed"/>). No later arrival overtakes a waiting request: while any wait, new
 /// requests queue behind them.
 /// </para>
 /// </remarks>
@@ -87,7 +87,7 @@ internal sealed class RequestAdmission
     /// above 0, the size of the replay copy it wants) there is buffer room; otherwise <paramref name="action"/> says
     /// why not: <see cref="OverloadAction.ConcurrencyLimit"/> means it may wait (<see cref="WaitToEnterAsync(RouteInFlight?, long, TimeSpan, CancellationToken)"/>).
     /// </summary>
-    public Entry TryEnter(RouteInFlight? route, long copyBytes, out OverloadAction action)
+    public AdmissionEntry TryEnter(RouteInFlight? route, long copyBytes, out OverloadAction action)
     {
         var counter = Interlocked.Add(ref _counter, Arrival + 1);
         if (State >= OverloadState.RejectRequests)
@@ -132,7 +132,7 @@ internal sealed class RequestAdmission
     /// As <see cref="WaitToEnterAsync(RouteInFlight?, TimeSpan, CancellationToken)"/>, for a request that wants a replay
     /// copy of <paramref name="copyBytes"/>: it is let in with its buffer room reserved, in its turn.
     /// </summary>
-    public ValueTask<Entry> WaitToEnterAsync(RouteInFlight? route, long copyBytes, TimeSpan maxWait, CancellationToken cancellationToken) =>
+    public ValueTask<AdmissionEntry> WaitToEnterAsync(RouteInFlight? route, long copyBytes, TimeSpan maxWait, CancellationToken cancellationToken) =>
         WaitToEnterAsync(route, copyBytes, maxWait, isDeadline: false, cancellationToken);
 
     /// <summary>
@@ -140,7 +140,7 @@ internal sealed class RequestAdmission
     /// which it must have been served, not only let in: it is refused when its expected wait and the time a request
     /// then spends in flight (Little's law: those in flight over the rate the line moves) together pass it.
     /// </summary>
-    public async ValueTask<Entry> WaitToEnterAsync(RouteInFlight? route, long copyBytes, TimeSpan maxWait, bool isDeadline, CancellationToken cancellationToken)
+    public async ValueTask<AdmissionEntry> WaitToEnterAsync(RouteInFlight? route, long copyBytes, TimeSpan maxWait, bool isDeadline, CancellationToken cancellationToken)
     {
         if (maxWait <= TimeSpan.Zero || State >= OverloadState.RejectRequests)
         {
@@ -219,7 +219,7 @@ internal sealed class RequestAdmission
 
     /// <summary>
     /// Ends a request let in by <c>TryEnter</c> or <c>WaitToEnterAsync</c>, of the same route, giving back the
-    /// <paramref name="copyBytes"/> of buffer room it reserved (<see cref="Entry.CopyBytes"/>): once its copy is freed.
+    /// <paramref name="copyBytes"/> of buffer room it reserved (<see cref="AdmissionEntry.CopyBytes"/>): once its copy is freed.
     /// </summary>
     public void Exit(RouteInFlight? route, long copyBytes)
     {
@@ -241,7 +241,7 @@ internal sealed class RequestAdmission
         while (true)
         {
             SlotWaiter waiter;
-            Entry entry;
+            AdmissionEntry entry;
             lock (_lock)
             {
                 if (_waiters.First is null || State >= OverloadState.RejectRequests)
@@ -304,10 +304,8 @@ internal sealed class RequestAdmission
     /// <summary>How long <paramref name="waiter"/>, behind <paramref name="ahead"/> others, would wait (and then be in flight, for a deadline).</summary>
     private TimeSpan? ExpectedWait(int ahead, SlotWaiter waiter) => _line.ExpectedWait(waiter.IsDeadline ? ahead + InFlight : ahead);
 
-    /// <summary>
-    /// Refuses the waiting requests that, at the rate the line moves now, would reach its head only after their bound:
-    /// a line that stalls (memory pressure, an upstream that slowed down) gives their connections back now.
-    /// </summary>
+    /// <summary>Refuses the waiting requests that, at the rate the line moves now, would reach its head only after their
+    /// bound: a line that stalls (memory pressure, an upstream that slowed down) gives their connections back now.</summary>
     private void Prune()
     {
         List<SlotWaiter>? refused = null;
@@ -332,10 +330,18 @@ internal sealed class RequestAdmission
             }
         }
 
-        foreach (var waiter in refused ?? [])
+        if (refused is null)
+        {
+            return;
+        }
+
+        foreach (var waiter in refused)
         {
             waiter.Admitted.TrySetResult(default);
         }
+
+        // The head may have been one whose copy had no room: the next one may fit.
+        HandOff();
     }
 
     /// <summary>
@@ -389,10 +395,4 @@ internal sealed class RequestAdmission
             HandOff();
         }
     }
-
-    /// <summary>
-    /// Whether a request was let in; if so, the bytes of buffer room it reserved for its replay copy (give them back
-    /// to <see cref="Exit(RouteInFlight?, long)"/>), and whether it goes without the copy it wanted because memory is short.
-    /// </summary>
-    internal readonly record struct Entry(bool Admitted, long CopyBytes, bool CopyShed);
 }

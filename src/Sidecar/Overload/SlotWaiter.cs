@@ -27,8 +27,8 @@ internal sealed class SlotWaiter
     public bool IsDeadline { get; }
 
     /// <summary>What it was let in with, set under the lock as it leaves the line (its wait may end at that moment).</summary>
-    public RequestAdmission.Entry Granted { get; set; }
+    public AdmissionEntry Granted { get; set; }
 
     /// <summary>Completed with the entry it was let in with, or with a default one when it is refused.</summary>
-    public TaskCompletionSource<RequestAdmission.Entry> Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource<AdmissionEntry> Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

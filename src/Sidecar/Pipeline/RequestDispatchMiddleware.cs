@@ -120,7 +120,7 @@ internal sealed class RequestDispatchMiddleware
             : (_timeProvider.GetElapsedTime(arrived, deadline) - waited, true);
     }
 
-    private Task DispatchAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route, RequestAdmission.Entry entry, long arrived)
+    private Task DispatchAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route, AdmissionEntry entry, long arrived)
     {
         if (route?.Retry is { } plan)
         {
@@ -135,7 +135,7 @@ internal sealed class RequestDispatchMiddleware
         return _single.ForwardAsync(context, _next, proxyFeature, route);
     }
 
-    private async Task ForwardWithPolicyAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, RetryPlan plan, RequestAdmission.Entry entry, long start)
+    private async Task ForwardWithPolicyAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan route, RetryPlan plan, AdmissionEntry entry, long start)
     {
         var request = context.Request;
         var options = plan.Options;

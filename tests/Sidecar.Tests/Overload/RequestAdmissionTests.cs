@@ -179,7 +179,7 @@ public sealed class RequestAdmissionTests
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
         var first = admission.TryEnter(null, 60, out _);
-        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), first);
+        Assert.Equal(new AdmissionEntry(true, 60, CopyShed: false), first);
         admission.SetState(OverloadState.StopBuffering);
 
         // A slot is free, but memory is short and 120 bytes of copies are more than the 60 held when it became so.
@@ -197,8 +197,8 @@ public sealed class RequestAdmissionTests
 
         // The first copy is given back: the head goes in with its room, then the one behind it.
         admission.Exit(null, first.CopyBytes);
-        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), await head);
-        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: false), await later);
+        Assert.Equal(new AdmissionEntry(true, 60, CopyShed: false), await head);
+        Assert.Equal(new AdmissionEntry(true, 0, CopyShed: false), await later);
         Assert.Equal(2, admission.InFlight);
         Assert.Equal(60, admission.Reserved);
     }
@@ -216,7 +216,7 @@ public sealed class RequestAdmissionTests
         Assert.False(waiting.IsCompleted);
 
         admission.Exit(null, held.CopyBytes);
-        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), await waiting);
+        Assert.Equal(new AdmissionEntry(true, 60, CopyShed: false), await waiting);
         Assert.Equal(60, admission.Reserved);
     }
 
@@ -230,7 +230,7 @@ public sealed class RequestAdmissionTests
         Assert.False(waiting.IsCompleted);
 
         admission.SetState(OverloadState.Normal);
-        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), await waiting);
+        Assert.Equal(new AdmissionEntry(true, 60, CopyShed: false), await waiting);
         Assert.Equal(120, admission.Reserved);
     }
 
@@ -241,7 +241,7 @@ public sealed class RequestAdmissionTests
         admission.SetState(OverloadState.StopBuffering);
 
         // No copy in flight will end to make room: waiting would only run out its time.
-        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: true), admission.TryEnter(null, 60, out _));
+        Assert.Equal(new AdmissionEntry(true, 0, CopyShed: true), admission.TryEnter(null, 60, out _));
         Assert.Equal(0, admission.Reserved);
     }
 
@@ -257,7 +257,7 @@ public sealed class RequestAdmissionTests
 
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.False((await head).Admitted);
-        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: false), await next);
+        Assert.Equal(new AdmissionEntry(true, 0, CopyShed: false), await next);
         Assert.Equal(held.CopyBytes, admission.Reserved);
         Assert.Equal(0, admission.Waiting);
     }
