@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Sidecar.FunctionalTests.TestSupport;
 
@@ -9,6 +10,7 @@ namespace Sidecar.FunctionalTests.Overload;
 /// A request waiting for a slot at <c>max_concurrent_requests</c> is answered 503 at its bound, its deadline or
 /// <c>limits.max_queue_wait</c>, while the request holding the slot is still in flight: it never waits until its caller
 /// gives up. Real Sidecar, a real upstream that holds the first request until the test lets it go.
+/// A gRPC caller's <c>grpc-timeout</c> is a deadline on any route, and its answer is RESOURCE_EXHAUSTED.
 /// </summary>
 public sealed class QueueWaitTests
 {
@@ -35,6 +37,62 @@ public sealed class QueueWaitTests
     [Fact]
     public async Task WaitForSlot_PolicyTimeout_503AtTheDeadlineNotAtTheLongerMaxQueueWait() =>
         await AssertAnsweredAtBoundAsync(maxQueueWait: "1h", path: "/timed", route: "timed");
+
+    [Fact]
+    public async Task WaitForSlot_GrpcTimeoutOnARouteWithoutPolicy_ResourceExhaustedAtTheCallersDeadline()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
+        {
+            arrived.TrySetResult();
+            await release.Task;
+            await context.Response.WriteAsync("done");
+        });
+        await using var sidecar = await RunningSidecar.StartAsync(
+            "listen:\n  proxy: http://127.0.0.1:0\n  admin: http://127.0.0.1:0\n  proxy_protocol: h2c\n" + Config(upstream.Url, "1h"));
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = sidecar.ProxyAddress };
+
+        var holder = client.SendAsync(GrpcCall(grpcTimeout: null));
+        await arrived.Task;
+        var clock = Stopwatch.StartNew();
+        using (var response = await client.SendAsync(GrpcCall(grpcTimeout: "300m")))
+        {
+            clock.Stop();
+            Assert.False(holder.IsCompleted);
+            Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(290), $"answered after {clock.Elapsed}, before its 300 ms deadline");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/grpc", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("8", Assert.Single(response.Headers.GetValues("grpc-status")));
+            Assert.Contains("concurrent requests", Uri.UnescapeDataString(Assert.Single(response.Headers.GetValues("grpc-message"))), StringComparison.Ordinal);
+        }
+
+        release.SetResult();
+        using (var response = await holder)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        sidecar.Logs.AssertNoBugs();
+    }
+
+    private static HttpRequestMessage GrpcCall(string? grpcTimeout)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/greet.Greeter/SayHello")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent([0, 0, 0, 0, 0]),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+        if (grpcTimeout is not null)
+        {
+            request.Headers.TryAddWithoutValidation("grpc-timeout", grpcTimeout);
+        }
+
+        return request;
+    }
 
     private static async Task AssertAnsweredAtBoundAsync(string maxQueueWait, string path, string route)
     {
