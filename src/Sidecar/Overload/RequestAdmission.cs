@@ -22,8 +22,9 @@ namespace Sidecar.Overload;
 /// whose route is under its ceiling.
 /// <para>
 /// Buffer room: a request that wants a replay copy of its body (a policy route, a body within <c>buffer_limit</c>)
-/// reserves its size when let in and gives it back when it ends. Once memory pressure reaches <c>stop_buffering</c> the room is frozen at what is reserved then: the copies held stop growing, and a new
-/// copy is let in only as one ends. A request without room waits in the same line (it is not forwarded with no copy,
+/// reserves its size when let in and gives it back when it ends (<see cref="ReplayRoom"/>). Once memory pressure reaches
+/// <c>stop_buffering</c> the room is frozen at what is reserved then: the copies held stop growing, and a new copy is let
+/// in only as one ends. A request without room waits in the same line (it is not forwarded with no copy,
 /// whose first 503 would then be passed on); when no request holds a copy, none will end to make room, so it goes
 /// without one (<see cref="AdmissionEntry.CopyShed"/>). No later arrival overtakes a waiting request: while any wait, new
 /// requests queue behind them.
@@ -47,12 +48,12 @@ internal sealed class RequestAdmission
     // Requests waiting for a slot, the oldest first; _waiting is their count, read without the lock on Exit.
     private readonly LinkedList<SlotWaiter> _waiters = new();
     private readonly LineDrainRate _line;
+    private readonly ReplayRoom _room = new();
     // Runs every PruneInterval while anyone waits.
     private ITimer? _pruner;
     private int _waiting;
     private long _counter;
     private int _state;
-    private readonly ReplayRoom _room = new();
 
     public RequestAdmission(SidecarConfigStore store, TimeProvider timeProvider)
     {
