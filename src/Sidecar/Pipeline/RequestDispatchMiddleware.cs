@@ -85,21 +85,14 @@ internal sealed class RequestDispatchMiddleware
 
     /// <summary>
     /// At <c>max_concurrent_requests</c>: waits for a request to end (Overload/<see cref="RequestAdmission"/>), then
-    /// serves it with what is left of its time; else 503, at once when it is not expected to be served in time. Its
-    /// time, for its deadline and its duration, counts from when its bytes reached the host: a burst larger than the pod
-    /// serves in time waits in the kernel's accept queue as well as in line, and counting from when Sidecar read it, the
-    /// last callers of a 1,000-request burst in a 64 MiB pod waited past their own 60 s timeout.
+    /// serves it with what is left of its time; else 503, at once when it is not expected to get a slot in time. The
+    /// wait counts in the request's duration and deadline, as the caller sees them.
     /// </summary>
     private async Task WaitForSlotAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route, long copyBytes)
     {
         _metrics.OverloadShed(OverloadAction.RequestQueued.Label());
-        var now = _timeProvider.GetTimestamp();
-        var waited = ConnectionSlots.PendingConnection.WaitedSinceReceived(context);
-        var arrived = now - (long)(waited.TotalSeconds * _timeProvider.TimestampFrequency);
-        var deadline = AttemptTiming.Deadline(_timeProvider, arrived, route?.Retry?.Options, context.Request.Headers);
-        var isDeadline = deadline != long.MaxValue;
-        // Without a deadline it waits for at most limits.max_queue_wait, counted from the same start.
-        var maxWait = isDeadline ? _timeProvider.GetElapsedTime(now, deadline) : _store.Config.Limits.MaxQueueWait - waited;
+        var arrived = _timeProvider.GetTimestamp();
+        var (maxWait, isDeadline) = MaxWait(context, route, arrived);
         var entry = await _admission.WaitToEnterAsync(route?.InFlight, copyBytes, maxWait, isDeadline, context.RequestAborted);
         if (!entry.Admitted)
         {
@@ -110,6 +103,21 @@ internal sealed class RequestDispatchMiddleware
         ConnectionSlots.PendingConnection.Admitted(context);
 
         await DispatchAsync(context, proxyFeature, route, entry, arrived);
+    }
+
+    /// <summary>
+    /// How long a request that arrived at <paramref name="arrived"/> may wait for a slot: until its deadline, or
+    /// <c>limits.max_queue_wait</c> without one, less what it already waited before Sidecar read it. A burst larger than
+    /// the pod serves in time waits in the kernel's accept queue as well as in line; counting only the line, the last
+    /// callers of a 1,000-request burst in a 64 MiB pod waited past their own 60 s timeout.
+    /// </summary>
+    private (TimeSpan MaxWait, bool IsDeadline) MaxWait(HttpContext context, RoutePlan? route, long arrived)
+    {
+        var deadline = AttemptTiming.Deadline(_timeProvider, arrived, route?.Retry?.Options, context.Request.Headers);
+        var waited = ConnectionSlots.PendingConnection.WaitedSinceReceived(context);
+        return deadline == long.MaxValue
+            ? (_store.Config.Limits.MaxQueueWait - waited, false)
+            : (_timeProvider.GetElapsedTime(arrived, deadline) - waited, true);
     }
 
     private Task DispatchAsync(HttpContext context, IReverseProxyFeature proxyFeature, RoutePlan? route, AdmissionEntry entry, long arrived)
