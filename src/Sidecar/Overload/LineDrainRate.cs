@@ -7,7 +7,7 @@ namespace Sidecar.Overload;
 /// </summary>
 /// <remarks>
 /// Time with nobody waiting does not count: the line does not move then because no one is in it, not because it is
-/// slow. The rate is measured from the first hand-off, not from when the first line formed: requests let in together
+/// slow; nor does time while memory pressure holds it (<see cref="Held"/>). The rate is measured from the first hand-off, not from when the first line formed: requests let in together
 /// (a burst) end together and hand their slots over in waves, and counting the time before the first wave would make
 /// the line look slower than it is and refuse callers it would serve. So the estimate errs high, and a refusal on it is
 /// one the wait bound would have made anyway, only later. Not thread-safe: <see cref="RequestAdmission"/> calls it
@@ -20,12 +20,14 @@ internal sealed class LineDrainRate
 
     private readonly TimeProvider _timeProvider;
     private readonly long _window;
-    // The start of the measured time (0: no hand-off seen yet), moved on by the stretches with an empty line, and the
-    // hand-offs since it (not counting the first).
+    // The start of the measured time (0: no hand-off seen yet), moved on by the stretches the clock stood still, and
+    // the hand-offs since it (not counting the first).
     private long _since;
     private double _handed;
-    // When the line last became empty; 0 while someone waits.
-    private long _emptiedAt;
+    // The clock stands still while nobody waits or memory pressure holds the line; _stoppedAt: since when (0: it runs).
+    private bool _empty = true;
+    private bool _held;
+    private long _stoppedAt;
 
     public LineDrainRate(TimeProvider timeProvider)
     {
@@ -36,19 +38,30 @@ internal sealed class LineDrainRate
     /// <summary>A request joined the line; <paramref name="formed"/>: it was empty before.</summary>
     public void Joined(bool formed)
     {
-        if (formed && _emptiedAt != 0)
+        if (formed)
         {
-            if (_since != 0)
-            {
-                _since += _timeProvider.GetTimestamp() - _emptiedAt;
-            }
-
-            _emptiedAt = 0;
+            _empty = false;
+            StartOrStop();
         }
     }
 
     /// <summary>The last request in line left it (let in, refused or gone).</summary>
-    public void Emptied() => _emptiedAt = _timeProvider.GetTimestamp();
+    public void Emptied()
+    {
+        _empty = true;
+        StartOrStop();
+    }
+
+    /// <summary>
+    /// Memory pressure holds the line (no slot is handed over at <c>reject_requests</c>) or lets it go: the line does
+    /// not move then because memory is short, not because slots free slowly, and counting that time would refuse
+    /// callers it serves once pressure falls.
+    /// </summary>
+    public void Held(bool held)
+    {
+        _held = held;
+        StartOrStop();
+    }
 
     /// <summary>A slot went to a request in line.</summary>
     public void HandedOff()
@@ -81,8 +94,26 @@ internal sealed class LineDrainRate
             return null;
         }
 
-        var end = _emptiedAt != 0 ? _emptiedAt : _timeProvider.GetTimestamp();
+        var end = _stoppedAt != 0 ? _stoppedAt : _timeProvider.GetTimestamp();
         var seconds = (end - _since) / (double)_timeProvider.TimestampFrequency;
         return seconds <= 0 ? null : TimeSpan.FromSeconds((ahead + 1) * seconds / _handed);
+    }
+
+    private void StartOrStop()
+    {
+        var stopped = _empty || _held;
+        if (stopped && _stoppedAt == 0)
+        {
+            _stoppedAt = _timeProvider.GetTimestamp();
+        }
+        else if (!stopped && _stoppedAt != 0)
+        {
+            if (_since != 0)
+            {
+                _since += _timeProvider.GetTimestamp() - _stoppedAt;
+            }
+
+            _stoppedAt = 0;
+        }
     }
 }

@@ -77,10 +77,7 @@ internal sealed class RequestAdmission
     /// <summary>Bytes reserved for replay copies by the requests in flight.</summary>
     public long Reserved => _room.Reserved;
 
-    /// <summary>
-    /// True when the request (of <paramref name="route"/>, null when its route is gone) may be proxied; otherwise
-    /// <paramref name="action"/> says why not (with true it is not meaningful).
-    /// </summary>
+    /// <summary>As below, for a request without a body to copy: true when it may be proxied.</summary>
     public bool TryEnter(RouteInFlight? route, out OverloadAction action) => TryEnter(route, 0, out action).Admitted;
 
     /// <summary>
@@ -202,10 +199,7 @@ internal sealed class RequestAdmission
         }
     }
 
-    /// <summary>
-    /// How many requests may wait: twice <c>max_pending_connections</c>. Each holds at most its connection's receive
-    /// buffer, the unit that limit is derived from (a quarter of the heap), and memory checks still stop them first.
-    /// </summary>
+    /// <summary>How many may wait: twice <c>max_pending_connections</c>, each holding at most a receive buffer, that cap's unit.</summary>
     internal static int MaxWaiting(Configuration.LimitsOptions limits) => (int)Math.Min(2L * limits.MaxPendingConnections, int.MaxValue);
 
     /// <summary>
@@ -371,6 +365,11 @@ internal sealed class RequestAdmission
     internal void SetState(OverloadState state)
     {
         var previous = (OverloadState)Interlocked.Exchange(ref _state, (int)state);
+        lock (_lock)
+        {
+            _line.Held(state >= OverloadState.RejectRequests);
+        }
+
         if (state >= OverloadState.StopBuffering && previous < OverloadState.StopBuffering)
         {
             // Memory is short: the copies held may be replaced as they end, not added to.

@@ -75,6 +75,24 @@ public sealed class LineDrainRateTests
     }
 
     [Fact]
+    public void ExpectedWait_TimeWhileMemoryPressureHoldsTheLine_DoesNotCount()
+    {
+        var line = new LineDrainRate(_time);
+        line.Joined(formed: true);
+        line.HandedOff();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        line.HandedOff();
+
+        line.Held(true);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(TimeSpan.FromSeconds(1), line.ExpectedWait(0));
+
+        line.Held(false);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromSeconds(2), line.ExpectedWait(0));
+    }
+
+    [Fact]
     public void ExpectedWait_TheLineSpeedsUp_FollowsWithinAWindow()
     {
         var line = new LineDrainRate(_time);

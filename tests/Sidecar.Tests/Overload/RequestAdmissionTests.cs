@@ -330,6 +330,28 @@ public sealed class RequestAdmissionTests
     }
 
     [Fact]
+    public async Task WaitToEnterAsync_MemoryPressureHoldsTheLine_NotRefusedForTheTimeItStandsStill()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        await MoveTheLineAsync(admission, handOffs: 2, every: TimeSpan.FromSeconds(1));
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+
+        // Stalled by a slow line it would be refused after 2.25 s (above); held by memory pressure, the line keeps its
+        // measured rate (one a second), and the request its place while a second is left.
+        admission.SetState(OverloadState.RejectRequests);
+        for (var i = 0; i < 12; i++)
+        {
+            _time.Advance(RequestAdmission.PruneInterval);
+        }
+
+        Assert.Equal(1, admission.Waiting);
+        admission.SetState(OverloadState.Normal);
+        admission.Exit(null);
+        Assert.True(await waiting);
+    }
+
+    [Fact]
     public async Task WaitToEnterAsync_NoRateMeasuredYet_WaitsItsWholeBound()
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
