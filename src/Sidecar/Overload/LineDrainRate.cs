@@ -18,12 +18,20 @@ internal sealed class LineDrainRate
     /// <summary>The rate is measured over at most this long, so it follows an upstream that slows down or recovers.</summary>
     internal static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Hand-offs counted before the rate is trusted: two are one interval, and one request that ended early (a fast
+    /// error) followed by a wave seconds later made a 256 MiB pod's line look 100 times slower than it was.
+    /// </summary>
+    internal const int MinHandOffs = 16;
+
     private readonly TimeProvider _timeProvider;
     private readonly long _window;
     // The start of the measured time (0: no hand-off seen yet), moved on by the stretches the clock stood still, and
     // the hand-offs since it (not counting the first).
     private long _since;
     private double _handed;
+    // Hand-offs seen in all (the window scales _handed down, not this).
+    private int _seen;
     // The clock stands still while nobody waits or memory pressure holds the line; _stoppedAt: since when (0: it runs).
     private bool _empty = true;
     private bool _held;
@@ -74,6 +82,11 @@ internal sealed class LineDrainRate
         }
 
         _handed++;
+        if (_seen < MinHandOffs)
+        {
+            _seen++;
+        }
+
         var span = now - _since;
         if (span > _window)
         {
@@ -85,11 +98,12 @@ internal sealed class LineDrainRate
 
     /// <summary>
     /// How long a request joining the line behind <paramref name="ahead"/> others would wait for its slot at the rate
-    /// measured; null while there is no rate yet (fewer than two hand-offs seen), when it must not be refused on it.
+    /// measured; null while there is no rate yet (fewer than <see cref="MinHandOffs"/> seen), when it must not be
+    /// refused on it.
     /// </summary>
     public TimeSpan? ExpectedWait(int ahead)
     {
-        if (_since == 0 || _handed < 1)
+        if (_since == 0 || _seen < MinHandOffs || _handed <= 0)
         {
             return null;
         }

@@ -267,7 +267,7 @@ public sealed class RequestAdmissionTests
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
         Assert.True(admission.TryEnter(null, out _));
-        await MoveTheLineAsync(admission, handOffs: 2, every: TimeSpan.FromSeconds(1));
+        await MoveTheLineAsync(admission, handOffs: LineDrainRate.MinHandOffs + 1, every: TimeSpan.FromSeconds(1));
 
         // One a second: three ahead means four seconds.
         var waiting = Enumerable.Range(0, 3).Select(_ => admission.WaitToEnterAsync(null, TimeSpan.FromMinutes(1), CancellationToken.None).AsTask()).ToList();
@@ -292,7 +292,7 @@ public sealed class RequestAdmissionTests
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
         Assert.True(admission.TryEnter(null, out _));
-        await MoveTheLineAsync(admission, handOffs: 2, every: TimeSpan.FromSeconds(1));
+        await MoveTheLineAsync(admission, handOffs: LineDrainRate.MinHandOffs + 1, every: TimeSpan.FromSeconds(1));
 
         // A slot in a second, then a second in flight (one in flight, one handed over a second): 2 s to its answer.
         var deadline = await admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(1.5), isDeadline: true, CancellationToken.None);
@@ -310,13 +310,13 @@ public sealed class RequestAdmissionTests
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
         Assert.True(admission.TryEnter(null, out _));
-        await MoveTheLineAsync(admission, handOffs: 2, every: TimeSpan.FromSeconds(1));
+        await MoveTheLineAsync(admission, handOffs: LineDrainRate.MinHandOffs + 1, every: TimeSpan.FromSeconds(1));
 
         var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
         Assert.Equal(1, admission.Waiting);
 
-        // No slot frees. After x seconds the line has moved one in 1 + x s, and the wait has 5 - x s left: from
-        // x = 2 on it cannot make it, and the next check (every 250 ms) refuses it, well before its 5 s are up.
+        // No slot frees. After x seconds the line has moved 10 in 10 + x s (its 10 s window), and the wait has 5 - x s
+        // left: from x = 3.64 on it cannot make it, and the next check (every 250 ms) refuses it, before its 5 s are up.
         var waited = TimeSpan.Zero;
         while (admission.Waiting > 0 && waited < TimeSpan.FromSeconds(5))
         {
@@ -325,7 +325,7 @@ public sealed class RequestAdmissionTests
         }
 
         Assert.False(await waiting);
-        Assert.InRange(waited, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2.5));
+        Assert.InRange(waited, TimeSpan.FromSeconds(3.5), TimeSpan.FromSeconds(4));
         Assert.Equal(1, admission.InFlight);
     }
 
@@ -334,13 +334,13 @@ public sealed class RequestAdmissionTests
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
         Assert.True(admission.TryEnter(null, out _));
-        await MoveTheLineAsync(admission, handOffs: 2, every: TimeSpan.FromSeconds(1));
+        await MoveTheLineAsync(admission, handOffs: LineDrainRate.MinHandOffs + 1, every: TimeSpan.FromSeconds(1));
         var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
 
-        // Stalled by a slow line it would be refused after 2.25 s (above); held by memory pressure, the line keeps its
+        // Stalled by a slow line it would be refused after 3.75 s (above); held by memory pressure, the line keeps its
         // measured rate (one a second), and the request its place while a second is left.
         admission.SetState(OverloadState.RejectRequests);
-        for (var i = 0; i < 12; i++)
+        for (var i = 0; i < 15; i++)
         {
             _time.Advance(RequestAdmission.PruneInterval);
         }
@@ -373,7 +373,7 @@ public sealed class RequestAdmissionTests
 
     /// <summary>
     /// The request in flight ends every <paramref name="every"/> and hands its slot to one that waited for it: the line
-    /// is measured moving at one per <paramref name="every"/> once two have gone.
+    /// is measured moving at one per <paramref name="every"/>.
     /// </summary>
     private async Task MoveTheLineAsync(RequestAdmission admission, int handOffs, TimeSpan every)
     {
