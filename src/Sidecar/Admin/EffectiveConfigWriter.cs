@@ -156,6 +156,7 @@ internal static class EffectiveConfigWriter
         json.WriteString(LimitsKeys.MaxBufferedBytes, SizeParser.Format(limits.MaxBufferedBytes));
         json.WriteNumber(LimitsKeys.MaxConcurrentRequests, limits.MaxConcurrentRequests);
         json.WriteNumber(LimitsKeys.MaxPendingConnections, limits.MaxPendingConnections);
+        json.WriteString(LimitsKeys.MaxQueueWait, Duration(limits.MaxQueueWait));
         json.WriteNumber(LimitsKeys.MaxWaitingRetries, limits.MaxWaitingRetries);
         json.WriteString(LimitsKeys.IdleConnectionTimeout, Duration(limits.IdleConnectionTimeout));
         json.WriteString(LimitsKeys.RequestHeaderTimeout, Duration(limits.RequestHeaderTimeout));

@@ -71,6 +71,7 @@ internal static class ValidateCommand
         output.WriteLine($"  {LimitsKeys.MaxBufferedBytes} {SizeParser.Format(limits.MaxBufferedBytes)} ({limits.Origin(limits.MaxBufferedBytesConfigured)})");
         output.WriteLine($"  {LimitsKeys.MaxConcurrentRequests} {limits.MaxConcurrentRequests} ({limits.Origin(limits.MaxConcurrentRequestsConfigured)})");
         output.WriteLine($"  {LimitsKeys.MaxPendingConnections} {limits.MaxPendingConnections} ({limits.Origin(limits.MaxPendingConnectionsConfigured)})");
+        output.WriteLine($"  {LimitsKeys.MaxQueueWait} {Format(limits.MaxQueueWait)} (a request without a deadline; one with a deadline waits until it)");
         output.WriteLine($"  {LimitsKeys.IdleConnectionTimeout} {Format(limits.IdleConnectionTimeout)}, {LimitsKeys.RequestHeaderTimeout} {Format(limits.RequestHeaderTimeout)}, {LimitsKeys.MinRequestBodyRate} {(limits.MinRequestBodyRate == 0 ? "off" : SizeParser.Format(limits.MinRequestBodyRate) + "/s")}");
         output.WriteLine($"  {LimitsKeys.MaxWaitingRetries} {limits.MaxWaitingRetries}, {LimitsKeys.DrainDelay} {Format(limits.DrainDelay)}, {LimitsKeys.DrainTimeout} {Format(limits.DrainTimeout)}");
         var overload = limits.Overload;

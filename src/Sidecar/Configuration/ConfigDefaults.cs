@@ -60,6 +60,14 @@ internal static class ConfigDefaults
     public static readonly TimeSpan IdleConnectionTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The longest a request without a deadline (no policy <c>timeout</c>, no caller timeout) waits for a slot at
+    /// <c>limits.max_concurrent_requests</c>; one with a deadline waits until it, never past it. A caller's own client
+    /// gives up after 30 to 100 s (curl, hey and browsers 30-60 s, Go and .NET clients 100 s), and a wait longer than
+    /// that is worse than a quick 503 it can retry elsewhere; 10 s lets a burst several times the cap drain.
+    /// </summary>
+    public static readonly TimeSpan MaxQueueWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// From a request's first byte to its last header byte (Kestrel's <c>RequestHeadersTimeout</c>, 30 s by default):
     /// a caller on a pod's network sends its headers in one write, so 10 s only ends connections that stall.
     /// </summary>

@@ -264,7 +264,7 @@ internal static class ConfigSchema
             case LimitsKeys.MaxWaitingRetries:
                 Integer(json, minimum: 0);
                 break;
-            case LimitsKeys.DrainTimeout or LimitsKeys.DrainDelay or LimitsKeys.IdleConnectionTimeout or LimitsKeys.RequestHeaderTimeout:
+            case LimitsKeys.DrainTimeout or LimitsKeys.DrainDelay or LimitsKeys.MaxQueueWait or LimitsKeys.IdleConnectionTimeout or LimitsKeys.RequestHeaderTimeout:
                 Duration(json);
                 break;
             case LimitsKeys.Overload:

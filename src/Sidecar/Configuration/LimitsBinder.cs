@@ -39,6 +39,7 @@ internal sealed class LimitsBinder
             MaxBufferedBytes = _reader.Size(map, LimitsKeys.MaxBufferedBytes, _memory.MaxBufferedBytes),
             MaxConcurrentRequests = _reader.Int(map, LimitsKeys.MaxConcurrentRequests, _memory.MaxConcurrentRequests, min: 1),
             MaxPendingConnections = _reader.Int(map, LimitsKeys.MaxPendingConnections, _memory.MaxPendingConnections, min: 1),
+            MaxQueueWait = _reader.Duration(map, LimitsKeys.MaxQueueWait, ConfigDefaults.MaxQueueWait, ConfigReader.MaxDuration, allowZero: true),
             MaxWaitingRetries = _reader.Int(map, LimitsKeys.MaxWaitingRetries, ConfigDefaults.MaxWaitingRetries, min: 0),
             IdleConnectionTimeout = _reader.Duration(map, LimitsKeys.IdleConnectionTimeout, ConfigDefaults.IdleConnectionTimeout, ConfigReader.MaxDuration),
             RequestHeaderTimeout = RequestHeaderTimeout(map),

@@ -7,6 +7,7 @@ internal static class LimitsKeys
     public const string MaxConcurrentRequests = "max_concurrent_requests";
     public const string MaxPendingConnections = "max_pending_connections";
     public const string MaxWaitingRetries = "max_waiting_retries";
+    public const string MaxQueueWait = "max_queue_wait";
     public const string IdleConnectionTimeout = "idle_connection_timeout";
     public const string RequestHeaderTimeout = "request_header_timeout";
     public const string MinRequestBodyRate = "min_request_body_rate";
@@ -15,7 +16,7 @@ internal static class LimitsKeys
     public const string Overload = "overload";
 
     /// <summary>Every key allowed here; the binder reports any other as unknown, with a "did you mean".</summary>
-    public static IReadOnlyList<string> All { get; } = [MaxBufferedBytes, MaxConcurrentRequests, MaxPendingConnections, MaxWaitingRetries, IdleConnectionTimeout, RequestHeaderTimeout, MinRequestBodyRate, DrainTimeout, DrainDelay, Overload];
+    public static IReadOnlyList<string> All { get; } = [MaxBufferedBytes, MaxConcurrentRequests, MaxPendingConnections, MaxQueueWait, MaxWaitingRetries, IdleConnectionTimeout, RequestHeaderTimeout, MinRequestBodyRate, DrainTimeout, DrainDelay, Overload];
 
     /// <summary>The keys of <c>limits.overload</c>.</summary>
     internal static class OverloadKeys

@@ -11,8 +11,8 @@ internal sealed record LimitsOptions
     public long MaxBufferedBytes { get; init; } = MemoryBudget.Current.MaxBufferedBytes;
 
     /// <summary>
-    /// At most this many requests are proxied at once; more wait for a slot until their deadline, then are answered 503
-    /// (gRPC: RESOURCE_EXHAUSTED). While Sidecar has more than one route, one route holds at most seven eighths of them.
+    /// At most this many requests are proxied at once; more wait for a slot until their deadline (or
+    /// <see cref="MaxQueueWait"/>), then are answered 503 (gRPC: RESOURCE_EXHAUSTED). While Sidecar has more than one route, one route holds at most seven eighths of them.
     /// Default: half of the memory available to the GC heap at 192 KiB a request (<see cref="MemoryBudget.MaxConcurrentRequests"/>).
     /// </summary>
     public int MaxConcurrentRequests { get; init; } = MemoryBudget.Current.MaxConcurrentRequests;
@@ -23,6 +23,14 @@ internal sealed record LimitsOptions
     /// 64 KiB of receive buffer a connection (<see cref="MemoryBudget.MaxPendingConnections"/>).
     /// </summary>
     public int MaxPendingConnections { get; init; } = MemoryBudget.Current.MaxPendingConnections;
+
+    /// <summary>
+    /// The longest a request without a deadline waits for a slot at <see cref="MaxConcurrentRequests"/> before its 503;
+    /// a request with a deadline (policy <c>timeout</c>, <c>x-sidecar-timeout-ms</c>, <c>grpc-timeout</c>) waits until
+    /// it instead. Either way a request whose expected wait, from its place in line and the rate at which the line
+    /// moves, already passes that bound is answered at once. 0s: no waiting without a deadline. Default 10s.
+    /// </summary>
+    public TimeSpan MaxQueueWait { get; init; } = ConfigDefaults.MaxQueueWait;
 
     /// <summary>
     /// At most this many requests wait in backoff at once; past it, requests are not retried. One cluster holds at most

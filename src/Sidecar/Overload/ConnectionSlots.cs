@@ -176,9 +176,11 @@ internal sealed class ConnectionSlots
     /// <summary>A connection's claim on a slot, on its connection features so that its requests can end the claim.</summary>
     internal sealed class PendingConnection
     {
-        // getsockopt(IPPROTO_TCP, TCP_INFO): struct tcp_info's u64 tcpi_bytes_received is at byte 128 (Linux 4.1+).
+        // getsockopt(IPPROTO_TCP, TCP_INFO): struct tcp_info's u32 tcpi_last_data_recv (milliseconds) is at byte 52,
+        // its u64 tcpi_bytes_received at byte 128 (Linux 4.1+).
         private const int IpProtoTcp = 6;
         private const int TcpInfo = 11;
+        private const int TcpInfoLastDataReceived = 52;
         private const int TcpInfoBytesReceived = 128;
         private const int TcpInfoLength = TcpInfoBytesReceived + sizeof(ulong);
 
@@ -212,6 +214,25 @@ internal sealed class ConnectionSlots
         /// </summary>
         public static void Admitted(HttpContext context) => context.Features.Get<PendingConnection>()?.Read();
 
+        /// <summary>
+        /// For the first request of a connection that still holds its slot: how long ago the connection's last bytes
+        /// reached the host (Linux: <c>tcpi_last_data_recv</c>), which is at least how long a request sent in one go has
+        /// been waiting, in the kernel's accept queue and since. Zero for later requests, on other systems, or when the
+        /// socket cannot be asked: the request's wait is then counted from when Sidecar read it.
+        /// </summary>
+        public static TimeSpan WaitedSinceReceived(HttpContext context)
+        {
+            if (context.Features.Get<PendingConnection>() is not { Held: true } pending || !OperatingSystem.IsLinux())
+            {
+                return TimeSpan.Zero;
+            }
+
+            Span<byte> info = stackalloc byte[TcpInfoLength];
+            return pending.TryReadTcpInfo(info) && BinaryPrimitives.ReadUInt32LittleEndian(info[TcpInfoLastDataReceived..]) is var ms and > 0
+                ? TimeSpan.FromMilliseconds(ms)
+                : TimeSpan.Zero;
+        }
+
         /// <summary>Frees the slot the first time; later calls (every further request, the close) do nothing.</summary>
         public void Read()
         {
@@ -235,22 +256,37 @@ internal sealed class ConnectionSlots
                 return false;
             }
 
+            Span<byte> info = stackalloc byte[TcpInfoLength];
+            if (OperatingSystem.IsLinux() && TryReadTcpInfo(info))
+            {
+                return BinaryPrimitives.ReadUInt64LittleEndian(info[TcpInfoBytesReceived..]) > 0;
+            }
+
             try
             {
-                if (OperatingSystem.IsLinux())
-                {
-                    Span<byte> info = stackalloc byte[TcpInfoLength];
-                    if (socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info) >= TcpInfoLength)
-                    {
-                        return BinaryPrimitives.ReadUInt64LittleEndian(info[TcpInfoBytesReceived..]) > 0;
-                    }
-                }
-
                 return socket.Available > 0;
             }
             catch (Exception ex) when (ex is ObjectDisposedException or System.Net.Sockets.SocketException)
             {
                 return true;
+            }
+        }
+
+        /// <summary>Reads the socket's <c>struct tcp_info</c> (Linux) into <paramref name="info"/>: false when it cannot.</summary>
+        private bool TryReadTcpInfo(Span<byte> info)
+        {
+            if (_connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+            {
+                return false;
+            }
+
+            try
+            {
+                return socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info) >= TcpInfoLength;
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or System.Net.Sockets.SocketException)
+            {
+                return false;
             }
         }
 

@@ -11,7 +11,8 @@ namespace Sidecar.Overload;
 /// <remarks>
 /// At <c>max_concurrent_requests</c> a request waits for a slot (<c>WaitToEnterAsync</c>) rather than get a 503
 /// at once, as Envoy queues a cluster's pending requests: first come, first served, handed the slot of a request that
-/// ends. The wait is bounded in time (by its caller: never past the request's deadline) and in memory: at most
+/// ends. The wait is bounded in time (by its caller: never past the request's deadline; refused at once when its place
+/// in line at the rate the line moves, <see cref="LineDrainRate"/>, says it would wait longer) and in memory: at most
 /// <see cref="MaxWaiting"/> requests wait, none is let in while memory pressure rejects requests, and at
 /// <c>stop_accepting</c> the waiting ones are refused. A waiting request on a new connection also keeps its
 /// <c>max_pending_connections</c> slot (Hosting's <c>RequestTargetGuard</c>): it holds its connection's unread bytes
@@ -21,11 +22,11 @@ namespace Sidecar.Overload;
 /// whose route is under its ceiling.
 /// <para>
 /// Buffer room: a request that wants a replay copy of its body (a policy route, a body within <c>buffer_limit</c>)
-/// reserves its size when let in and gives it back when it ends. Once memory pressure
-/// reaches <c>stop_buffering</c> the room is frozen at what is reserved then: the copies held stop growing, and a new
-/// copy is let in only as one ends. A request without room waits in the same line (it is not forwarded with no copy,
+/// reserves its size when let in and gives it back when it ends (<see cref="ReplayRoom"/>). Once memory pressure reaches
+/// <c>stop_buffering</c> the room is frozen at what is reserved then: the copies held stop growing, and a new copy is let
+/// in only as one ends. A request without room waits in the same line (it is not forwarded with no copy,
 /// whose first 503 would then be passed on); when no request holds a copy, none will end to make room, so it goes
-/// without one (<see cref="Entry.CopyShed"/>). No later arrival overtakes a waiting request: while any wait, new
+/// without one (<see cref="AdmissionEntry.CopyShed"/>). No later arrival overtakes a waiting request: while any wait, new
 /// requests queue behind them.
 /// </para>
 /// </remarks>
@@ -33,6 +34,9 @@ internal sealed class RequestAdmission
 {
     /// <summary>While there are other routes, one route leaves an eighth of the slots (at least one) to them.</summary>
     internal const int RouteReserveDivisor = 8;
+
+    /// <summary>How often the line is checked for requests that can no longer be let in before their bound.</summary>
+    internal static readonly TimeSpan PruneInterval = TimeSpan.FromMilliseconds(250);
 
     // Low 32 bits: requests in flight. High 32 bits: requests that arrived, wrapping; the heap trimmer only asks
     // whether it moved. One counter, so arriving costs one interlocked add.
@@ -42,20 +46,20 @@ internal sealed class RequestAdmission
     private readonly TimeProvider _timeProvider;
     private readonly Lock _lock = new();
     // Requests waiting for a slot, the oldest first; _waiting is their count, read without the lock on Exit.
-    private readonly LinkedList<Waiter> _waiters = new();
+    private readonly LinkedList<SlotWaiter> _waiters = new();
+    private readonly LineDrainRate _line;
+    private readonly ReplayRoom _room = new();
+    // Runs every PruneInterval while anyone waits.
+    private ITimer? _pruner;
     private int _waiting;
     private long _counter;
     private int _state;
-    // Bytes reserved for replay copies by the requests in flight, and the most they may reserve: long.MaxValue while
-    // memory is not short (max_buffered_bytes then counts bytes as they arrive, so a slow upload declaring a large body
-    // holds only what it sent), else what was reserved as it became short.
-    private long _reserved;
-    private long _room = long.MaxValue;
 
     public RequestAdmission(SidecarConfigStore store, TimeProvider timeProvider)
     {
         _store = store;
         _timeProvider = timeProvider;
+        _line = new LineDrainRate(timeProvider);
     }
 
     /// <summary>Requests waiting for a slot now.</summary>
@@ -71,12 +75,9 @@ internal sealed class RequestAdmission
     public int Arrivals => (int)(Volatile.Read(ref _counter) >> 32);
 
     /// <summary>Bytes reserved for replay copies by the requests in flight.</summary>
-    public long Reserved => Interlocked.Read(ref _reserved);
+    public long Reserved => _room.Reserved;
 
-    /// <summary>
-    /// True when the request (of <paramref name="route"/>, null when its route is gone) may be proxied; otherwise
-    /// <paramref name="action"/> says why not (with true it is not meaningful).
-    /// </summary>
+    /// <summary>As below, for a request without a body to copy: true when it may be proxied.</summary>
     public bool TryEnter(RouteInFlight? route, out OverloadAction action) => TryEnter(route, 0, out action).Admitted;
 
     /// <summary>
@@ -84,7 +85,7 @@ internal sealed class RequestAdmission
     /// above 0, the size of the replay copy it wants) there is buffer room; otherwise <paramref name="action"/> says
     /// why not: <see cref="OverloadAction.ConcurrencyLimit"/> means it may wait (<see cref="WaitToEnterAsync(RouteInFlight?, long, TimeSpan, CancellationToken)"/>).
     /// </summary>
-    public Entry TryEnter(RouteInFlight? route, long copyBytes, out OverloadAction action)
+    public AdmissionEntry TryEnter(RouteInFlight? route, long copyBytes, out OverloadAction action)
     {
         var counter = Interlocked.Add(ref _counter, Arrival + 1);
         if (State >= OverloadState.RejectRequests)
@@ -104,7 +105,7 @@ internal sealed class RequestAdmission
             return default;
         }
 
-        if (!TryReserve(copyBytes, out var entry))
+        if (!_room.TryReserve(copyBytes, out var entry))
         {
             route?.Exit();
             Interlocked.Decrement(ref _counter);
@@ -117,41 +118,10 @@ internal sealed class RequestAdmission
     }
 
     /// <summary>
-    /// Reserves <paramref name="copyBytes"/> of buffer room: false when it must wait for a copy held to end.
-    /// </summary>
-    private bool TryReserve(long copyBytes, out Entry entry)
-    {
-        if (copyBytes <= 0)
-        {
-            entry = new Entry(true, 0, CopyShed: false);
-            return true;
-        }
-
-        var room = Volatile.Read(ref _room);
-        var reserved = Interlocked.Add(ref _reserved, copyBytes);
-        if (reserved <= room)
-        {
-            entry = new Entry(true, copyBytes, CopyShed: false);
-            return true;
-        }
-
-        Interlocked.Add(ref _reserved, -copyBytes);
-        if (reserved == copyBytes)
-        {
-            // No request holds a copy, so none will end to make room: go now, without one.
-            entry = new Entry(true, 0, CopyShed: true);
-            return true;
-        }
-
-        entry = default;
-        return false;
-    }
-
-    /// <summary>
     /// After <c>TryEnter</c> refused a request for <see cref="OverloadAction.ConcurrencyLimit"/>: waits at most
     /// <paramref name="maxWait"/> for the slot of a request that ends. True when let in (call <c>Exit</c> when it
-    /// ends); false when too many wait already, time ran out, memory pressure rejected requests as it arrived or
-    /// stopped accepting meanwhile.
+    /// ends); false when too many wait already, its expected wait passes <paramref name="maxWait"/>, time ran out,
+    /// memory pressure rejected requests as it arrived or stopped accepting meanwhile.
     /// </summary>
     public async ValueTask<bool> WaitToEnterAsync(RouteInFlight? route, TimeSpan maxWait, CancellationToken cancellationToken) =>
         (await WaitToEnterAsync(route, 0, maxWait, cancellationToken)).Admitted;
@@ -160,24 +130,39 @@ internal sealed class RequestAdmission
     /// As <see cref="WaitToEnterAsync(RouteInFlight?, TimeSpan, CancellationToken)"/>, for a request that wants a replay
     /// copy of <paramref name="copyBytes"/>: it is let in with its buffer room reserved, in its turn.
     /// </summary>
-    public async ValueTask<Entry> WaitToEnterAsync(RouteInFlight? route, long copyBytes, TimeSpan maxWait, CancellationToken cancellationToken)
+    public ValueTask<AdmissionEntry> WaitToEnterAsync(RouteInFlight? route, long copyBytes, TimeSpan maxWait, CancellationToken cancellationToken) =>
+        WaitToEnterAsync(route, copyBytes, maxWait, isDeadline: false, cancellationToken);
+
+    /// <summary>
+    /// As above; with <paramref name="isDeadline"/>, <paramref name="maxWait"/> is the time to the request's deadline, by
+    /// which it must have been served, not only let in: it is refused when its expected wait and the time a request
+    /// then spends in flight (Little's law: those in flight over the rate the line moves) together pass it.
+    /// </summary>
+    public async ValueTask<AdmissionEntry> WaitToEnterAsync(RouteInFlight? route, long copyBytes, TimeSpan maxWait, bool isDeadline, CancellationToken cancellationToken)
     {
         if (maxWait <= TimeSpan.Zero || State >= OverloadState.RejectRequests)
         {
             return default;
         }
 
-        var waiter = new Waiter(route, copyBytes);
-        LinkedListNode<Waiter> node;
+        var waiter = new SlotWaiter(route, copyBytes, _timeProvider.GetTimestamp() + (long)(maxWait.TotalSeconds * _timeProvider.TimestampFrequency), isDeadline);
+        LinkedListNode<SlotWaiter> node;
         lock (_lock)
         {
-            if (_waiters.Count >= MaxWaiting(_store.Config.Limits))
+            // Expected to wait past its bound: its 503 now, not at the bound, gives back its connection and memory.
+            if (_waiters.Count >= MaxWaiting(_store.Config.Limits) || ExpectedWait(_waiters.Count, waiter) > maxWait)
             {
                 return default;
             }
 
             node = _waiters.AddLast(waiter);
             Volatile.Write(ref _waiting, _waiters.Count);
+            if (_waiters.Count == 1)
+            {
+                _line.Joined(formed: true);
+                (_pruner ??= _timeProvider.CreateTimer(static state => ((RequestAdmission)state!).Prune(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan))
+                    .Change(PruneInterval, PruneInterval);
+            }
         }
 
         // A request may have ended between the refusal and the queueing: its slot would otherwise wait for the next.
@@ -195,8 +180,7 @@ internal sealed class RequestAdmission
                 handed = node.List is null;
                 if (!handed)
                 {
-                    _waiters.Remove(node);
-                    Volatile.Write(ref _waiting, _waiters.Count);
+                    Leave(node);
                 }
             }
 
@@ -215,11 +199,7 @@ internal sealed class RequestAdmission
         }
     }
 
-    /// <summary>
-    /// How many requests may wait: twice <c>max_pending_connections</c>. A waiting request holds at most its
-    /// connection's receive buffer, the unit that limit is derived from (a quarter of the heap), so waiting requests
-    /// may take half of it; the overload manager's memory checks still stop admitting them if memory runs short first.
-    /// </summary>
+    /// <summary>How many may wait: twice <c>max_pending_connections</c>, each holding at most a receive buffer, that cap's unit.</summary>
     internal static int MaxWaiting(Configuration.LimitsOptions limits) => (int)Math.Min(2L * limits.MaxPendingConnections, int.MaxValue);
 
     /// <summary>
@@ -234,16 +214,12 @@ internal sealed class RequestAdmission
 
     /// <summary>
     /// Ends a request let in by <c>TryEnter</c> or <c>WaitToEnterAsync</c>, of the same route, giving back the
-    /// <paramref name="copyBytes"/> of buffer room it reserved (<see cref="Entry.CopyBytes"/>): once its copy is freed.
+    /// <paramref name="copyBytes"/> of buffer room it reserved (<see cref="AdmissionEntry.CopyBytes"/>): once its copy is freed.
     /// </summary>
     public void Exit(RouteInFlight? route, long copyBytes)
     {
         route?.Exit();
-        if (copyBytes > 0)
-        {
-            Interlocked.Add(ref _reserved, -copyBytes);
-        }
-
+        _room.Release(copyBytes);
         Interlocked.Decrement(ref _counter);
         if (Volatile.Read(ref _waiting) > 0)
         {
@@ -259,8 +235,8 @@ internal sealed class RequestAdmission
     {
         while (true)
         {
-            Waiter waiter;
-            Entry entry;
+            SlotWaiter waiter;
+            AdmissionEntry entry;
             lock (_lock)
             {
                 if (_waiters.First is null || State >= OverloadState.RejectRequests)
@@ -291,7 +267,7 @@ internal sealed class RequestAdmission
                 }
 
                 waiter = node.Value;
-                if (!TryReserve(waiter.CopyBytes, out entry))
+                if (!_room.TryReserve(waiter.CopyBytes, out entry))
                 {
                     // No room for its copy yet: it keeps its place, and no one behind it goes first.
                     waiter.Route?.Exit();
@@ -300,12 +276,67 @@ internal sealed class RequestAdmission
                 }
 
                 waiter.Granted = entry;
-                _waiters.Remove(node);
-                Volatile.Write(ref _waiting, _waiters.Count);
+                _line.HandedOff();
+                Leave(node);
             }
 
             waiter.Admitted.TrySetResult(entry);
         }
+    }
+
+    /// <summary>Takes a waiting request out of line; under the lock.</summary>
+    private void Leave(LinkedListNode<SlotWaiter> node)
+    {
+        _waiters.Remove(node);
+        Volatile.Write(ref _waiting, _waiters.Count);
+        if (_waiters.Count == 0)
+        {
+            _line.Emptied();
+            _pruner?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>How long <paramref name="waiter"/>, behind <paramref name="ahead"/> others, would wait (and then be in flight, for a deadline).</summary>
+    private TimeSpan? ExpectedWait(int ahead, SlotWaiter waiter) => _line.ExpectedWait(waiter.IsDeadline ? ahead + InFlight : ahead);
+
+    /// <summary>Refuses the waiting requests that, at the rate the line moves now, would reach its head only after their
+    /// bound: a line that stalls (memory pressure, an upstream that slowed down) gives their connections back now.</summary>
+    private void Prune()
+    {
+        List<SlotWaiter>? refused = null;
+        lock (_lock)
+        {
+            var now = _timeProvider.GetTimestamp();
+            var ahead = 0;
+            for (var node = _waiters.First; node is not null;)
+            {
+                var next = node.Next;
+                if (ExpectedWait(ahead, node.Value) > _timeProvider.GetElapsedTime(now, node.Value.Bound))
+                {
+                    (refused ??= []).Add(node.Value);
+                    Leave(node);
+                }
+                else
+                {
+                    ahead++;
+                }
+
+                node = next;
+            }
+        }
+
+        if (refused is null)
+        {
+            return;
+        }
+
+        foreach (var waiter in refused)
+        {
+            waiter.Admitted.TrySetResult(default);
+        }
+
+        // The head may have been one whose copy had no room: the next one may fit.
+        HandOff();
     }
 
     /// <summary>
@@ -315,12 +346,14 @@ internal sealed class RequestAdmission
     /// </summary>
     private void RefuseWaiters()
     {
-        List<Waiter> refused;
+        List<SlotWaiter> refused;
         lock (_lock)
         {
             refused = [.. _waiters];
             _waiters.Clear();
             Volatile.Write(ref _waiting, 0);
+            _line.Emptied();
+            _pruner?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
 
         foreach (var waiter in refused)
@@ -332,14 +365,19 @@ internal sealed class RequestAdmission
     internal void SetState(OverloadState state)
     {
         var previous = (OverloadState)Interlocked.Exchange(ref _state, (int)state);
+        lock (_lock)
+        {
+            _line.Held(state >= OverloadState.RejectRequests);
+        }
+
         if (state >= OverloadState.StopBuffering && previous < OverloadState.StopBuffering)
         {
             // Memory is short: the copies held may be replaced as they end, not added to.
-            Volatile.Write(ref _room, Interlocked.Read(ref _reserved));
+            _room.Freeze();
         }
         else if (state < OverloadState.StopBuffering)
         {
-            Volatile.Write(ref _room, long.MaxValue);
+            _room.Thaw();
         }
 
         if (Volatile.Read(ref _waiting) == 0)
@@ -356,30 +394,5 @@ internal sealed class RequestAdmission
             // Pressure fell: free slots go to the waiting requests now, not at the next request's end.
             HandOff();
         }
-    }
-
-    /// <summary>
-    /// Whether a request was let in; if so, the bytes of buffer room it reserved for its replay copy (give them back
-    /// to <see cref="Exit(RouteInFlight?, long)"/>), and whether it goes without the copy it wanted because memory is short.
-    /// </summary>
-    internal readonly record struct Entry(bool Admitted, long CopyBytes, bool CopyShed);
-
-    /// <summary>A request waiting for a slot, the route whose share it will take and the copy it wants room for.</summary>
-    private sealed class Waiter
-    {
-        public Waiter(RouteInFlight? route, long copyBytes)
-        {
-            Route = route;
-            CopyBytes = copyBytes;
-        }
-
-        public RouteInFlight? Route { get; }
-
-        public long CopyBytes { get; }
-
-        /// <summary>What it was let in with, set under the lock as it leaves the line (its wait may end at that moment).</summary>
-        public Entry Granted { get; set; }
-
-        public TaskCompletionSource<Entry> Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

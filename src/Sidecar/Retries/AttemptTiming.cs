@@ -6,6 +6,14 @@ namespace Sidecar.Retries;
 /// </summary>
 internal static class AttemptTiming
 {
+    /// <summary>
+    /// The deadline of a request that arrived at <paramref name="start"/>, from its route's policy
+    /// (<paramref name="options"/>, null for a route without one) and its caller's headers: the policy's <c>timeout</c>,
+    /// <c>x-sidecar-timeout-ms</c> where the policy allows overrides, and <c>grpc-timeout</c> on any route.
+    /// </summary>
+    public static long Deadline(TimeProvider time, long start, Configuration.RetryPolicyOptions? options, IHeaderDictionary headers) =>
+        Deadline(time, start, options?.Timeout, ControlHeaders.CallerTimeout(headers, options?.AllowOverrides == true));
+
     /// <summary>The deadline as a <see cref="TimeProvider.GetTimestamp"/> value; <see cref="long.MaxValue"/> for none.</summary>
     public static long Deadline(TimeProvider time, long start, TimeSpan? policyTimeout, TimeSpan? callerTimeout)
     {

@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Time.Testing;
 using Sidecar.Overload;
@@ -126,6 +129,50 @@ public sealed class ConnectionSlotsTests
         Assert.False(waiting.IsCompleted);
         sending.Features.Get<ConnectionSlots.PendingConnection>()!.Read();
         await waiting;
+    }
+
+    [Fact]
+    public async Task WaitedSinceReceived_FirstRequestStillHeld_HowLongAgoItsBytesReachedTheHost_LaterRequestsZero()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        await client.GetStream().WriteAsync("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok"u8.ToArray());
+        using var accepted = await listener.AcceptSocketAsync();
+        Assert.True(accepted.Poll(-1, SelectMode.SelectRead));
+        // The request's age is what is measured: it sits unread, as in the kernel's accept queue.
+        var age = TimeSpan.FromMilliseconds(300);
+        await Task.Delay(age);
+
+        var slots = new ConnectionSlots(Store(maxConnections: 1), _time);
+        var connection = new ClosableConnection(CancellationToken.None);
+        connection.Features.Set<IConnectionSocketFeature>(new SocketFeature(accepted));
+        Assert.True(slots.TryReserve());
+        slots.Bind(connection);
+        var pending = connection.Features.Get<ConnectionSlots.PendingConnection>()!;
+        var context = new DefaultHttpContext();
+        context.Features.Set(pending);
+
+        var waited = ConnectionSlots.PendingConnection.WaitedSinceReceived(context);
+        if (OperatingSystem.IsLinux())
+        {
+            // tcpi_last_data_recv counts in jiffies (1-10 ms).
+            Assert.True(waited >= age - TimeSpan.FromMilliseconds(10), $"waited {waited}, its bytes arrived {age} ago");
+        }
+        else
+        {
+            Assert.Equal(TimeSpan.Zero, waited);
+        }
+
+        // Its request let in: later requests of the connection count from when Sidecar reads them.
+        pending.Read();
+        Assert.Equal(TimeSpan.Zero, ConnectionSlots.PendingConnection.WaitedSinceReceived(context));
+    }
+
+    private sealed class SocketFeature(Socket socket) : IConnectionSocketFeature
+    {
+        public Socket Socket { get; } = socket;
     }
 
     // ConnectionSlots reads only the store's limits, which outlive the harness's metrics.

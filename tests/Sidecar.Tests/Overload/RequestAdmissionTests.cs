@@ -179,7 +179,7 @@ public sealed class RequestAdmissionTests
     {
         var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
         var first = admission.TryEnter(null, 60, out _);
-        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), first);
+        Assert.Equal(new AdmissionEntry(true, 60, CopyShed: false), first);
         admission.SetState(OverloadState.StopBuffering);
 
         // A slot is free, but memory is short and 120 bytes of copies are more than the 60 held when it became so.
@@ -197,8 +197,8 @@ public sealed class RequestAdmissionTests
 
         // The first copy is given back: the head goes in with its room, then the one behind it.
         admission.Exit(null, first.CopyBytes);
-        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), await head);
-        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: false), await later);
+        Assert.Equal(new AdmissionEntry(true, 60, CopyShed: false), await head);
+        Assert.Equal(new AdmissionEntry(true, 0, CopyShed: false), await later);
         Assert.Equal(2, admission.InFlight);
         Assert.Equal(60, admission.Reserved);
     }
@@ -216,7 +216,7 @@ public sealed class RequestAdmissionTests
         Assert.False(waiting.IsCompleted);
 
         admission.Exit(null, held.CopyBytes);
-        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), await waiting);
+        Assert.Equal(new AdmissionEntry(true, 60, CopyShed: false), await waiting);
         Assert.Equal(60, admission.Reserved);
     }
 
@@ -230,7 +230,7 @@ public sealed class RequestAdmissionTests
         Assert.False(waiting.IsCompleted);
 
         admission.SetState(OverloadState.Normal);
-        Assert.Equal(new RequestAdmission.Entry(true, 60, CopyShed: false), await waiting);
+        Assert.Equal(new AdmissionEntry(true, 60, CopyShed: false), await waiting);
         Assert.Equal(120, admission.Reserved);
     }
 
@@ -241,7 +241,7 @@ public sealed class RequestAdmissionTests
         admission.SetState(OverloadState.StopBuffering);
 
         // No copy in flight will end to make room: waiting would only run out its time.
-        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: true), admission.TryEnter(null, 60, out _));
+        Assert.Equal(new AdmissionEntry(true, 0, CopyShed: true), admission.TryEnter(null, 60, out _));
         Assert.Equal(0, admission.Reserved);
     }
 
@@ -257,9 +257,133 @@ public sealed class RequestAdmissionTests
 
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.False((await head).Admitted);
-        Assert.Equal(new RequestAdmission.Entry(true, 0, CopyShed: false), await next);
+        Assert.Equal(new AdmissionEntry(true, 0, CopyShed: false), await next);
         Assert.Equal(held.CopyBytes, admission.Reserved);
         Assert.Equal(0, admission.Waiting);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_ExpectedWaitPastItsBound_RefusedAtOnceWhileOthersStillJoin()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        await MoveTheLineAsync(admission, handOffs: LineDrainRate.MinHandOffs + 1, every: TimeSpan.FromSeconds(1));
+
+        // One a second: three ahead means four seconds.
+        var waiting = Enumerable.Range(0, 3).Select(_ => admission.WaitToEnterAsync(null, TimeSpan.FromMinutes(1), CancellationToken.None).AsTask()).ToList();
+        var refused = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(3.5), CancellationToken.None);
+
+        Assert.True(refused.IsCompleted);
+        Assert.False(await refused);
+        Assert.Equal(3, admission.Waiting);
+        waiting.Add(admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(4), CancellationToken.None).AsTask());
+        Assert.Equal(4, admission.Waiting);
+
+        // First come, first served, as before.
+        for (var i = 0; i < waiting.Count; i++)
+        {
+            admission.Exit(null);
+            Assert.True(await waiting[i]);
+        }
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_Deadline_ExpectedWaitAndTimeInFlightTogetherPastIt_RefusedAtOnce()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        await MoveTheLineAsync(admission, handOffs: LineDrainRate.MinHandOffs + 1, every: TimeSpan.FromSeconds(1));
+
+        // A slot in a second, then a second in flight (one in flight, one handed over a second): 2 s to its answer.
+        var deadline = await admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(1.5), isDeadline: true, CancellationToken.None);
+        Assert.False(deadline.Admitted);
+        Assert.Equal(0, admission.Waiting);
+
+        var waitOnly = admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(1.5), isDeadline: false, CancellationToken.None).AsTask();
+        Assert.Equal(1, admission.Waiting);
+        admission.Exit(null);
+        Assert.True((await waitOnly).Admitted);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_TheLineStalls_RefusedOnceItCanNoLongerMakeItBeforeItsBound()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        await MoveTheLineAsync(admission, handOffs: LineDrainRate.MinHandOffs + 1, every: TimeSpan.FromSeconds(1));
+
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        Assert.Equal(1, admission.Waiting);
+
+        // No slot frees. After x seconds the line has moved 10 in 10 + x s (its 10 s window), and the wait has 5 - x s
+        // left: from x = 3.64 on it cannot make it, and the next check (every 250 ms) refuses it, before its 5 s are up.
+        var waited = TimeSpan.Zero;
+        while (admission.Waiting > 0 && waited < TimeSpan.FromSeconds(5))
+        {
+            _time.Advance(RequestAdmission.PruneInterval);
+            waited += RequestAdmission.PruneInterval;
+        }
+
+        Assert.False(await waiting);
+        Assert.InRange(waited, TimeSpan.FromSeconds(3.5), TimeSpan.FromSeconds(4));
+        Assert.Equal(1, admission.InFlight);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_MemoryPressureHoldsTheLine_NotRefusedForTheTimeItStandsStill()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        await MoveTheLineAsync(admission, handOffs: LineDrainRate.MinHandOffs + 1, every: TimeSpan.FromSeconds(1));
+        var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+
+        // Stalled by a slow line it would be refused after 3.75 s (above); held by memory pressure, the line keeps its
+        // measured rate (one a second), and the request its place while a second is left.
+        admission.SetState(OverloadState.RejectRequests);
+        for (var i = 0; i < 15; i++)
+        {
+            _time.Advance(RequestAdmission.PruneInterval);
+        }
+
+        Assert.Equal(1, admission.Waiting);
+        admission.SetState(OverloadState.Normal);
+        admission.Exit(null);
+        Assert.True(await waiting);
+    }
+
+    [Fact]
+    public async Task WaitToEnterAsync_NoRateMeasuredYet_WaitsItsWholeBound()
+    {
+        var admission = new RequestAdmission(Store(maxConcurrent: 1, maxPending: 16), _time);
+        Assert.True(admission.TryEnter(null, out _));
+        var waiting = Enumerable.Range(0, 8).Select(_ => admission.WaitToEnterAsync(null, TimeSpan.FromSeconds(2), CancellationToken.None).AsTask()).ToList();
+        Assert.Equal(8, admission.Waiting);
+
+        _time.Advance(TimeSpan.FromSeconds(1.75));
+        Assert.Equal(8, admission.Waiting);
+        _time.Advance(TimeSpan.FromSeconds(0.25));
+
+        foreach (var wait in waiting)
+        {
+            Assert.False(await wait);
+        }
+
+        Assert.Equal(0, admission.Waiting);
+    }
+
+    /// <summary>
+    /// The request in flight ends every <paramref name="every"/> and hands its slot to one that waited for it: the line
+    /// is measured moving at one per <paramref name="every"/>.
+    /// </summary>
+    private async Task MoveTheLineAsync(RequestAdmission admission, int handOffs, TimeSpan every)
+    {
+        for (var i = 0; i < handOffs; i++)
+        {
+            var waiting = admission.WaitToEnterAsync(null, TimeSpan.FromMinutes(1), CancellationToken.None).AsTask();
+            _time.Advance(every);
+            admission.Exit(null);
+            Assert.True(await waiting);
+        }
     }
 
     // RequestAdmission reads only the store's limits, which outlive the harness's metrics.
