@@ -498,13 +498,15 @@ print(f"Sidecar peak RSS over the whole run (VmHWM): {hwm_mib:.1f} MB. RSS = VmR
       " the rest being the runtime's mapped libraries and assemblies")
 checks = []
 n = summary.get("success", {}).get("nginx")
-builds = [t for t in dict.fromkeys(t for v in summary.values() for t in v) if t.startswith("sidecar")]
 rates = {scen: rate_medians(scen) for scen in rate_scenarios}
+# Every Sidecar target measured, in the fixed-rate scenarios too (a run of SCENARIOS=rate alone has no summary).
+builds = [t for t in dict.fromkeys([t for v in summary.values() for t in v] + [t for v in rates.values() for t in v]) if t.startswith("sidecar")]
 for build in builds:
     sc = {k: v.get(build) for k, v in summary.items()}
     s = sc.get("success")
     # The layer's cost: against bare YARP compiled the way this build is (JIT or Native AOT), when that peer ran.
-    peer = "yarp" if build in jit_builds or "yarp-aot" not in summary.get("success", {}) else "yarp-aot"
+    aot_measured = "yarp-aot" in summary.get("success", {}) or any("yarp-aot" in v for v in rates.values())
+    peer = "yarp" if build in jit_builds or not aot_measured else "yarp-aot"
     y = summary.get("success", {}).get(peer)
     if s and n:
         checks.append((f"{build}: success throughput >= 1.0x nginx", f"{s['rps'] / n['rps']:.2f}x (cpu/req {s['cpu'] / n['cpu']:.2f}x)", s["rps"] >= n["rps"]))
