@@ -83,7 +83,7 @@ internal sealed class RequestAdmission
     /// <summary>
     /// Lets the request in when a slot is free, no request waits before it, and (with <paramref name="copyBytes"/>
     /// above 0, the size of the replay copy it wants) there is buffer room; otherwise <paramref name="action"/> says
-    /// why not: <see cref="OverloadAction.ConcurrencyLimit"/> means it may wait (<see cref="WaitToEnterAsync(RouteInFlight?, long, TimeSpan, CancellationToken)"/>).
+    /// why not: <see cref="OverloadAction.ConcurrencyLimit"/> means it may wait (<see cref="WaitToEnterAsync(RouteInFlight?, long, TimeSpan, bool, CancellationToken)"/>).
     /// </summary>
     public AdmissionEntry TryEnter(RouteInFlight? route, long copyBytes, out OverloadAction action)
     {
@@ -124,17 +124,11 @@ internal sealed class RequestAdmission
     /// memory pressure rejected requests as it arrived or stopped accepting meanwhile.
     /// </summary>
     public async ValueTask<bool> WaitToEnterAsync(RouteInFlight? route, TimeSpan maxWait, CancellationToken cancellationToken) =>
-        (await WaitToEnterAsync(route, 0, maxWait, cancellationToken)).Admitted;
+        (await WaitToEnterAsync(route, 0, maxWait, isDeadline: false, cancellationToken)).Admitted;
 
     /// <summary>
-    /// As <see cref="WaitToEnterAsync(RouteInFlight?, TimeSpan, CancellationToken)"/>, for a request that wants a replay
-    /// copy of <paramref name="copyBytes"/>: it is let in with its buffer room reserved, in its turn.
-    /// </summary>
-    public ValueTask<AdmissionEntry> WaitToEnterAsync(RouteInFlight? route, long copyBytes, TimeSpan maxWait, CancellationToken cancellationToken) =>
-        WaitToEnterAsync(route, copyBytes, maxWait, isDeadline: false, cancellationToken);
-
-    /// <summary>
-    /// As above; with <paramref name="isDeadline"/>, <paramref name="maxWait"/> is the time to the request's deadline, by
+    /// As above, for a request that wants a replay copy of <paramref name="copyBytes"/>: it is let in with its buffer
+    /// room reserved, in its turn. With <paramref name="isDeadline"/>, <paramref name="maxWait"/> is the time to the request's deadline, by
     /// which it must have been served, not only let in: it is refused when its expected wait and the time a request
     /// then spends in flight (Little's law: those in flight over the rate the line moves) together pass it.
     /// </summary>

@@ -185,13 +185,13 @@ public sealed class RequestAdmissionTests
         // A slot is free, but memory is short and 120 bytes of copies are more than the 60 held when it became so.
         Assert.False(admission.TryEnter(null, 60, out var action).Admitted);
         Assert.Equal(OverloadAction.ConcurrencyLimit, action);
-        var head = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var head = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), isDeadline: false, CancellationToken.None).AsTask();
         Assert.False(head.IsCompleted);
 
         // A later request that wants no copy queues behind it rather than take the free slot.
         Assert.False(admission.TryEnter(null, 0, out action).Admitted);
         Assert.Equal(OverloadAction.ConcurrencyLimit, action);
-        var later = admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var later = admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(5), isDeadline: false, CancellationToken.None).AsTask();
         Assert.False(later.IsCompleted);
         Assert.Equal(1, admission.InFlight);
 
@@ -212,7 +212,7 @@ public sealed class RequestAdmissionTests
 
         admission.SetState(OverloadState.StopBuffering);
         Assert.False(admission.TryEnter(null, 60, out _).Admitted);
-        var waiting = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var waiting = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), isDeadline: false, CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted);
 
         admission.Exit(null, held.CopyBytes);
@@ -226,7 +226,7 @@ public sealed class RequestAdmissionTests
         var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
         Assert.True(admission.TryEnter(null, 60, out _).Admitted);
         admission.SetState(OverloadState.StopBuffering);
-        var waiting = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var waiting = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(5), isDeadline: false, CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted);
 
         admission.SetState(OverloadState.Normal);
@@ -251,8 +251,8 @@ public sealed class RequestAdmissionTests
         var admission = new RequestAdmission(Store(maxConcurrent: 4, maxPending: 4), _time);
         var held = admission.TryEnter(null, 60, out _);
         admission.SetState(OverloadState.StopBuffering);
-        var head = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(1), CancellationToken.None).AsTask();
-        var next = admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+        var head = admission.WaitToEnterAsync(null, 60, TimeSpan.FromSeconds(1), isDeadline: false, CancellationToken.None).AsTask();
+        var next = admission.WaitToEnterAsync(null, 0, TimeSpan.FromSeconds(5), isDeadline: false, CancellationToken.None).AsTask();
         Assert.False(next.IsCompleted);
 
         _time.Advance(TimeSpan.FromSeconds(1));
