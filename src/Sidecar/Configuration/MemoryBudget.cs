@@ -63,8 +63,16 @@ internal sealed record MemoryBudget
     /// </summary>
     public const int ConnectionReadAheadBytes = 32 * 1024;
 
-    /// <summary>Receive buffers of pending connections may use a quarter of the heap, at <see cref="ConnectionBufferBytes"/> each.</summary>
-    public const int ConnectionShareDivisor = 4;
+    /// <summary>
+    /// Receive buffers of pending connections may use a sixteenth of the heap, at <see cref="ConnectionBufferBytes"/> each.
+    /// With requests at half of it, a full house (every slot in flight at its allowance, every pending connection holding
+    /// its buffer) then stays under the default <c>reject_requests</c> in pods from 128 MiB up. At a quarter it did not:
+    /// in a 128 MiB pod (332 pending connections) a burst of 1,000 uploads (tests/bench/pod.sh) reached
+    /// <c>reject_requests</c> with the slots full and hundreds of requests waiting for one, whose read-ahead then held
+    /// the pressure there with nothing in flight until they were refused: 71% to 97% served in four runs. A pending
+    /// connection only waits to be read; the rest of a burst waits in the kernel's accept queue, at no cost to the pod.
+    /// </summary>
+    public const int ConnectionShareDivisor = 16;
 
     /// <summary>
     /// What the process holds outside the GC heap once it serves: its code and runtime data, thread stacks, native
@@ -97,11 +105,7 @@ internal sealed record MemoryBudget
     public int MaxConcurrentRequests =>
         (int)Math.Clamp(AvailableBytes / RequestShareDivisor / RequestAllowanceBytes, MinConcurrentRequests, int.MaxValue);
 
-    /// <summary>
-    /// Default of <c>limits.max_pending_connections</c>: a quarter of the heap at 64 KiB a connection, at least 32.
-    /// The receive buffer is part of a request's allowance, so pending connections cost at most half as much again as
-    /// the requests in flight.
-    /// </summary>
+    /// <summary>Default of <c>limits.max_pending_connections</c>: a sixteenth of the heap at 64 KiB a connection, at least 32.</summary>
     public int MaxPendingConnections =>
         (int)Math.Clamp(AvailableBytes / ConnectionShareDivisor / ConnectionBufferBytes, MinConcurrentRequests, int.MaxValue);
 

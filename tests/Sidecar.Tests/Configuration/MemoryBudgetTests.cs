@@ -8,13 +8,13 @@ public sealed class MemoryBudgetTests
 
     [Theory]
     // 64, 128, 256 MiB pods: the runtime caps the heap at 75% of the limit.
-    [InlineData(48 * MiB, 12 * MiB, 128, 192)]
-    [InlineData(96 * MiB, 24 * MiB, 256, 384)]
-    [InlineData(192 * MiB, 48 * MiB, 512, 768)]
+    [InlineData(48 * MiB, 12 * MiB, 128, 48)]
+    [InlineData(96 * MiB, 24 * MiB, 256, 96)]
+    [InlineData(192 * MiB, 48 * MiB, 512, 192)]
     // Past 256 MiB of heap the replay buffers stop growing; concurrency keeps growing with memory.
-    [InlineData(1024 * MiB, 64 * MiB, 2730, 4096)]
+    [InlineData(1024 * MiB, 64 * MiB, 2730, 1024)]
     // The smallest heap the runtime allows still serves a few dozen requests.
-    [InlineData(20 * MiB, 5 * MiB, 53, 80)]
+    [InlineData(20 * MiB, 5 * MiB, 53, MemoryBudget.MinConcurrentRequests)]
     [InlineData(4 * MiB, 1 * MiB, MemoryBudget.MinConcurrentRequests, MemoryBudget.MinConcurrentRequests)]
     public void Derived_FollowsAvailableMemory(long available, long maxBufferedBytes, int maxConcurrentRequests, int maxPendingConnections)
     {
@@ -33,6 +33,24 @@ public sealed class MemoryBudgetTests
         var worstCase = budget.MaxBufferedBytes + (budget.MaxConcurrentRequests * MemoryBudget.RequestAllowanceBytes);
 
         Assert.True(worstCase <= 96 * MiB * 3 / 4, $"{worstCase} bytes");
+    }
+
+    [Theory]
+    // 128 and 256 MiB pods, native build: the GC treats 90% of the limit as full, 32 MiB is outside the heap.
+    [InlineData(96, 128)]
+    [InlineData(192, 256)]
+    [InlineData(768, 1024)]
+    public void Derived_FullHouse_StaysUnderRejectRequests(long heapLimitMiB, long memoryLimitMiB)
+    {
+        var threshold = memoryLimitMiB * MiB * 9 / 10;
+        var outside = 32 * MiB;
+        var budget = MemoryBudget.For(heapLimitMiB * MiB, memoryLimitMiB * MiB, threshold, outside);
+
+        // Every slot in flight at its allowance (its replay copy included), every pending connection holding its buffer.
+        var fullHouse = outside + (budget.MaxConcurrentRequests * MemoryBudget.RequestAllowanceBytes)
+            + (budget.MaxPendingConnections * (long)MemoryBudget.ConnectionBufferBytes);
+
+        Assert.True(fullHouse < threshold * ConfigDefaults.OverloadRejectRequests, $"{fullHouse / (double)MiB:0.#} MiB of {threshold / (double)MiB:0.#} MiB");
     }
 
     [Fact]
@@ -101,7 +119,7 @@ public sealed class MemoryBudgetTests
 
         Assert.Equal(24 * MiB, limits.MaxBufferedBytes);
         Assert.Equal(256, limits.MaxConcurrentRequests);
-        Assert.Equal(384, limits.MaxPendingConnections);
+        Assert.Equal(96, limits.MaxPendingConnections);
         Assert.False(limits.MaxBufferedBytesConfigured);
         Assert.False(limits.MaxPendingConnectionsConfigured);
         Assert.False(limits.MaxConcurrentRequestsConfigured);
@@ -115,7 +133,7 @@ public sealed class MemoryBudgetTests
 
         Assert.Equal(12 * MiB, limits.MaxBufferedBytes);
         Assert.Equal(128, limits.MaxConcurrentRequests);
-        Assert.Equal(192, limits.MaxPendingConnections);
+        Assert.Equal(48, limits.MaxPendingConnections);
         Assert.Equal(TimeSpan.FromSeconds(1), limits.DrainDelay);
     }
 
