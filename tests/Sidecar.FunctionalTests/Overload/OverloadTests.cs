@@ -369,6 +369,63 @@ public sealed class OverloadTests
         Assert.Equal("config", limits.GetProperty("origin").GetProperty("max_pending_connections").GetString());
     }
 
+    [LinuxFact(MinSomaxconn = OverloadServiceCollectionExtensions.ListenBacklog)]
+    public async Task MaxPendingConnections_BurstPastDotNetsDefaultBacklog_EveryConnectionWaitsInTheAcceptQueue()
+    {
+        // .NET listens with a backlog of 512: the connection attempts past it were dropped, and the callers' kernels
+        // retried them unseen for up to half a minute.
+        const int DotNetDefaultBacklog = 512;
+        const int Burst = 600;
+        using var upstream = ScriptedUpstream.Status(200);
+        await using var sidecar = await StartAsync(Config(upstream.Url, "  max_pending_connections: 1"), new SettablePressure());
+        using var holder = new System.Net.Sockets.TcpClient();
+        await holder.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port);
+        await holder.GetStream().WriteAsync("GET /fir"u8.ToArray());
+        // Accepted, with half its request line unread: it holds the one pending slot.
+        await Eventually.ReturnsAsync(() => Task.FromResult(AcceptQueueLength(sidecar.ProxyAddress.Port)), length => length == 0, TimeSpan.FromSeconds(30), "the first connection accepted");
+
+        var burst = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            var connects = new List<Task>();
+            for (var i = 0; i < Burst; i++)
+            {
+                var client = new System.Net.Sockets.TcpClient();
+                burst.Add(client);
+                connects.Add(client.ConnectAsync(sidecar.ProxyAddress.Host, sidecar.ProxyAddress.Port));
+            }
+
+            // Each caller's connect completes on the listener's SYN-ACK; with a full queue the kernel then drops the
+            // handshake's last ACK, and the connection is not there to accept.
+            await Task.WhenAll(connects).WaitAsync(TimeSpan.FromSeconds(30));
+            // The listener's accept queue holds them, unaccepted: more than 512 (a full queue holds one more than its
+            // backlog; a few may have been accepted since and closed for sending nothing).
+            await Eventually.ReturnsAsync(() => Task.FromResult(AcceptQueueLength(sidecar.ProxyAddress.Port)), length => length > DotNetDefaultBacklog + 1, TimeSpan.FromSeconds(30), "the burst in the accept queue");
+            Assert.Equal(0, upstream.Count);
+        }
+        finally
+        {
+            burst.ForEach(client => client.Dispose());
+        }
+    }
+
+    /// <summary>Connections established on the listener of <paramref name="port"/> and not accepted yet (/proc/net/tcp's rx_queue of a listening socket).</summary>
+    private static int AcceptQueueLength(int port)
+    {
+        var local = ":" + port.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            // sl local_address rem_address st tx_queue:rx_queue ...; st 0A is LISTEN.
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields[1].EndsWith(local, StringComparison.Ordinal) && fields[3] == "0A")
+            {
+                return Convert.ToInt32(fields[4].Split(':')[1], 16);
+            }
+        }
+
+        throw new InvalidOperationException($"no listener on port {port} in /proc/net/tcp");
+    }
+
     [Fact]
     public async Task MaxPendingConnections_HeldByConnectionsThatSendNothing_OtherCallersServedAndTheIdleOnesClosed()
     {
