@@ -36,7 +36,7 @@ public sealed class MemoryLimitTests
         Assert.Contains("limits (memory available: 96 MiB, GC heap limit", stdout, StringComparison.Ordinal);
         Assert.Contains("max_buffered_bytes 24MiB (derived from 96 MiB available)", stdout, StringComparison.Ordinal);
         Assert.Contains("max_concurrent_requests 256 (derived from 96 MiB available)", stdout, StringComparison.Ordinal);
-        Assert.Contains("max_pending_connections 384 (derived from 96 MiB available)", stdout, StringComparison.Ordinal);
+        Assert.Contains("max_pending_connections 96 (derived from 96 MiB available)", stdout, StringComparison.Ordinal);
         Assert.Contains("max_waiting_retries 10", stdout, StringComparison.Ordinal);
     }
 
@@ -57,11 +57,11 @@ public sealed class MemoryLimitTests
         Assert.Equal("config", limits.GetProperty("origin").GetProperty("max_buffered_bytes").GetString());
         Assert.Equal(256, limits.GetProperty("max_concurrent_requests").GetInt32());
         Assert.Equal("derived from 96 MiB available", limits.GetProperty("origin").GetProperty("max_concurrent_requests").GetString());
-        Assert.Equal(384, limits.GetProperty("max_pending_connections").GetInt32());
+        Assert.Equal(96, limits.GetProperty("max_pending_connections").GetInt32());
         Assert.Equal(96L << 20, limits.GetProperty("memory").GetProperty("available_bytes").GetInt64());
         Assert.Contains(
             process.Output,
-            line => line.Contains("Limits: max_buffered_bytes 8MiB (config), max_concurrent_requests 256 (derived from 96 MiB available), max_pending_connections 384 (derived from 96 MiB available); memory available 96 MiB", StringComparison.Ordinal));
+            line => line.Contains("Limits: max_buffered_bytes 8MiB (config), max_concurrent_requests 256 (derived from 96 MiB available), max_pending_connections 96 (derived from 96 MiB available); memory available 96 MiB", StringComparison.Ordinal));
     }
 
     private static async Task<string> WriteTempAsync(string yaml)
