@@ -24,7 +24,8 @@
 #   (SIDECAR_BUILD=jit, run by `dotnet sidecar.dll`). SIDECAR_DIR / SIDECAR_JIT_DIR reuse published directories.
 # Other knobs: POD_LIMITS="max_buffered_bytes: 32MiB" (extra keys of Sidecar's `limits`; by default only
 #   max_waiting_retries is raised, to 5000, as in memory.sh), SIDECAR_ENV="DOTNET_X=1" (extra environment),
-#   BENCH_OUT=/tmp/sidecar-pod (runtime files), SKIP_INSTALL=1, PEERS_DIR (../shared/bench: nginx configs).
+#   BENCH_OUT=/tmp/sidecar-pod (runtime files), SKIP_INSTALL=1, PEERS_DIR (../shared/bench: nginx configs),
+#   SAMPLE_METRICS=1 (the burst's samples file also gets in-flight requests, overload state and shed counts).
 # Needs root (cgroups), cgroup v2 (memory and cpu controllers) or v1 (memory and cpu hierarchies); skips otherwise.
 set -uo pipefail
 
@@ -271,6 +272,16 @@ printf 'target\tcpus\tmem_mib\trate\trequests\tachieved\tok\tfailed\tp50_us\tp99
 printf 'build\tcpus\tmem_mib\tms\n' >"$TSV_START"
 
 # ---------------------------------------------------------------- burst
+# With SAMPLE_METRICS=1, each sample also reads the overload protection's view from /metrics (a scrape costs the
+# Sidecar under test some CPU, hence off by default): time, requests in flight, overload state, and the shed counters.
+overload_sample() {
+  [[ ${SAMPLE_METRICS:-0} == 1 ]] || return 0
+  printf ' %s ' "$(date +%T.%N | cut -c1-12)"
+  curl -s --max-time 1 "http://127.0.0.1:$ADMIN/metrics" | awk '
+    /^sidecar_inflight_requests/ { i = $2 } /^sidecar_overload_state/ { s = $2 }
+    /^sidecar_overload_shed_total/ { match($0, /action="[a-z_]+"/); a = substr($0, RSTART + 8, RLENGTH - 9); c = c " " a "=" $2 }
+    END { printf "inflight=%s state=%s%s", i, s, c }'
+}
 burst_case() {  # burst_case BUILD MEM_MIB CPUS REQUESTS
   local build=$1 mem=$2 cpus=$3 n=$4 name="b-$1-$2-$3-$4" pid sampler ready=no alive=- statuses=- errors=- p50=- p99=-
   local idle=0 settled=0 settle_s=- hwm=0 peak end cmd
@@ -280,7 +291,7 @@ burst_case() {  # burst_case BUILD MEM_MIB CPUS REQUESTS
   if wait_ready "http://127.0.0.1:$ADMIN/readyz" "$pid" 30; then
     ready=yes; sleep 1; idle=$(rss_kib "$pid")
     # Peak RSS and whether the process lives, sampled while the burst runs (VmHWM is read at the end as well).
-    ( while kill -0 "$pid" 2>/dev/null; do echo "$(rss_kib "$pid") $(cg_current "$name")"; sleep 0.2; done ) >"$RUN/$name.samples" 2>/dev/null &
+    ( while kill -0 "$pid" 2>/dev/null; do echo "$(rss_kib "$pid") $(cg_current "$name")$(overload_sample)"; sleep 0.2; done ) >"$RUN/$name.samples" 2>/dev/null &
     sampler=$!
     timeout -k 5 150 hey -n "$n" -c "$n" -t 60 -m POST -D "$RUN/body.bin" -T application/octet-stream \
       "http://127.0.0.1:$PROXY/upload" >"$RUN/$name.hey" 2>&1
@@ -305,10 +316,10 @@ burst_case() {  # burst_case BUILD MEM_MIB CPUS REQUESTS
       done
     fi
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
-    if [[ $hwm == 0 ]]; then hwm=$(awk 'NF == 2 && $1 > m { m = $1 } END { print m + 0 }' "$RUN/$name.samples"); fi
+    if [[ $hwm == 0 ]]; then hwm=$(awk 'NF >= 2 && $1 > m { m = $1 } END { print m + 0 }' "$RUN/$name.samples"); fi
   fi
   peak=$(cg_peak "$name")
-  [[ $peak == 0 ]] && peak=$(awk 'NF == 2 && $2 > m { m = $2 } END { print m + 0 }' "$RUN/$name.samples" 2>/dev/null || echo 0)
+  [[ $peak == 0 ]] && peak=$(awk 'NF >= 2 && $2 > m { m = $2 } END { print m + 0 }' "$RUN/$name.samples" 2>/dev/null || echo 0)
   local oom; oom=$(cg_oom_kills "$name")
   if kill -0 "$pid" 2>/dev/null; then
     stop_pid "$pid"; end="stopped (exit $STOP_STATUS)"
