@@ -13,7 +13,7 @@ internal static class OverloadServiceCollectionExtensions
     /// Linux caps it at <c>net.core.somaxconn</c>, 4096 by default). Past <c>max_pending_connections</c> a burst waits
     /// there, where it costs the pod nothing and its time counts against each request's wait for a slot. With 512, a
     /// 1,000-connection burst in a 64 MiB pod overflowed it: the dropped connection attempts were retried by the
-    /// callers' kernels for up to half a minute, unseen, and 85 callers passed hey's 60 s timeout.
+    /// callers' kernels for up to half a minute, unseen, and 84 to 87 callers passed hey's 60 s timeout.
     /// </summary>
     internal const int ListenBacklog = 1024;
 
