@@ -147,7 +147,7 @@ fi
 YARP_AOT_BIN="$YARP_DIR/aot/YarpBare"
 if [[ " $TARGETS " == *" yarp-aot "* ]] && [[ ! -x $YARP_AOT_BIN || $YARP_DIR/Program.cs -nt $YARP_AOT_BIN || $YARP_DIR/YarpBare.csproj -nt $YARP_AOT_BIN ]]; then
   log "publishing bare YARP (Native AOT)"
-  (cd "$YARP_DIR" && timeout 600 dotnet publish -c Release -r "linux-$(uname -m | sed 's/^x86_64$/x64/; s/^aarch64$/arm64/')" \
+  (cd "$YARP_DIR" && timeout 600 dotnet publish -c Release --use-current-runtime \
       -p:PublishAot=true -o "$YARP_DIR/aot" -nologo -v q) >"$RUN/yarp-aot-build.log" 2>&1 \
     || { tail -30 "$RUN/yarp-aot-build.log" >&2; die "bare YARP Native AOT publish failed (clang and zlib1g-dev installed?)"; }
 fi
