@@ -15,36 +15,8 @@ trap cleanup EXIT
 
 dotnet publish src/Sidecar/Sidecar.csproj -c Release -o "$work/sidecar" -p:DebugType=none >/dev/null
 
-# A slow upstream: answers every POST after UPSTREAM_DELAY seconds, 503 to the first try of each request
-# (x-sidecar-attempt: 1) so every request is retried once and its body must be replayed.
-cat >"$work/upstream.py" <<'PY'
-import asyncio, sys
-delay = float(sys.argv[2])
-async def handle(reader, writer):
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            length = 0; attempt = "1"
-            for l in lines[1:]:
-                k, _, v = l.partition(":")
-                if k.lower() == "content-length": length = int(v)
-                if k.lower() == "x-sidecar-attempt": attempt = v.strip()
-            await reader.readexactly(length)
-            await asyncio.sleep(delay)
-            status = b"503 Service Unavailable" if attempt == "1" else b"200 OK"
-            writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 2\r\nRetry-After: 0\r\n\r\nok")
-            await writer.drain()
-    except Exception:
-        pass
-    finally:
-        writer.close()
-async def main():
-    server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]), backlog=4096)
-    async with server: await server.serve_forever()
-asyncio.run(main())
-PY
-python3 "$work/upstream.py" 18401 "$UPSTREAM_DELAY" & pids+=($!)
+# The slow upstream: 503 to each request's first attempt, so every body is replayed once (see the script).
+python3 tests/bench/slow_upstream.py 18401 "$UPSTREAM_DELAY" & pids+=($!)
 
 cat >"$work/sidecar.yaml" <<YAML
 listen: { proxy: http://127.0.0.1:18400, admin: http://127.0.0.1:18409 }

@@ -237,35 +237,6 @@ routes:
 limits: { max_waiting_retries: 5000, drain_delay: 0s, drain_timeout: 2s${POD_LIMITS:+, $POD_LIMITS} }
 YAML
 
-# The slow upstream: answers every request after UPSTREAM_DELAY seconds, 503 (Retry-After: 0) to the first attempt of
-# each (x-sidecar-attempt: 1), so each body must be buffered and replayed once.
-cat >"$RUN/slow-upstream.py" <<'PY'
-import asyncio, sys
-delay = float(sys.argv[2])
-async def handle(reader, writer):
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0; attempt = "1"
-            for line in head.decode("latin-1").split("\r\n")[1:]:
-                k, _, v = line.partition(":")
-                if k.lower() == "content-length": length = int(v)
-                if k.lower() == "x-sidecar-attempt": attempt = v.strip()
-            await reader.readexactly(length)
-            await asyncio.sleep(delay)
-            status = b"503 Service Unavailable" if attempt == "1" else b"200 OK"
-            writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 2\r\nRetry-After: 0\r\n\r\nok")
-            await writer.drain()
-    except Exception:
-        pass
-    finally:
-        writer.close()
-async def main():
-    server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]), backlog=4096)
-    async with server: await server.serve_forever()
-asyncio.run(main())
-PY
-
 TSV_BURST="$RUN/burst.tsv"; TSV_RATE="$RUN/rate.tsv"; TSV_START="$RUN/start.tsv"
 printf 'build\tmem_mib\tcpus\tburst\tready\talive\tstatuses\ttransport_errors\tcg_peak_mib\thwm_mib\tp50_s\tp99_s\tidle_rss_mib\tsettled_rss_mib\tsettle_s\toom_kills\tend\n' >"$TSV_BURST"
 printf 'target\tcpus\tmem_mib\trate\trequests\tachieved\tok\tfailed\tp50_us\tp99_us\tp999_us\tcpu_us_per_req\tthrottled_pct\tcg_peak_mib\n' >"$TSV_RATE"
@@ -338,7 +309,7 @@ burst_case() {  # burst_case BUILD MEM_MIB CPUS REQUESTS
 
 if has "$SCENARIOS" burst; then
   head -c $((BODY_KIB * 1024)) /dev/urandom >"$RUN/body.bin"
-  start_bg slow-upstream - python3 "$RUN/slow-upstream.py" "$SLOW" "$UPSTREAM_DELAY"; slow_pid=$STARTED_PID
+  start_bg slow-upstream - python3 "$HERE/slow_upstream.py" "$SLOW" "$UPSTREAM_DELAY"; slow_pid=$STARTED_PID
   for ((i = 0; i < 100; i++)); do port_busy "$SLOW" && break; sleep 0.1; done
   for build in $BUILDS; do for mem in $MEMS; do for cpus in $CPUS; do for n in $BURSTS; do
     burst_case "$build" "$mem" "$cpus" "$n"
