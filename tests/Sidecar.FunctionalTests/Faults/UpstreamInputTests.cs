@@ -10,33 +10,7 @@ namespace Sidecar.FunctionalTests.Faults;
 /// </summary>
 public sealed class UpstreamInputTests
 {
-    private static string Config(string destination) => $$"""
-        clusters:
-          app: { destinations: [{{destination}}] }
-        policies:
-          p:
-            max_attempts: 3
-            backoff: { algorithm: constant, base: 5ms, max: 5ms, jitter: none }
-            retry_on: { status: [503], errors: [connect-failure, reset] }
-            timeout: 10s
-          h:
-            max_attempts: 2
-            retry_on: { status: [503] }
-            timeout: 10s
-            hedge: { delay: 5s, max_extra: 1 }
-        routes:
-          - name: policy
-            match: { path: "/p/{**rest}" }
-            cluster: app
-            policy: p
-          - name: hedged
-            match: { path: "/h/{**rest}" }
-            cluster: app
-            policy: h
-          - name: plain
-            match: { path: "/n/{**rest}" }
-            cluster: app
-        """;
+    private static string Config(string destination) => ThreeRoutes.Config(destination, "{ status: [503], errors: [connect-failure, reset] }");
 
     [Theory]
     [InlineData("/p/x")]
