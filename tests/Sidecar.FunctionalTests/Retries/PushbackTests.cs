@@ -63,14 +63,8 @@ public sealed class PushbackTests
             await connection.ReadRequestAsync();
             await connection.WriteAsync("HTTP/1.1 503 Service Unavailable\r\nx-sidecar-retry-pushback-ms: 30000\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy");
         });
-        await using var flaky = RawUpstream.Start(async (_, connection) =>
-        {
-            // Every first attempt fails: a request succeeds only if it gets its retry.
-            var head = (await connection.ReadRequestAsync()).Head;
-            await connection.WriteAsync(RawResponse.HeaderIn(head, "x-sidecar-attempt") == "1"
-                ? "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy"
-                : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-        });
+        // Every first attempt fails: a request succeeds only if it gets its retry.
+        await using var flaky = RawUpstream.FirstAttemptFails();
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:
               parked: { destinations: [{{parked.Url}}] }

@@ -24,13 +24,7 @@ public sealed class ReplayBufferTests
             slowBodies.Enqueue((await connection.ReadRequestAsync()).Body.Length);
             await connection.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
         });
-        await using var flaky = RawUpstream.Start(async (_, connection) =>
-        {
-            var head = (await connection.ReadRequestAsync()).Head;
-            await connection.WriteAsync(RawResponse.HeaderIn(head, "x-sidecar-attempt") == "1"
-                ? "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy"
-                : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-        });
+        await using var flaky = RawUpstream.FirstAttemptFails();
         // 16 declared bodies fill the 1 MiB pool; 20 would overfill it.
         await using var sidecar = await RunningSidecar.StartAsync($$"""
             clusters:

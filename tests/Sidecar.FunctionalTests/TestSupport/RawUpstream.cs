@@ -32,6 +32,18 @@ public sealed class RawUpstream : IAsyncDisposable
 
     public static RawUpstream Start(Func<int, RawConnection, Task> handler) => new(handler);
 
+    /// <summary>
+    /// An upstream that answers every first attempt (<c>x-sidecar-attempt: 1</c>) 503 and any retry 200 <c>ok</c>, one
+    /// request per connection: a request succeeds only if it gets its retry.
+    /// </summary>
+    public static RawUpstream FirstAttemptFails() => new(static async (_, connection) =>
+    {
+        var head = (await connection.ReadRequestAsync()).Head;
+        await connection.WriteAsync(RawResponse.HeaderIn(head, "x-sidecar-attempt") == "1"
+            ? "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy"
+            : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    });
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
