@@ -243,22 +243,11 @@ public sealed class OverloadTests
     [Fact]
     public async Task MaxConcurrentRequests_OneMoreInFlight_WaitsForTheSlotAndIsServed()
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            if (context.Request.Path == "/slow")
-            {
-                arrived.TrySetResult();
-                await release.Task;
-            }
-
-            await context.Response.WriteAsync("done");
-        });
+        await using var upstream = await HeldUpstream.StartAsync("/slow");
         await using var sidecar = await StartAsync(Config(upstream.Url, "  max_concurrent_requests: 1"), new SettablePressure());
 
         var first = sidecar.Proxy.GetAsync("/slow");
-        await arrived.Task;
+        await upstream.Arrived;
         var second = sidecar.Proxy.GetAsync("/fast");
         await Eventually.ReturnsAsync(
             async () => PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=request_queued"),
@@ -267,7 +256,7 @@ public sealed class OverloadTests
             "the second request waiting for a slot");
         Assert.False(second.IsCompleted);
 
-        release.SetResult();
+        upstream.Release();
         using (var response = await first)
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -284,20 +273,13 @@ public sealed class OverloadTests
     [Fact]
     public async Task MaxConcurrentRequests_OneInFlightOneWaiting_TheNextConnectionWaitsUnreadAndAllAreServed()
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            arrived.TrySetResult();
-            await release.Task;
-            await context.Response.WriteAsync("slow");
-        });
+        await using var upstream = await HeldUpstream.StartAsync();
         // One slot, and one pending connection: a first request waiting for a slot keeps its connection pending (its
         // body may still be unread), so the next connection waits in the accept queue instead of being answered 503.
         await using var sidecar = await StartAsync(Config(upstream.Url, "  max_concurrent_requests: 1\n  max_pending_connections: 1"), new SettablePressure());
 
         var first = sidecar.Proxy.GetAsync("/slow");
-        await arrived.Task;
+        await upstream.Arrived;
         var waiting = sidecar.Proxy.GetAsync("/waiting");
         await Eventually.ReturnsAsync(
             async () => PrometheusText.Value(await sidecar.Admin.GetStringAsync("/metrics"), "sidecar_overload_shed_total", "action=request_queued"),
@@ -312,7 +294,7 @@ public sealed class OverloadTests
             "the third connection waiting unread for the waiting request's slot");
         Assert.False(third.IsCompleted);
 
-        release.SetResult();
+        upstream.Release();
         using (var response = await first)
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

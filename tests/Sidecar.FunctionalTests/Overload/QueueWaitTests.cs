@@ -41,20 +41,13 @@ public sealed class QueueWaitTests
     [Fact]
     public async Task WaitForSlot_GrpcTimeoutOnARouteWithoutPolicy_ResourceExhaustedAtTheCallersDeadline()
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            arrived.TrySetResult();
-            await release.Task;
-            await context.Response.WriteAsync("done");
-        });
+        await using var upstream = await HeldUpstream.StartAsync();
         await using var sidecar = await RunningSidecar.StartAsync(
             "listen:\n  proxy: http://127.0.0.1:0\n  admin: http://127.0.0.1:0\n  proxy_protocol: h2c\n" + Config(upstream.Url, "1h"));
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = sidecar.ProxyAddress };
 
         var holder = client.SendAsync(GrpcCall(grpcTimeout: null));
-        await arrived.Task;
+        await upstream.Arrived;
         var clock = Stopwatch.StartNew();
         using (var response = await client.SendAsync(GrpcCall(grpcTimeout: "300m")))
         {
@@ -67,7 +60,7 @@ public sealed class QueueWaitTests
             Assert.Contains("concurrent requests", Uri.UnescapeDataString(Assert.Single(response.Headers.GetValues("grpc-message"))), StringComparison.Ordinal);
         }
 
-        release.SetResult();
+        upstream.Release();
         using (var response = await holder)
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -96,22 +89,11 @@ public sealed class QueueWaitTests
 
     private static async Task AssertAnsweredAtBoundAsync(string maxQueueWait, string path, string route)
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await TestUpstream.StartAsync(async (context, _) =>
-        {
-            if (context.Request.Path == "/slow")
-            {
-                arrived.TrySetResult();
-                await release.Task;
-            }
-
-            await context.Response.WriteAsync("done");
-        });
+        await using var upstream = await HeldUpstream.StartAsync("/slow");
         await using var sidecar = await RunningSidecar.StartAsync(Config(upstream.Url, maxQueueWait));
 
         var holder = sidecar.Proxy.GetAsync("/slow");
-        await arrived.Task;
+        await upstream.Arrived;
         var clock = Stopwatch.StartNew();
         using (var response = await sidecar.Proxy.GetAsync(path))
         {
@@ -131,7 +113,7 @@ public sealed class QueueWaitTests
         Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_overload_shed_total", "action=request_queued"));
         Assert.Equal(1, PrometheusText.Value(metrics, "sidecar_overload_shed_total", "action=concurrency_limit"));
 
-        release.SetResult();
+        upstream.Release();
         using (var response = await holder)
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
